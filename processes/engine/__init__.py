@@ -1,0 +1,1 @@
+"""The SpiffWorkflow wrapper: loading diagrams (diagrams), running cases (runner), saving them (serialization)."""

@@ -1,0 +1,136 @@
+"""The JSON-Schema forms of user tasks: loading them from forms/ and validating submitted data, in Vietnamese."""
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from .errors import NotFound, ValidationFailed
+
+FORMS_DIR = Path(__file__).resolve().parent.parent / "forms"
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+
+class FormRegistry:
+    """Schemas and their compiled validators, read once per file."""
+
+    def __init__(self, forms_dir: Path = FORMS_DIR):
+        self.forms_dir = forms_dir
+        self._lock = threading.Lock()
+        self._docs: dict[str, dict] = {}
+        self._validators: dict[str, Draft202012Validator] = {}
+
+    def load(self, name: str) -> dict:
+        if not name:
+            return {}
+        doc = self._docs.get(name)
+        if doc is None:
+            path = self.forms_dir / name
+            if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+                raise NotFound(f"Không tìm thấy biểu mẫu «{name}».")
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            with self._lock:
+                self._docs[name] = doc
+        return doc
+
+    def validator(self, name: str) -> Draft202012Validator:
+        validator = self._validators.get(name)
+        if validator is None:
+            schema = self.load(name)
+            Draft202012Validator.check_schema(schema)
+            validator = Draft202012Validator(schema, format_checker=FormatChecker())
+            with self._lock:
+                self._validators[name] = validator
+        return validator
+
+    def validate(self, name: str, data: object) -> dict:
+        """Return the data if it satisfies the form's schema; otherwise raise ValidationFailed with per-field messages."""
+        if not name:
+            return data if isinstance(data, dict) else {}
+        if len(json.dumps(data, ensure_ascii=False).encode("utf-8")) > MAX_PAYLOAD_BYTES:
+            raise ValidationFailed("Dữ liệu gửi lên quá lớn.", {"": [f"Tối đa {MAX_PAYLOAD_BYTES // 1024} KB."]})
+        errors: dict[str, list[str]] = {}
+        for error in self.validator(name).iter_errors(data):
+            path, message = describe(error)
+            errors.setdefault(path, []).append(message)
+        if errors:
+            raise ValidationFailed("Dữ liệu chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.", errors)
+        return data
+
+
+def field_path(parts) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def describe(error: ValidationError) -> tuple[str, str]:
+    """(dotted field path, Vietnamese message) for one schema violation."""
+    path = list(error.absolute_path)
+    v, kw = error.validator_value, error.validator
+    if kw == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        return field_path([*path, missing]), "Trường này là bắt buộc."
+    if kw == "additionalProperties":
+        return field_path(path), "Có trường không thuộc biểu mẫu."
+    messages = {
+        "type": lambda: f"Giá trị phải là {_TYPE_NAMES.get(v if isinstance(v, str) else v[0], v)}.",
+        "enum": lambda: "Vui lòng chọn một giá trị trong danh sách.",
+        "const": lambda: "Giá trị không được chấp nhận.",
+        "minLength": lambda: f"Cần ít nhất {v} ký tự." if v > 1 else "Trường này là bắt buộc.",
+        "maxLength": lambda: f"Tối đa {v} ký tự.",
+        "minimum": lambda: f"Giá trị phải từ {v} trở lên.",
+        "maximum": lambda: f"Giá trị không được lớn hơn {v}.",
+        "exclusiveMinimum": lambda: f"Giá trị phải lớn hơn {v}.",
+        "exclusiveMaximum": lambda: f"Giá trị phải nhỏ hơn {v}.",
+        "minItems": lambda: f"Cần ít nhất {v} mục.",
+        "maxItems": lambda: f"Tối đa {v} mục.",
+        "format": lambda: "Ngày không hợp lệ (dd/mm/yyyy)." if v == "date" else f"Sai định dạng ({v}).",
+        "pattern": lambda: "Giá trị không đúng định dạng.",
+        "uniqueItems": lambda: "Các mục không được trùng nhau.",
+    }
+    return field_path(path), messages.get(kw, lambda: "Giá trị không hợp lệ.")()
+
+
+_TYPE_NAMES = {"string": "chuỗi ký tự", "integer": "số nguyên", "number": "số", "boolean": "đúng/sai",
+               "array": "danh sách", "object": "nhóm trường"}
+
+forms = FormRegistry()
+
+
+def initial_data(schema: dict, case_data: dict) -> dict:
+    """What a task's form opens with: the case's current values for the form's fields (so a step returned for
+    correction shows what was entered before), lists prefilled from other case data where the schema says
+    `x-prefillFrom`, and nothing for fields marked `x-fresh` (a decision is taken anew each round)."""
+    data = {}
+    for name, prop in schema.get("properties", {}).items():
+        if prop.get("x-fresh"):
+            continue
+        if name in case_data:
+            data[name] = case_data[name]
+        prefill = prop.get("x-prefillFrom")
+        if prefill and not data.get(name):
+            source = case_data.get(prefill["source"]) or []
+            data[name] = [{dst: item.get(src) for dst, src in prefill["map"].items()}
+                          for item in source if isinstance(item, dict)]
+    return data
+
+
+def field_labels(registry: FormRegistry = forms) -> dict:
+    """Titles and enum labels of every field in forms/, so a case's data reads in Vietnamese, not in keys."""
+    titles: dict[str, str] = {}
+    enums: dict[str, dict[str, str]] = {}
+
+    def walk(schema: dict):
+        for name, prop in (schema.get("properties") or {}).items():
+            if "title" in prop:
+                titles.setdefault(name, prop["title"])
+            if "enum" in prop:
+                enums.setdefault(name, dict(zip(map(str, prop["enum"]), prop.get("x-enumNames", prop["enum"]))))
+            walk(prop)
+            walk(prop.get("items") or {})
+
+    for path in sorted(registry.forms_dir.glob("*-schema.json")):
+        walk(registry.load(path.name))
+    return {"titles": titles, "enums": enums}

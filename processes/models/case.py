@@ -1,0 +1,113 @@
+"""Published diagram versions, cases that run them, the user tasks waiting in them and the audit trail."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import now
+from ..db import Base
+from .campaign import Campaign
+from .org import Unit, User
+from .types import JsonDoc
+
+# Open tasks without a due date sort after every dated one; a sentinel keeps the inbox sort index-served.
+NO_DUE = dt.datetime(9999, 12, 31)
+
+
+class DiagramVersion(Base):
+    __tablename__ = "diagram_versions"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200), default="")
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    checksum: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[dt.datetime] = mapped_column(default=now)
+    published_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id"),)  # one case per unit per campaign round
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    diagram_version_id: Mapped[int] = mapped_column(ForeignKey("diagram_versions.id"))
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    current_step: Mapped[str] = mapped_column(String(400), default="")
+    # The workflow's instance state only (tasks and data); the spec lives once in diagram_versions.
+    workflow_state: Mapped[str] = mapped_column(Text, deferred=True)
+    # The data the case carries now, kept beside the state so pages never deserialize a workflow to show it.
+    data: Mapped[dict] = mapped_column(JsonDoc, default=dict)
+    version: Mapped[int] = mapped_column(default=1)
+    started_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=now)
+    completed_at: Mapped[Optional[dt.datetime]]
+
+    campaign: Mapped[Campaign] = relationship(lazy="joined")
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    diagram_version: Mapped[DiagramVersion] = relationship(lazy="select")
+
+    # Optimistic check under the row lock: an UPDATE that finds another version raises StaleDataError → 409.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class OpenTask(Base):
+    """One row per ready user task. Kept in step with the workflow inside the same transaction."""
+    __tablename__ = "open_tasks"
+    __table_args__ = (
+        UniqueConstraint("case_id", "task_uuid"),
+        # The inbox's two halves: claimable by role in a unit, and assigned to me, each in due order.
+        Index("ix_open_tasks_queue", "unit_id", "role", "assignee_id", "sort_due", "id"),
+        Index("ix_open_tasks_assignee", "assignee_id", "sort_due", "id"),
+        Index("ix_open_tasks_due", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    task_uuid: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[str] = mapped_column(String(40), default="")
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    form: Mapped[str] = mapped_column(String(200), default="")
+    ui_form: Mapped[str] = mapped_column(String(200), default="")
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    due_at: Mapped[Optional[dt.datetime]]
+    sort_due: Mapped[dt.datetime] = mapped_column(default=NO_DUE)
+
+    case: Mapped[Case] = relationship(lazy="joined")
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    assignee: Mapped[Optional[User]] = relationship(lazy="joined")
+
+
+class AuditEvent(Base):
+    """Append-only: the migration installs triggers that refuse UPDATE and DELETE."""
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_case", "case_id", "id"),
+        Index("ix_audit_task", "task_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=now)
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    task_id: Mapped[Optional[int]]
+    task_bpmn_id: Mapped[str] = mapped_column(String(120), default="")
+    task_name: Mapped[str] = mapped_column(String(300), default="")
+    details: Mapped[dict] = mapped_column(JsonDoc, default=dict)
+
+    actor: Mapped[Optional[User]] = relationship(lazy="joined")

@@ -1,0 +1,98 @@
+"""Units in their hierarchy, the people in them, the roles they hold and their API tokens."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import now
+from ..db import Base
+
+LEVELS = ("supreme", "provincial", "district", "commune")
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    short_name: Mapped[str] = mapped_column(String(120), default="")
+    level: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(40), default="procuracy")
+    place: Mapped[str] = mapped_column(String(80), default="")
+    staff_count: Mapped[int] = mapped_column(default=0)
+    collective_count: Mapped[int] = mapped_column(default=0)
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("units.id"), index=True)
+
+    parent: Mapped[Optional["Unit"]] = relationship(remote_side=[id], lazy="joined", join_depth=4)
+
+    def ancestors(self) -> list["Unit"]:
+        """Self first, root last."""
+        chain, unit = [], self
+        while unit is not None:
+            chain.append(unit)
+            unit = unit.parent
+        return chain
+
+    def root(self) -> "Unit":
+        return self.ancestors()[-1]
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(160))
+    email: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    roles: Mapped[list["RoleAssignment"]] = relationship(
+        back_populates="user", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    def holds(self, role: str, unit_id: int) -> bool:
+        return any(r.role == role and r.unit_id == unit_id for r in self.roles)
+
+
+class RoleAssignment(Base):
+    """A user holds a role within a unit; the inbox joins open tasks on (unit_id, role)."""
+    __tablename__ = "role_assignments"
+    __table_args__ = (UniqueConstraint("user_id", "unit_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    role: Mapped[str] = mapped_column(String(40))
+
+    user: Mapped[User] = relationship(back_populates="roles")
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class ApiToken(Base):
+    """A personal API token; only its SHA-256 is stored, the token itself is shown once."""
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_hash", "token_hash", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    last_used_at: Mapped[Optional[dt.datetime]]
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship(lazy="joined")

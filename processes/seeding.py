@@ -1,0 +1,136 @@
+"""Demo data: the units, one user per role per unit, and the four seed campaigns, read from processes/seed_data/.
+
+Idempotent: running it again updates what exists by code / username and adds what is missing.
+"""
+from __future__ import annotations
+
+import itertools
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import diagram_versions
+from .db import unit_of_work
+from .models import Campaign, RoleAssignment, Unit, User
+from .roles import UNIT_ROLES
+from .security import hash_password
+
+SEED_DIR = Path(__file__).resolve().parent / "seed_data"
+DEMO_PASSWORD = "tdkt@2024"
+ADMIN_USERNAME = "admin"
+# Username suffix per role: <unit code>.<suffix>
+ROLE_SUFFIX = {
+    "unit_staff": "canbo", "unit_secretary": "thuky", "unit_council": "hoidong", "unit_head": "thutruong",
+    "provincial_reviewer": "tdkt", "supreme_reviewer": "tdkt",
+}
+_SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương"]
+_MIDDLE = ["Văn", "Thị", "Minh", "Hữu", "Thu", "Đức", "Ngọc", "Quang"]
+_GIVEN = ["An", "Bình", "Cường", "Dũng", "Hà", "Hạnh", "Hùng", "Lan", "Long", "Mai", "Nam", "Phương", "Quyết",
+          "Sơn", "Thảo", "Thủy", "Trang", "Tuấn", "Việt", "Yến"]
+
+
+@dataclass
+class SeedReport:
+    units: int
+    users: int
+    campaigns: int
+    diagrams: int
+
+
+def load_units() -> list[dict]:
+    return tomllib.loads((SEED_DIR / "units.toml").read_text(encoding="utf-8"))["unit"]
+
+
+def load_campaigns() -> list[dict]:
+    return [tomllib.loads(p.read_text(encoding="utf-8")) for p in sorted((SEED_DIR / "campaigns").glob("*.toml"))]
+
+
+def seed_demo(session: Session, password: str = DEMO_PASSWORD) -> SeedReport:
+    diagrams = diagram_versions.publish_shipped(session)
+    with unit_of_work(session):
+        units = _seed_units(session, load_units())
+        campaigns = [_seed_campaign(session, c, units) for c in load_campaigns()]
+        receivers = {c.receiving_unit.code for c in campaigns}
+        users = _seed_users(session, units, receivers, hash_password(password))
+    return SeedReport(len(units), users, len(campaigns), len(diagrams))
+
+
+def _seed_units(session: Session, rows: list[dict]) -> dict[str, Unit]:
+    units = {u.code: u for u in session.scalars(select(Unit))}
+    for row in rows:
+        unit = units.get(row["code"]) or Unit(code=row["code"])
+        unit.name = row["name"]
+        unit.short_name = row.get("short_name", "")
+        unit.level = row["level"]
+        unit.kind = row.get("kind", "procuracy")
+        unit.place = row.get("place", "")
+        unit.staff_count = row.get("staff_count", 0)
+        unit.collective_count = row.get("collective_count", 0)
+        unit.parent = units[row["parent"]] if row.get("parent") else None
+        session.add(unit)
+        units[unit.code] = unit
+    session.flush()
+    return units
+
+
+def _seed_campaign(session: Session, row: dict, units: dict[str, Unit]) -> Campaign:
+    campaign = session.scalar(select(Campaign).where(Campaign.code == row["code"])) or Campaign(code=row["code"])
+    campaign.name = row["name"]
+    campaign.document_number = row.get("document_number", "")
+    campaign.document_date = row.get("document_date")
+    campaign.issuer = units[row["issuer"]]
+    campaign.receiving_unit = units[row["receiving_unit"]]
+    campaign.deadline = row.get("deadline")
+    campaign.details = _jsonable(row)
+    session.add(campaign)
+    return campaign
+
+
+def _seed_users(session: Session, units: dict[str, Unit], receivers: set[str], password_hash: str) -> int:
+    existing = {u.username: u for u in session.scalars(select(User))}
+    names = _names()
+    has_children = {u.parent.code for u in units.values() if u.parent is not None}
+    count = 0
+    for unit in units.values():
+        roles = list(UNIT_ROLES)
+        if unit.parent is None:
+            roles.append("supreme_reviewer")
+        elif unit.code in receivers or (unit.level == "provincial" and unit.code in has_children):
+            roles.append("provincial_reviewer")
+        for role in roles:
+            username = f"{unit.code}.{ROLE_SUFFIX[role]}"
+            user = existing.get(username)
+            if user is None:
+                user = User(username=username, full_name=next(names), password_hash=password_hash, unit=unit)
+                session.add(user)
+                existing[username] = user
+            if not user.holds(role, unit.id):
+                user.roles.append(RoleAssignment(unit=unit, unit_id=unit.id, role=role))
+            count += 1
+    admin = existing.get(ADMIN_USERNAME)
+    if admin is None:
+        root = next(u for u in units.values() if u.parent is None)
+        session.add(User(username=ADMIN_USERNAME, full_name="Quản trị hệ thống", password_hash=password_hash,
+                         unit=root, is_admin=True))
+        count += 1
+    return count
+
+
+def _names():
+    # Strides coprime with the list lengths spread the combinations, so neighbouring users differ in every part.
+    for i in itertools.count():
+        yield f"{_SURNAMES[i % len(_SURNAMES)]} {_MIDDLE[(i * 3) % len(_MIDDLE)]} {_GIVEN[(i * 7) % len(_GIVEN)]}"
+
+
+def _jsonable(value):
+    """TOML dates → ISO strings so the whole campaign text fits a JSON column."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs everything TĐKT Flow needs into this checkout: a Python 3.11 virtualenv with the project and its
+# test tools, and the front-end packages copied into webapp/static/vendor. Idempotent: re-running is fast.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3.11}
+if ! command -v "$PY" >/dev/null 2>&1; then PY=python3; fi
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.tdkt-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  touch "$stamp"
+fi
+
+if [ ! -d node_modules/bootstrap ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+mkdir -p webapp/static/vendor/bootstrap
+cp node_modules/bootstrap/dist/css/bootstrap.min.css webapp/static/vendor/bootstrap/

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command from a fresh checkout to the whole test suite, on SQLite and on PostgreSQL.
+# With CI=true a PostgreSQL that cannot be reached fails the run instead of skipping its half.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+if ! ./scripts/ensure-postgres.sh; then
+  if [ "${CI:-}" = "true" ]; then echo "CI: PostgreSQL là bắt buộc" >&2; exit 1; fi
+  echo "Cảnh báo: không có PostgreSQL, các bài kiểm thử trên PostgreSQL sẽ bị bỏ qua." >&2
+fi
+export TDKT_PASSWORD_METHOD="pbkdf2:sha256:1000"  # cheap hashes for test users; production uses scrypt
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,171 @@
+"""Test harness: every app test runs on SQLite and on PostgreSQL, against migrated and demo-seeded databases.
+
+Per backend, one database is migrated and seeded once; each test then starts from that state (SQLite: a copy of
+the seeded file; PostgreSQL: the per-case tables truncated). With CI=true a PostgreSQL that cannot be reached is a
+failure, not a skip.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from processes.db import make_engine, make_sessionmaker, upgrade_schema
+from processes.seeding import DEMO_PASSWORD, seed_demo
+
+PG_ADMIN_URL = os.environ.get("TDKT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# Tables a test may change; the org data (units, users, campaigns, shipped diagrams) is shared and read-only.
+PER_TEST_TABLES = ("audit_events", "open_tasks", "cases", "api_tokens")
+
+
+def _pg_available() -> bool:
+    try:
+        engine = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def _seed(url: str) -> None:
+    upgrade_schema(url)
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session:
+        seed_demo(session)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request, tmp_path_factory):
+    """Yields a factory of fresh database URLs for one backend."""
+    if request.param == "sqlite":
+        template = tmp_path_factory.mktemp("sqlite") / "template.sqlite"
+        _seed(f"sqlite:///{template}")
+
+        def fresh() -> str:
+            copy = template.with_name(f"t-{uuid.uuid4().hex[:8]}.sqlite")
+            shutil.copy(template, copy)
+            return f"sqlite:///{copy}"
+
+        yield Backend("sqlite", fresh)
+        return
+
+    if not _pg_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL không truy cập được tại 127.0.0.1:5432 — bắt buộc khi CI=true.")
+        pytest.skip("PostgreSQL không có sẵn")
+    name = f"tdkt_test_{os.getpid()}"
+    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = re.sub(r"/[^/]*$", f"/{name}", PG_ADMIN_URL)
+    _seed(url)
+    engine = make_engine(url)
+
+    def fresh() -> str:
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(PER_TEST_TABLES)} RESTART IDENTITY CASCADE"))
+            conn.execute(text("DELETE FROM diagram_versions WHERE note NOT LIKE 'bpmn/%'"))
+        return url
+
+    yield Backend("postgresql", fresh)
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+class Backend:
+    def __init__(self, name, fresh):
+        self.name = name
+        self.fresh = fresh
+
+
+@pytest.fixture
+def db_url(backend) -> str:
+    return backend.fresh()
+
+
+@pytest.fixture
+def app(db_url):
+    from webapp import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "test"})
+    yield app
+    from webapp.extensions import db
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app):
+    """A plain core session on the app's database, for arranging and checking state without HTTP."""
+    from webapp.extensions import db
+    with app.app_context():
+        yield db.session
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """A logged-in user's HTTP client that posts forms the way a browser does (with the page's CSRF token)."""
+
+    def __init__(self, app, username: str):
+        self.client = app.test_client()
+        self.username = username
+        page = self.client.get("/login")
+        response = self.client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
+                                                    "csrf_token": csrf_of(page)})
+        assert response.status_code == 302, f"login failed for {username}"
+
+    def get(self, url, **kw):
+        return self.client.get(url, **kw)
+
+    def post_form(self, page_url: str, action: str, data: dict):
+        page = self.client.get(page_url)
+        return self.client.post(action, data={**data, "csrf_token": csrf_of(page)})
+
+
+def csrf_of(response) -> str:
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def browser(app):
+    return lambda username: Browser(app, username)
+
+
+@pytest.fixture
+def api(app, session):
+    """api(username) → a client whose requests carry that user's fresh bearer token."""
+    from processes import tokens
+    from processes.models import User
+    from sqlalchemy import select
+
+    def make(username: str):
+        user = session.scalar(select(User).where(User.username == username))
+        return ApiClient(app.test_client(), tokens.create(session, user, "test"))
+
+    return make
+
+
+class ApiClient:
+    def __init__(self, client, token):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, url, **kw):
+        return self.client.get(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def post(self, url, json=None, **kw):
+        return self.client.post(url, json=json, headers={**self.headers, **kw.pop("headers", {})}, **kw)

@@ -1,0 +1,6 @@
+"""The JSON API under /api, authenticated by personal bearer tokens, described by /api/openapi.json."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+from . import views  # noqa: E402,F401  (routes register on bp)

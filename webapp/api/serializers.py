@@ -1,0 +1,63 @@
+"""Models → JSON documents of the API (the shapes openapi.json describes)."""
+from __future__ import annotations
+
+from processes.clock import to_local
+from processes.models import AuditEvent, Campaign, Case, OpenTask, Unit, User
+from processes.roles import role_label
+
+
+def iso(value):
+    local = to_local(value)
+    return local.isoformat() if local else None
+
+
+def unit_doc(unit: Unit) -> dict:
+    return {"id": unit.id, "code": unit.code, "name": unit.name, "level": unit.level, "parent_id": unit.parent_id}
+
+
+def user_doc(user: User) -> dict:
+    return {
+        "id": user.id, "username": user.username, "full_name": user.full_name, "is_admin": user.is_admin,
+        "unit": unit_doc(user.unit),
+        "roles": [{"role": r.role, "label": role_label(r.role), "unit_id": r.unit_id} for r in user.roles],
+    }
+
+
+def campaign_doc(c: Campaign) -> dict:
+    return {
+        "id": c.id, "code": c.code, "name": c.name, "document_number": c.document_number,
+        "document_date": c.document_date.isoformat() if c.document_date else None,
+        "issuer": unit_doc(c.issuer), "receiving_unit": unit_doc(c.receiving_unit),
+        "deadline": c.deadline.isoformat() if c.deadline else None, "deadline_at": iso(c.deadline_at),
+        "status": c.status,
+    }
+
+
+def task_doc(t: OpenTask, now=None) -> dict:
+    return {
+        "id": t.id, "case_id": t.case_id, "bpmn_id": t.bpmn_id, "name": t.name,
+        "role": t.role, "role_label": role_label(t.role), "unit_id": t.unit_id,
+        "assignee": t.assignee.username if t.assignee else None,
+        "form": t.form, "created_at": iso(t.created_at), "due_at": iso(t.due_at),
+        "overdue": bool(now and t.due_at and t.due_at < now),
+        "campaign": t.case.campaign.name, "case_unit": t.case.unit.name,
+    }
+
+
+def audit_doc(e: AuditEvent) -> dict:
+    return {"id": e.id, "at": iso(e.at), "action": e.action, "actor": e.actor.username if e.actor else None,
+            "task_id": e.task_id, "task_bpmn_id": e.task_bpmn_id, "task_name": e.task_name, "details": e.details}
+
+
+def case_doc(case: Case, tasks: list[OpenTask] | None = None, events: list[AuditEvent] | None = None) -> dict:
+    doc = {
+        "id": case.id, "campaign_id": case.campaign_id, "campaign": case.campaign.name,
+        "unit": unit_doc(case.unit), "status": case.status, "current_step": case.current_step,
+        "version": case.version, "data": case.data, "created_at": iso(case.created_at),
+        "updated_at": iso(case.updated_at), "completed_at": iso(case.completed_at),
+    }
+    if tasks is not None:
+        doc["tasks"] = [task_doc(t) for t in tasks]
+    if events is not None:
+        doc["audit"] = [audit_doc(e) for e in events]
+    return doc

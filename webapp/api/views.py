@@ -1,0 +1,116 @@
+"""API routes: thin wrappers over the core's verbs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, g, jsonify, request
+from sqlalchemy import select
+
+from processes import cases, tokens
+from processes.clock import now
+from processes.forms import forms, initial_data
+from processes.inbox import inbox
+from processes.models import Campaign
+
+from ..errors import json_error
+from ..extensions import db
+from . import bp
+from .serializers import campaign_doc, case_doc, task_doc, user_doc
+
+OPENAPI = Path(__file__).with_name("openapi.json")
+PUBLIC = {"api.openapi"}
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint in PUBLIC:
+        return None
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return json_error("unauthorized", "Cần token API (Authorization: Bearer …).", 401)
+    user = tokens.authenticate(db.session, header[len("Bearer "):].strip())
+    if user is None:
+        return json_error("unauthorized", "Token API không hợp lệ hoặc đã bị thu hồi.", 401)
+    g.api_user = user
+    return None
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        from processes.errors import InvalidInput
+        raise InvalidInput("Nội dung yêu cầu phải là một đối tượng JSON.")
+    return body
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return Response(OPENAPI.read_bytes(), mimetype="application/json")
+
+
+@bp.get("/me")
+def me():
+    return jsonify(user_doc(g.api_user))
+
+
+@bp.get("/campaigns")
+def campaign_list():
+    rows = db.session.scalars(select(Campaign).order_by(Campaign.id)).all()
+    return jsonify({"items": [campaign_doc(c) for c in rows]})
+
+
+@bp.get("/tasks")
+def task_list():
+    page = inbox(db.session, g.api_user, page=request.args.get("page", 1, type=int),
+                 per_page=request.args.get("per_page", 20, type=int))
+    at = now()
+    return jsonify({"items": [task_doc(t, at) for t in page.tasks], "total": page.total, "page": page.page,
+                    "per_page": page.per_page, "pages": page.pages})
+
+
+@bp.get("/tasks/<int:task_id>")
+def task_detail(task_id: int):
+    task = cases.get_task(db.session, g.api_user, task_id)
+    schema = forms.load(task.form)
+    doc = task_doc(task, now())
+    doc.update(schema=schema, ui_schema=forms.load(task.ui_form) if task.ui_form else {},
+               data=initial_data(schema, task.case.data or {}), case_version=task.case.version,
+               instructions=task.instructions)
+    return jsonify(doc)
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+def task_claim(task_id: int):
+    return jsonify(task_doc(cases.claim_task(db.session, g.api_user, task_id), now()))
+
+
+@bp.post("/tasks/<int:task_id>/release")
+def task_release(task_id: int):
+    return jsonify(task_doc(cases.release_task(db.session, g.api_user, task_id), now()))
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+def task_complete(task_id: int):
+    expected = request.headers.get("If-Match", "").strip('" ')
+    case = cases.complete_task(db.session, g.api_user, task_id, _json_body(),
+                               expected_version=int(expected) if expected.isdigit() else None)
+    view = cases.read_case(db.session, g.api_user, case.id)
+    return jsonify(case_doc(view.case, view.open_tasks))
+
+
+@bp.post("/cases")
+def case_start():
+    body = _json_body()
+    try:
+        campaign_id, unit_id = int(body.get("campaign_id")), int(body.get("unit_id"))
+    except (TypeError, ValueError):
+        return json_error("invalid", "Cần campaign_id và unit_id là số nguyên.", 400)
+    case = cases.start_case(db.session, g.api_user, campaign_id, unit_id)
+    view = cases.read_case(db.session, g.api_user, case.id)
+    return jsonify(case_doc(view.case, view.open_tasks)), 201
+
+
+@bp.get("/cases/<int:case_id>")
+def case_detail(case_id: int):
+    view = cases.read_case(db.session, g.api_user, case_id)
+    return jsonify(case_doc(view.case, view.open_tasks, view.events))

@@ -1,0 +1,76 @@
+"""Logging in and out, and the personal API tokens a user manages."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from processes import tokens
+from processes.models import ApiToken, User
+from processes.security import verify_password
+
+from .extensions import db, login_manager
+
+bp = Blueprint("auth", __name__)
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+login_manager.login_message_category = "warning"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("inbox.index"))
+    error = None
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is not None and user.active and verify_password(user.password_hash, request.form.get("password", "")):
+            login_user(user, remember=bool(request.form.get("remember")))
+            return redirect(_safe_next(request.args.get("next")))
+        error = "Tên đăng nhập hoặc mật khẩu không đúng."
+    return render_template("login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("Bạn đã đăng xuất.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@login_required
+def token_list():
+    created = None
+    if request.method == "POST":
+        created = tokens.create(db.session, current_user, request.form.get("name", "").strip() or "Token")
+    rows = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id, ApiToken.revoked.is_(False))
+        .order_by(ApiToken.id.desc())
+    ).all()
+    return render_template("tokens.html", tokens=rows, created=created)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required
+def token_revoke(token_id: int):
+    tokens.revoke(db.session, current_user, token_id)
+    flash("Đã thu hồi token.", "info")
+    return redirect(url_for("auth.token_list"))
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an attacker's ?next=https://evil.example must not bounce a fresh login away.
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("inbox.index")

@@ -1,0 +1,41 @@
+"""Campaigns to start a case for, the list of cases I can see, and the case page."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from processes import cases, catalog
+from processes.forms import field_labels
+
+from .extensions import db
+
+bp = Blueprint("cases", __name__)
+
+
+@bp.get("/campaigns")
+@login_required
+def campaigns():
+    rows = catalog.campaigns_for(db.session, current_user)
+    return render_template("campaigns.html", rows=rows)
+
+
+@bp.post("/cases")
+@login_required
+def start():
+    case = cases.start_case(db.session, current_user, request.form.get("campaign_id", type=int) or 0,
+                            request.form.get("unit_id", type=int) or 0)
+    flash(f"Đã tạo hồ sơ #{case.id}. Bước tiếp theo: {case.current_step}.", "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.get("/cases")
+@login_required
+def index():
+    page = catalog.visible_cases(db.session, current_user, q=request.args.get("q", "").strip(),
+                                 status=request.args.get("status", ""), page=request.args.get("page", 1, type=int))
+    return render_template("cases.html", page=page, q=request.args.get("q", ""), status=request.args.get("status", ""))
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def show(case_id: int):
+    view = cases.read_case(db.session, current_user, case_id)
+    return render_template("case.html", view=view, case=view.case, labels=field_labels())

@@ -1,0 +1,59 @@
+"""Command-line verbs: `flask --app webapp init-db | seed-demo | users list | users token USERNAME`."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from processes import tokens
+from processes.db import upgrade_schema
+from processes.models import User
+from processes.roles import role_label
+from processes.seeding import seed_demo
+
+from .extensions import db
+
+users_cli = AppGroup("users", help="Quản lý người dùng.")
+
+
+def register(app) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(users_cli)
+
+
+@click.command("init-db")
+def init_db():
+    """Create the schema, or upgrade it to the newest migration."""
+    upgrade_schema(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Load the demo units, users and campaigns (idempotent) and publish the shipped diagrams."""
+    report = seed_demo(db.session)
+    click.echo(f"Đơn vị: {report.units}; người dùng: {report.users}; phong trào: {report.campaigns}; "
+               f"sơ đồ mới xuất bản: {report.diagrams}.")
+
+
+@users_cli.command("list")
+def users_list():
+    """Every user with unit and roles."""
+    rows = db.session.scalars(select(User).order_by(User.unit_id, User.username)).all()
+    for user in rows:
+        roles = ", ".join(f"{role_label(r.role)} @ {r.unit.code}" for r in user.roles) or "-"
+        admin = " [quản trị]" if user.is_admin else ""
+        click.echo(f"{user.username:<40} {user.full_name:<24} {user.unit.code:<28} {roles}{admin}")
+
+
+@users_cli.command("token")
+@click.argument("username")
+@click.option("--name", default="CLI", help="Tên gợi nhớ của token.")
+def users_token(username: str, name: str):
+    """Create a personal API token for USERNAME and print it once."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"Không có người dùng «{username}».")
+    click.echo(tokens.create(db.session, user, name))

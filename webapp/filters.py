@@ -1,0 +1,20 @@
+"""Template filters and globals: Vietnamese dates, labels, the unread-count helpers."""
+from __future__ import annotations
+
+from processes import clock
+from processes.audit import ACTION_LABELS
+from processes.awards import award_name
+from processes.cases import STATUS_LABELS
+from processes.roles import role_label
+
+
+def register(app) -> None:
+    app.jinja_env.filters.update(
+        vn_date=clock.format_date,
+        vn_datetime=clock.format_datetime,
+        role_label=role_label,
+        award_name=award_name,
+        status_label=lambda s: STATUS_LABELS.get(s, s),
+        action_label=lambda a: ACTION_LABELS.get(a, a),
+    )
+    app.jinja_env.globals.update(now=clock.now)

@@ -1,0 +1,41 @@
+// Progressive enhancement only: every form also works without this file.
+document.addEventListener("click", (event) => {
+  const add = event.target.closest(".add-row");
+  if (add) {
+    const fieldset = add.closest("fieldset.array");
+    const rows = fieldset.querySelector(".array-rows");
+    const max = parseInt(fieldset.dataset.max || "0", 10);
+    if (max && rows.children.length >= max) return;
+    // Indices only need to be unique: the server orders rows by index and drops blank ones.
+    const used = [...rows.querySelectorAll("[name]")].map((el) => {
+      const m = el.name.slice(fieldset.dataset.array.length + 1).match(/^(\d+)\./);
+      return m ? parseInt(m[1], 10) : -1;
+    });
+    const next = Math.max(-1, ...used) + 1;
+    const html = fieldset.querySelector("template.array-template").innerHTML.replaceAll("__INDEX__", String(next));
+    rows.insertAdjacentHTML("beforeend", html);
+    renumber(rows);
+    rows.lastElementChild.querySelector("input, select, textarea")?.focus();
+  }
+  const remove = event.target.closest(".remove-row");
+  if (remove) {
+    const rows = remove.closest(".array-rows");
+    remove.closest(".array-row").remove();
+    renumber(rows);
+  }
+});
+
+function renumber(rows) {
+  [...rows.children].forEach((row, i) => { const no = row.querySelector(".row-no"); if (no) no.textContent = i + 1; });
+}
+
+// A double click must not submit twice: disable the button and say the action is running.
+document.addEventListener("submit", (event) => {
+  const button = event.target.querySelector("button.submit-once");
+  if (button) {
+    if (button.dataset.busy) { event.preventDefault(); return; }
+    button.dataset.busy = "1";
+    button.disabled = true;
+    button.textContent = "Đang xử lý…";
+  }
+});

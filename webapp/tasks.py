@@ -1,0 +1,57 @@
+"""The task page: the form of one user task; claim, release, complete."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from processes import cases
+from processes.access import may_do_task
+from processes.errors import ValidationFailed
+from processes.forms import forms, initial_data
+
+from .extensions import db
+from .formrender import build_fields, parse_form
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+
+def _render(task, data, errors=None, status=200, message=None):
+    schema = forms.load(task.form)
+    fields = build_fields(schema, forms.load(task.ui_form) if task.ui_form else {}, data, errors or {})
+    return render_template("task.html", task=task, case=task.case, schema=schema, fields=fields,
+                           may_act=may_do_task(current_user, task), message=message), status
+
+
+@bp.get("/<int:task_id>")
+@login_required
+def show(task_id: int):
+    task = cases.get_task(db.session, current_user, task_id)
+    return _render(task, initial_data(forms.load(task.form), task.case.data or {}))
+
+
+@bp.post("/<int:task_id>")
+@login_required
+def complete(task_id: int):
+    task = cases.get_task(db.session, current_user, task_id)
+    data = parse_form(forms.load(task.form), request.form)
+    expected = request.form.get("case_version", type=int)
+    try:
+        case = cases.complete_task(db.session, current_user, task_id, data, expected_version=expected)
+    except ValidationFailed as exc:
+        return _render(task, data, exc.field_errors, 422, exc.message)
+    flash(f"Đã hoàn thành «{task.name}». Hồ sơ chuyển sang: {case.current_step}.", "success")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/<int:task_id>/claim")
+@login_required
+def claim(task_id: int):
+    task = cases.claim_task(db.session, current_user, task_id)
+    flash(f"Bạn đã nhận xử lý «{task.name}».", "success")
+    return redirect(url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/<int:task_id>/release")
+@login_required
+def release(task_id: int):
+    task = cases.release_task(db.session, current_user, task_id)
+    flash(f"Đã trả «{task.name}» về hàng chờ của vai trò.", "info")
+    return redirect(url_for("inbox.index"))
