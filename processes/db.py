@@ -90,12 +90,15 @@ def unit_of_work(session: Session, *, write: bool = True) -> Iterator[Session]:
         session.commit()
     if write and is_sqlite(session):
         session.connection(execution_options={IMMEDIATE: True})
+    session.info["unit_of_work"] = True
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.info.pop("unit_of_work", None)
 
 
 def _plain(session) -> Session:

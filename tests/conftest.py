@@ -12,7 +12,7 @@ import shutil
 import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from processes.db import make_engine, make_sessionmaker, upgrade_schema
 from processes.seeding import DEMO_PASSWORD, seed_demo
@@ -20,6 +20,7 @@ from processes.seeding import DEMO_PASSWORD, seed_demo
 PG_ADMIN_URL = os.environ.get("TDKT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 # Tables a test may change; the org data (units, users, campaigns, shipped diagrams) is shared and read-only.
 PER_TEST_TABLES = ("audit_events", "open_tasks", "cases", "api_tokens")
+SEEDED_TABLES = ("role_assignments", "users", "campaigns", "units")  # in delete order
 
 
 def _pg_available() -> bool:
@@ -68,11 +69,15 @@ def backend(request, tmp_path_factory):
     url = re.sub(r"/[^/]*$", f"/{name}", PG_ADMIN_URL)
     _seed(url)
     engine = make_engine(url)
+    with engine.connect() as conn:  # rows a test adds to the seeded tables are removed after it
+        seeded = {t: conn.scalar(text(f"SELECT coalesce(max(id), 0) FROM {t}")) for t in SEEDED_TABLES}
 
     def fresh() -> str:
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {', '.join(PER_TEST_TABLES)} RESTART IDENTITY CASCADE"))
             conn.execute(text("DELETE FROM diagram_versions WHERE note NOT LIKE 'bpmn/%'"))
+            for table, max_id in seeded.items():
+                conn.execute(text(f"DELETE FROM {table} WHERE id > :m"), {"m": max_id})
         return url
 
     yield Backend("postgresql", fresh)
@@ -105,11 +110,23 @@ def app(db_url):
 
 
 @pytest.fixture
-def session(app):
-    """A plain core session on the app's database, for arranging and checking state without HTTP."""
-    from webapp.extensions import db
-    with app.app_context():
-        yield db.session
+def session(db_url):
+    """A plain core session of its own on the test database, for arranging and checking state without HTTP.
+    Deliberately not the app's session: each HTTP request in a test gets its own, as in production."""
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as session:
+        event.listen(session, "do_orm_execute", _read_committed)
+        yield session
+    engine.dispose()
+
+
+def _read_committed(state):
+    """Each read of the test's own session sees what the app committed meanwhile (SQLite's WAL snapshot would
+    otherwise hold the view from the transaction's first read); never inside a unit of work or a pending change."""
+    s = state.session
+    if state.is_select and not s.info.get("unit_of_work") and not (s.new or s.dirty or s.deleted) \
+            and s.in_transaction():
+        s.commit()
 
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

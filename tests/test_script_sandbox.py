@@ -7,7 +7,7 @@ ENV = RestrictedEnvironment({"dossier_level": lambda nominees: "supreme"})
 
 
 @pytest.mark.parametrize("source, error", [
-    ("import os", ImportError),
+    ("import os", ScriptRejected),
     ("x = __import__('os')", ScriptRejected),
     ("x = open('/etc/passwd').read()", NameError),
     ("x = ().__class__.__bases__", ScriptRejected),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from processes import tokens
@@ -24,6 +24,7 @@ def register(app) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create the schema, or upgrade it to the newest migration."""
     upgrade_schema(current_app.config["SQLALCHEMY_DATABASE_URI"])
@@ -31,6 +32,7 @@ def init_db():
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command():
     """Load the demo units, users and campaigns (idempotent) and publish the shipped diagrams."""
     report = seed_demo(db.session)

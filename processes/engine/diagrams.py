@@ -13,7 +13,7 @@ from pathlib import Path
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import ScriptTask
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins import ExclusiveGatewayMixin, InclusiveGatewayMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -115,8 +115,11 @@ def _check_runnable(spec, subprocess_specs, forms_dir: Path):
                 yield f"nhiệm vụ «{label}» dùng gợi ý giao diện «{ui}» không có trong forms/"
             if ts.lane and role_for_lane(ts.lane) is None:
                 yield f"làn «{ts.lane}» của nhiệm vụ «{label}» không ứng với vai trò nào"
+        scripts = [getattr(ts, "prescript", None), getattr(ts, "postscript", None)]
         if isinstance(ts, ScriptTask):
-            error = check_source(ts.script or "", expression=False)
+            scripts.append(ts.script)
+        for script in filter(None, scripts):
+            error = check_source(script, expression=False)
             if error:
                 yield f"kịch bản của «{label}» bị từ chối: {error}"
         if isinstance(ts, (ExclusiveGatewayMixin, InclusiveGatewayMixin)):

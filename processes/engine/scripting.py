@@ -7,6 +7,7 @@ dictionary lookup, not a compile.
 """
 from __future__ import annotations
 
+import ast
 import sys
 import time
 from functools import lru_cache
@@ -57,6 +58,16 @@ _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+def _refuse_imports(source: str) -> None:
+    # RestrictedPython compiles `import x` and only fails it when run; a published diagram should fail at once.
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return  # the restricted compiler reports syntax errors itself
+    if any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(tree)):
+        raise ScriptRejected("Không được import module trong kịch bản.")
+
+
 @lru_cache(maxsize=2048)
 def compile_expression(source: str):
     result = compile_restricted_eval(source, SCRIPT_FILENAME)
@@ -67,6 +78,7 @@ def compile_expression(source: str):
 
 @lru_cache(maxsize=2048)
 def compile_script(source: str):
+    _refuse_imports(source)
     result = compile_restricted_exec(source, SCRIPT_FILENAME)
     if result.errors:
         raise ScriptRejected("; ".join(result.errors))

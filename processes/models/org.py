@@ -63,6 +63,17 @@ class User(Base):
         back_populates="user", lazy="selectin", cascade="all, delete-orphan"
     )
 
+    # The user protocol Flask-Login expects, written out so the core needs no Flask import.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
     def holds(self, role: str, unit_id: int) -> bool:
         return any(r.role == role and r.unit_id == unit_id for r in self.roles)
 

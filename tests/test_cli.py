@@ -1,0 +1,26 @@
+"""The administrators' command line: init-db, seed-demo, users list, users token."""
+from sqlalchemy import func, select
+
+from processes.models import ApiToken, Unit
+
+
+def test_init_db_and_seed_are_idempotent(app, session):
+    runner = app.test_cli_runner()
+    units = session.scalar(select(func.count()).select_from(Unit))
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0 and "sơ đồ mới xuất bản: 0" in result.output
+    assert session.scalar(select(func.count()).select_from(Unit)) == units == 41
+
+
+def test_users_list_and_token(app, session):
+    runner = app.test_cli_runner()
+    listing = runner.invoke(args=["users", "list"]).output
+    assert "vks-qb-dong-hoi.canbo" in listing and "Cán bộ đơn vị @ vks-qb-dong-hoi" in listing
+    assert "admin" in listing and "[quản trị]" in listing
+    result = runner.invoke(args=["users", "token", "vks-qb-dong-hoi.canbo"])
+    token = result.output.strip()
+    assert result.exit_code == 0 and token.startswith("tdkt_")
+    assert session.scalar(select(func.count()).select_from(ApiToken)) == 1
+    assert app.test_client().get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert runner.invoke(args=["users", "token", "nobody"]).exit_code != 0
