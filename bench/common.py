@@ -8,13 +8,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 os.environ.setdefault("TDKT_PASSWORD_METHOD", "pbkdf2:sha256:1000")
 
 from sqlalchemy import select, text  # noqa: E402
 
 from processes.db import make_engine, make_sessionmaker, upgrade_schema  # noqa: E402
-from processes.models import RoleAssignment, Unit, User  # noqa: E402
+from processes.models import Campaign, RoleAssignment, Unit, User  # noqa: E402
 from processes.roles import UNIT_ROLES  # noqa: E402
 from processes.security import hash_password  # noqa: E402
 from processes.seeding import DEMO_PASSWORD, seed_demo  # noqa: E402
@@ -40,28 +40,31 @@ def postgres_url(name: str = "tdkt_bench") -> str | None:
 
 
 def prepare(url: str, extra_units: int = 0, parent_code: str = "vks-quang-binh"):
-    """Migrate, seed, add `extra_units` units under `parent_code` and a user `bench` with every unit role in them.
-    Returns (sessionmaker, bench user id, [unit ids])."""
+    """Migrate, seed, add `extra_units` units under `parent_code`, each with a user `bench-NNNNN` holding the unit
+    roles there (as a real account holds the roles of its own unit). Returns (sessionmaker, [(unit id, user id)])."""
     upgrade_schema(url)
     engine = make_engine(url)
     Session = make_sessionmaker(engine)
     with Session() as session:
         seed_demo(session)
         parent = session.scalar(select(Unit).where(Unit.code == parent_code))
-        bench = User(username="bench", full_name="Người đo", password_hash=hash_password(DEMO_PASSWORD),
-                     unit_id=parent.id)
-        session.add(bench)
-        units = []
-        for i in range(extra_units):
-            unit = Unit(code=f"bench-{i:05d}", name=f"Đơn vị đo {i}", level="district", parent_id=parent.id)
-            session.add(unit)
-            units.append(unit)
+        password = hash_password(DEMO_PASSWORD)
+        units = [Unit(code=f"bench-{i:05d}", name=f"Đơn vị đo {i}", level="district", parent_id=parent.id)
+                 for i in range(extra_units)]
+        session.add_all(units)
         session.flush()
-        for unit in units:
-            for role in UNIT_ROLES:
-                session.add(RoleAssignment(user_id=bench.id, unit_id=unit.id, role=role))
+        users = [User(username=u.code, full_name=f"Người đo {i}", password_hash=password, unit_id=u.id)
+                 for i, u in enumerate(units)]
+        session.add_all(users)
+        session.flush()
+        for campaign in session.scalars(select(Campaign)):  # the bench units take part in every campaign
+            details = dict(campaign.details)
+            details["participants"] = [*details.get("participants", []), *(u.code for u in units)]
+            campaign.details = details
+        session.add_all(RoleAssignment(user_id=user.id, unit_id=unit.id, role=role)
+                        for unit, user in zip(units, users) for role in UNIT_ROLES)
         session.commit()
-        return Session, bench.id, [u.id for u in units]
+        return Session, [(u.id, user.id) for u, user in zip(units, users)]
 
 
 def summary(samples: list[float]) -> tuple[float, float]:

@@ -19,8 +19,9 @@ import time
 import uuid
 from pathlib import Path
 
+import _path  # noqa: F401,I001  (first: keeps bench/http.py from shadowing the standard library's http)
 import requests
-from common import postgres_url, prepare, sqlite_url, summary
+from bench.common import postgres_url, prepare, sqlite_url, summary
 from sqlalchemy import insert, select
 
 from processes import tokens
@@ -87,32 +88,33 @@ def fill_queue(Session, reviewer_unit_id: int, campaign_id: int, diagram_version
 
 
 def run(label: str, url: str, n: int) -> None:
-    Session, bench_id, unit_ids = prepare(url, extra_units=n)
+    Session, pairs = prepare(url, extra_units=n)
     with Session() as session:
         campaign_id = session.scalar(select(Campaign.id).where(Campaign.code == "qb-1532-2024"))
-        bench_token = tokens.create(session, session.get(User, bench_id), "bench")
+        staff = [(unit_id, {"Authorization": f"Bearer {tokens.create(session, session.get(User, user_id), 'bench')}"})
+                 for unit_id, user_id in pairs]
         reviewer = session.scalar(select(User).where(User.username == "vks-quang-binh.tdkt"))
         reviewer_token = tokens.create(session, reviewer, "bench")
         reviewer_unit = reviewer.unit_id
     proc, base = serve(url)
     try:
         http = requests.Session()
-        as_bench = {"Authorization": f"Bearer {bench_token}"}
         as_reviewer = {"Authorization": f"Bearer {reviewer_token}"}
-        units = iter(unit_ids)
+        starters = iter(staff)
         first_tasks = []
 
         def start_case():
-            r = http.post(base + "/api/cases", json={"campaign_id": campaign_id, "unit_id": next(units)},
-                          headers=as_bench)
+            unit_id, headers = next(starters)
+            r = http.post(base + "/api/cases", json={"campaign_id": campaign_id, "unit_id": unit_id}, headers=headers)
             assert r.status_code == 201, r.text
-            first_tasks.append(r.json()["tasks"][0]["id"])
+            first_tasks.append((r.json()["tasks"][0]["id"], headers))
 
         start = summary(timed(start_case, n))
         pending = iter(first_tasks)
 
         def complete():
-            r = http.post(f"{base}/api/tasks/{next(pending)}/complete", json=NOMINEES, headers=as_bench)
+            task_id, headers = next(pending)
+            r = http.post(f"{base}/api/tasks/{task_id}/complete", json=NOMINEES, headers=headers)
             assert r.status_code == 200, r.text
 
         completion = summary(timed(complete, n))

@@ -1,10 +1,11 @@
 """Writing the append-only audit trail."""
 from __future__ import annotations
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from .clock import now
-from .models import AuditEvent, OpenTask
+from .models import AuditEvent
 
 ACTION_LABELS = {
     "case_started": "Tạo hồ sơ",
@@ -17,14 +18,19 @@ ACTION_LABELS = {
 }
 
 
-def record(session: Session, case_id: int, action: str, actor_id: int | None = None,
-           task: OpenTask | None = None, **details) -> AuditEvent:
-    event = AuditEvent(
-        case_id=case_id, at=now(), actor_id=actor_id, action=action,
-        task_id=task.id if task else None,
-        task_bpmn_id=task.bpmn_id if task else "",
-        task_name=task.name if task else "",
-        details=details,
-    )
-    session.add(event)
-    return event
+def event(case_id: int, action: str, actor_id: int | None = None, task=None, **details) -> dict:
+    """One audit row as values; `task` is anything with id, bpmn_id and name (an OpenTask or a row of one)."""
+    return dict(case_id=case_id, at=now(), actor_id=actor_id, action=action,
+                task_id=task.id if task else None, task_bpmn_id=task.bpmn_id if task else "",
+                task_name=task.name if task else "", details=details)
+
+
+def write(session: Session, events: list[dict]) -> None:
+    """Append events in one Core INSERT: audit rows are never read back in the same transaction, so they need none
+    of the ORM's unit-of-work bookkeeping."""
+    if events:
+        session.execute(insert(AuditEvent), events)
+
+
+def record(session: Session, case_id: int, action: str, actor_id: int | None = None, task=None, **details) -> None:
+    write(session, [event(case_id, action, actor_id, task, **details)])

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, joinedload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, diagram_versions
 from .access import check_may_do_task, check_may_read_case, check_may_start_case
-from .clock import now
+from .clock import end_of_local_day, now
 from .db import unit_of_work
 from .engine import runner
 from .errors import Conflict, InvalidInput, NotFound
@@ -53,11 +53,12 @@ def start_case(session: Session, user: User, campaign_id: int, unit_id: int) -> 
             case = Case(campaign=campaign, unit=unit, diagram_version_id=version.id, started_by_id=user.id,
                         workflow_state="", created_at=now())
             session.add(case)
-            _store(case, workflow)
+            ready = _store(case, workflow)
             session.flush()
-            audit.record(session, case.id, "case_started", user.id, campaign=campaign.code, unit=unit.code,
-                         diagram_version=version.version)
-            _sync_open_tasks(session, case, workflow, actor_id=user.id)
+            events = [audit.event(case.id, "case_started", user.id, campaign=campaign.code, unit=unit.code,
+                                  diagram_version=version.version)]
+            events += _sync_open_tasks(session, case, ready, [], actor_id=user.id)
+            audit.write(session, events)
     except IntegrityError as exc:  # the same unit started the same campaign twice at once
         raise Conflict("Đơn vị đã có hồ sơ cho phong trào này.") from exc
     return case
@@ -65,23 +66,25 @@ def start_case(session: Session, user: User, campaign_id: int, unit_id: int) -> 
 
 def complete_task(session: Session, user: User, task_id: int, data: dict,
                   expected_version: int | None = None) -> Case:
-    task = _open_task(session, task_id)
-    check_may_do_task(user, task)
-    data = forms.validate(task.form, data)
     try:
         with unit_of_work(session):
-            case = _lock_case(session, task.case_id)
-            task = session.get(OpenTask, task_id, populate_existing=True)
+            # Lock the task's case first: a second completer queues here (FOR UPDATE on PostgreSQL, the write lock
+            # taken at BEGIN IMMEDIATE on SQLite) and, once the winner commits, finds the task row gone.
+            case = _lock_case(session, OpenTask.id == task_id)
+            siblings = _open_rows(session, case.id) if case is not None else []
+            task = next((t for t in siblings if t.id == task_id), None)
             if task is None:
                 raise _gone(session, task_id)
             check_may_do_task(user, task)
+            data = forms.validate(task.form, data)
             if expected_version is not None and case.version != expected_version:
                 raise Conflict("Hồ sơ đã được người khác cập nhật sau khi bạn mở trang. Vui lòng tải lại.")
             workflow = runner.restore(diagram_versions.loaded(session, case.diagram_version_id), case.workflow_state)
             runner.complete_user_task(workflow, task.task_uuid, data)
-            _store(case, workflow)
-            audit.record(session, case.id, "task_completed", user.id, task, data=data)
-            _sync_open_tasks(session, case, workflow, actor_id=user.id, completed_id=task.id)
+            ready = _store(case, workflow)
+            events = [audit.event(case.id, "task_completed", user.id, task, data=data)]
+            events += _sync_open_tasks(session, case, ready, siblings, actor_id=user.id, completed_id=task.id)
+            audit.write(session, events)
     except StaleDataError as exc:
         raise Conflict("Hồ sơ vừa được người khác cập nhật; thao tác của bạn chưa được lưu. Vui lòng tải lại.") from exc
     return case
@@ -131,8 +134,10 @@ def read_case(session: Session, user: User, case_id: int) -> CaseView:
     if case is None:
         raise NotFound("Không tìm thấy hồ sơ.")
     check_may_read_case(user, case)
-    tasks = list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id).order_by(OpenTask.id)))
-    events = list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id)))
+    tasks = list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)
+                                 .options(joinedload(OpenTask.assignee)).order_by(OpenTask.id)))
+    events = list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
+                                  .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)))
     return CaseView(case, tasks, events)
 
 
@@ -169,18 +174,20 @@ def _gone(session: Session, task_id: int) -> Exception:
                     case_id=event.case_id)
 
 
-def _lock_case(session: Session, case_id: int) -> Case:
-    # FOR UPDATE queues a second completer on PostgreSQL until the first commits; on SQLite the write lock taken at
-    # BEGIN IMMEDIATE does the same. populate_existing makes the waiter see the winner's state.
-    case = session.scalar(
-        select(Case).where(Case.id == case_id).with_for_update(of=Case).execution_options(populate_existing=True)
+def _lock_case(session: Session, *where) -> Case | None:
+    """The case matching `where` (a condition on the case or on one of its open tasks), locked for this
+    transaction. populate_existing makes a transaction that waited for the lock see the winner's state; on
+    PostgreSQL the join is re-checked after the wait, so a task completed meanwhile finds no case."""
+    return session.scalar(
+        select(Case).outerjoin(OpenTask, OpenTask.case_id == Case.id).where(*where)
+        .options(undefer(Case.workflow_state), defer(Case.data)).limit(1)
+        .with_for_update(of=Case).execution_options(populate_existing=True)
     )
-    if case is None:
-        raise NotFound("Không tìm thấy hồ sơ.")
-    return case
 
 
-def _store(case: Case, workflow) -> None:
+def _store(case: Case, workflow) -> list:
+    """Save the workflow into the case row with what pages show of it; returns the ready user tasks."""
+    ready = runner.ready_user_tasks(workflow)
     case.workflow_state = runner.save(workflow)
     case.data = runner.current_data(workflow)
     case.updated_at = now()
@@ -189,29 +196,49 @@ def _store(case: Case, workflow) -> None:
         case.completed_at = case.updated_at
         case.current_step = "Hoàn thành"
     else:
-        case.current_step = ", ".join(t.name for t in runner.ready_user_tasks(workflow))[:400]
+        case.current_step = ", ".join(t.name for t in ready)[:400]
+    return ready
 
 
-def _sync_open_tasks(session: Session, case: Case, workflow, *, actor_id: int | None,
-                     completed_id: int | None = None) -> None:
-    ready = {t.uuid: t for t in runner.ready_user_tasks(workflow)}
-    existing = {t.task_uuid: t for t in session.scalars(select(OpenTask).where(OpenTask.case_id == case.id))}
-    for uuid, row in existing.items():
-        if uuid not in ready:
-            if row.id != completed_id:
-                audit.record(session, case.id, "task_cancelled", actor_id, row)
-            session.delete(row)
+def _open_rows(session: Session, case_id: int) -> list[OpenTask]:
+    return list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)
+                                .execution_options(populate_existing=True)))
+
+
+def _sync_open_tasks(session: Session, case: Case, ready_tasks: list, existing_rows: list[OpenTask], *,
+                     actor_id: int | None, completed_id: int | None = None) -> list[dict]:
+    """Rewrite the case's open-task rows to match the workflow's ready user tasks (Core statements: these rows are
+    a projection for queries, never edited as objects here). Returns the audit events this implies."""
+    ready = {t.uuid: t for t in ready_tasks}
+    existing = {row.task_uuid: row for row in existing_rows}
+    gone = [row for uuid, row in existing.items() if uuid not in ready]
+    events = [audit.event(case.id, "task_cancelled", actor_id, row) for row in gone if row.id != completed_id]
+    if gone:
+        session.execute(delete(OpenTask).where(OpenTask.id.in_([row.id for row in gone]))
+                        .execution_options(synchronize_session=False))
+    new_rows, deadline = [], ...
     for uuid, task in ready.items():
         if uuid in existing:
             continue
         role = role_for_lane(task.lane)
         scope = role.scope if role else "unit"
-        unit = unit_for_scope(scope, case.unit, case.campaign.receiving_unit)
-        due = case.campaign.deadline_at if scope == "unit" else None
-        session.add(OpenTask(
+        if scope == "unit":
+            unit_id = case.unit_id
+            if deadline is ...:  # the unit's tasks are due by the campaign's deadline
+                day = session.scalar(select(Campaign.deadline).where(Campaign.id == case.campaign_id))
+                deadline = end_of_local_day(day) if day else None
+            due = deadline
+        else:
+            unit_id = unit_for_scope(scope, case.unit, case.campaign.receiving_unit).id
+            due = None
+        new_rows.append(dict(
             case_id=case.id, task_uuid=uuid, bpmn_id=task.bpmn_id, name=task.name, lane=task.lane,
-            role=role.code if role else "", unit_id=unit.id, form=task.form, ui_form=task.ui_form,
-            instructions=task.instructions, created_at=now(), due_at=due, sort_due=due or NO_DUE,
+            role=role.code if role else "", unit_id=unit_id, assignee_id=None, form=task.form,
+            ui_form=task.ui_form, instructions=task.instructions, created_at=now(), due_at=due,
+            sort_due=due or NO_DUE,
         ))
+    if new_rows:
+        session.execute(insert(OpenTask), new_rows)
     if case.status == "completed":
-        audit.record(session, case.id, "case_completed", actor_id)
+        events.append(audit.event(case.id, "case_completed", actor_id))
+    return events

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from .models import Campaign, Case, Unit, User
 
@@ -74,6 +74,7 @@ def visible_cases(session: Session, user: User, q: str = "", status: str = "", p
         query = query.where(or_(Unit.name.ilike(like), Unit.short_name.ilike(like), Campaign.name.ilike(like),
                                 Case.current_step.ilike(like)))
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.scalars(query.order_by(Case.updated_at.desc(), Case.id.desc())
+    rows = session.scalars(query.options(contains_eager(Case.unit), contains_eager(Case.campaign))
+                           .order_by(Case.updated_at.desc(), Case.id.desc())
                            .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
     return CasePage(list(rows), total, page, PER_PAGE)

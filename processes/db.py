@@ -83,12 +83,15 @@ def is_sqlite(session: Session) -> bool:
 def unit_of_work(session: Session, *, write: bool = True) -> Iterator[Session]:
     """One user action = one transaction: commit on success, roll back everything on any error.
 
-    A read transaction the caller already opened (loading the current user, say) is closed first so the action
-    starts on fresh data and, on SQLite, can take the write lock at BEGIN.
+    On SQLite a read transaction the caller already opened (loading the current user, say) is closed first so the
+    action starts on fresh data and can take the write lock at BEGIN.
     """
-    if _plain(session).in_transaction():
+    sqlite = is_sqlite(session)
+    if sqlite and _plain(session).in_transaction():
+        # SQLite: a transaction that has read keeps its snapshot and cannot take the write lock later; end it so
+        # this one starts with BEGIN IMMEDIATE. (PostgreSQL reads committed data at every statement anyway.)
         session.commit()
-    if write and is_sqlite(session):
+    if write and sqlite:
         session.connection(execution_options={IMMEDIATE: True})
     session.info["unit_of_work"] = True
     try:

@@ -57,11 +57,13 @@ def latest(session: Session, process_id: str) -> DiagramVersion:
 
 
 def loaded(session: Session, version_id: int) -> LoadedDiagram:
+    """The parsed diagram of a published version. Versions never change, so after the first load per database the
+    spec comes from memory without touching the database."""
+    key = (str(session.get_bind().url), version_id)
+    cached = spec_cache.peek(key)
+    if cached is not None:
+        return cached
     row = session.execute(
-        select(DiagramVersion.checksum, DiagramVersion.process_id).where(DiagramVersion.id == version_id)
+        select(DiagramVersion.bpmn_xml, DiagramVersion.process_id).where(DiagramVersion.id == version_id)
     ).one()
-
-    def xml():
-        return session.scalar(select(DiagramVersion.bpmn_xml).where(DiagramVersion.id == version_id))
-
-    return spec_cache.get(version_id, row.checksum, xml, row.process_id)
+    return spec_cache.put(key, load_diagram(row.bpmn_xml, FORMS_DIR, row.process_id))

@@ -58,7 +58,8 @@ def inbox(session: Session, user: User, page: int = 1, per_page: int = PAGE_SIZE
         return InboxPage([], total, page, per_page)
     rows = session.scalars(
         select(OpenTask).where(OpenTask.id.in_(ids))
-        .options(joinedload(OpenTask.case).joinedload(Case.campaign))
+        .options(joinedload(OpenTask.case).joinedload(Case.campaign), joinedload(OpenTask.case).joinedload(Case.unit),
+                 joinedload(OpenTask.assignee))
     ).unique().all()
     by_id = {t.id: t for t in rows}
     return InboxPage([by_id[i] for i in ids if i in by_id], total, page, per_page)

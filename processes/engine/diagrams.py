@@ -139,18 +139,16 @@ def _form_exists(forms_dir: Path, name: str) -> bool:
 
 
 class SpecCache:
-    """Parsed specs per published diagram version; versions never change once published."""
+    """Parsed specs per published diagram version (keyed by database and version id); versions never change."""
 
     def __init__(self, forms_dir: Path):
         self.forms_dir = forms_dir
         self._lock = threading.Lock()
-        self._specs: dict[tuple[int, str], LoadedDiagram] = {}
+        self._specs: dict[tuple, LoadedDiagram] = {}
 
-    def get(self, version_id: int, xml_checksum: str, xml_loader, process_id: str) -> LoadedDiagram:
-        key = (version_id, xml_checksum)
-        loaded = self._specs.get(key)
-        if loaded is None:
-            loaded = load_diagram(xml_loader(), self.forms_dir, process_id)
-            with self._lock:
-                self._specs[key] = loaded
-        return loaded
+    def peek(self, key: tuple) -> LoadedDiagram | None:
+        return self._specs.get(key)
+
+    def put(self, key: tuple, loaded: LoadedDiagram) -> LoadedDiagram:
+        with self._lock:
+            return self._specs.setdefault(key, loaded)

@@ -52,6 +52,6 @@ def load_state(state: str, spec, subprocess_specs) -> BpmnWorkflow:
 
 
 def clean_data(data: dict) -> dict:
-    """Task data as plain JSON (what the case row and the API show)."""
-    return json.loads(json.dumps(_serializer.registry.convert(_serializer.registry.clean(data)),
-                                 cls=_serializer._encoder_cls))
+    """Task data as JSON-ready values (what the case row and the API show); the registry builds new containers,
+    so the result shares nothing mutable with the workflow."""
+    return _serializer.registry.convert(_serializer.registry.clean(data))

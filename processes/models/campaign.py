@@ -27,11 +27,11 @@ class Campaign(Base):
     process_id: Mapped[str] = mapped_column(String(80), default="tdkt_nomination")
     status: Mapped[str] = mapped_column(String(20), default="open")
     # Everything the seed says that later rules read (award forms, quotas, dossier list…), kept as written.
-    details: Mapped[dict] = mapped_column(JsonDoc, default=dict)
+    details: Mapped[dict] = mapped_column(JsonDoc, default=dict, deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
 
-    issuer: Mapped[Unit] = relationship(foreign_keys=[issuer_id], lazy="joined")
-    receiving_unit: Mapped[Unit] = relationship(foreign_keys=[receiving_unit_id], lazy="joined")
+    issuer: Mapped[Unit] = relationship(foreign_keys=[issuer_id])
+    receiving_unit: Mapped[Unit] = relationship(foreign_keys=[receiving_unit_id])
 
     @property
     def deadline_at(self) -> Optional[dt.datetime]:

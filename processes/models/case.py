@@ -52,9 +52,9 @@ class Case(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=now)
     completed_at: Mapped[Optional[dt.datetime]]
 
-    campaign: Mapped[Campaign] = relationship(lazy="joined")
-    unit: Mapped[Unit] = relationship(lazy="joined")
-    diagram_version: Mapped[DiagramVersion] = relationship(lazy="select")
+    campaign: Mapped[Campaign] = relationship()
+    unit: Mapped[Unit] = relationship()
+    diagram_version: Mapped[DiagramVersion] = relationship()
 
     # Optimistic check under the row lock: an UPDATE that finds another version raises StaleDataError → 409.
     __mapper_args__ = {"version_id_col": version}
@@ -69,6 +69,9 @@ class OpenTask(Base):
         Index("ix_open_tasks_queue", "unit_id", "role", "assignee_id", "sort_due", "id"),
         Index("ix_open_tasks_assignee", "assignee_id", "sort_due", "id"),
         Index("ix_open_tasks_due", "due_at"),
+        # Task ids appear in URLs and forms; SQLite would hand a deleted row's id to the next task without this,
+        # and a stale tab could then act on a different task. (PostgreSQL sequences never reuse ids.)
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,9 +90,9 @@ class OpenTask(Base):
     due_at: Mapped[Optional[dt.datetime]]
     sort_due: Mapped[dt.datetime] = mapped_column(default=NO_DUE)
 
-    case: Mapped[Case] = relationship(lazy="joined")
-    unit: Mapped[Unit] = relationship(lazy="joined")
-    assignee: Mapped[Optional[User]] = relationship(lazy="joined")
+    case: Mapped[Case] = relationship()
+    unit: Mapped[Unit] = relationship()
+    assignee: Mapped[Optional[User]] = relationship()
 
 
 class AuditEvent(Base):
@@ -110,4 +113,4 @@ class AuditEvent(Base):
     task_name: Mapped[str] = mapped_column(String(300), default="")
     details: Mapped[dict] = mapped_column(JsonDoc, default=dict)
 
-    actor: Mapped[Optional[User]] = relationship(lazy="joined")
+    actor: Mapped[Optional[User]] = relationship()

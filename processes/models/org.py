@@ -27,7 +27,7 @@ class Unit(Base):
     collective_count: Mapped[int] = mapped_column(default=0)
     parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("units.id"), index=True)
 
-    parent: Mapped[Optional["Unit"]] = relationship(remote_side=[id], lazy="joined", join_depth=4)
+    parent: Mapped[Optional["Unit"]] = relationship(remote_side=[id])
 
     def ancestors(self) -> list["Unit"]:
         """Self first, root last."""
@@ -58,7 +58,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
 
-    unit: Mapped[Unit] = relationship(lazy="joined")
+    unit: Mapped[Unit] = relationship()
     roles: Mapped[list["RoleAssignment"]] = relationship(
         back_populates="user", lazy="selectin", cascade="all, delete-orphan"
     )
@@ -89,7 +89,7 @@ class RoleAssignment(Base):
     role: Mapped[str] = mapped_column(String(40))
 
     user: Mapped[User] = relationship(back_populates="roles")
-    unit: Mapped[Unit] = relationship(lazy="joined")
+    unit: Mapped[Unit] = relationship()
 
 
 class ApiToken(Base):
@@ -106,4 +106,4 @@ class ApiToken(Base):
     last_used_at: Mapped[Optional[dt.datetime]]
     revoked: Mapped[bool] = mapped_column(default=False)
 
-    user: Mapped[User] = relationship(lazy="joined")
+    user: Mapped[User] = relationship()

@@ -174,7 +174,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_open_tasks_case_id_cases'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_open_tasks_unit_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_open_tasks')),
-    sa.UniqueConstraint('case_id', 'task_uuid', name=op.f('uq_open_tasks_case_id'))
+    sa.UniqueConstraint('case_id', 'task_uuid', name=op.f('uq_open_tasks_case_id')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('open_tasks', schema=None) as batch_op:
         batch_op.create_index('ix_open_tasks_assignee', ['assignee_id', 'sort_due', 'id'], unique=False)
