@@ -22,7 +22,7 @@ from pathlib import Path
 import _path  # noqa: F401,I001  (first: keeps bench/http.py from shadowing the standard library's http)
 import requests
 from bench.common import postgres_url, prepare, sqlite_url, summary
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from processes import tokens
 from processes.models import Campaign, Case, OpenTask, Unit, User
@@ -43,7 +43,7 @@ def serve(url: str):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "webapp:create_app()"],
+        [str(ROOT / ".venv/bin/gunicorn"), "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--bind", f"127.0.0.1:{port}", "webapp:create_app()"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -109,6 +109,7 @@ def run(label: str, url: str, n: int) -> None:
             assert r.status_code == 201, r.text
             first_tasks.append((r.json()["tasks"][0]["id"], headers))
 
+        floor = summary(timed(lambda: http.get(base + "/api/openapi.json"), n))
         start = summary(timed(start_case, n))
         pending = iter(first_tasks)
 
@@ -119,17 +120,22 @@ def run(label: str, url: str, n: int) -> None:
 
         completion = summary(timed(complete, n))
         print(f"{label}:")
+        print(f"  (nền HTTP, không chạm CSDL: GET /api/openapi.json trung vị {floor[0]:.2f} ms)")
         print(f"  tạo hồ sơ và tới nhiệm vụ đầu tiên: trung vị {start[0]:.2f} ms, p95 {start[1]:.2f} ms")
         print(f"  hoàn thành 1 nhiệm vụ:              trung vị {completion[0]:.2f} ms, p95 {completion[1]:.2f} ms")
 
         with Session() as session:
             version_id = session.scalar(select(Case.diagram_version_id).limit(1))
         filled, inbox = 0, {}
+        analyze = "ANALYZE open_tasks" if url.startswith("postgresql") else "ANALYZE"
         for size in INBOX_SIZES:
             fill_queue(Session, reviewer_unit, campaign_id, version_id, size - filled)
             filled = size
+            with Session() as session:  # planner statistics, as autovacuum keeps them on a live database
+                session.execute(text(analyze))
+                session.commit()
             check = http.get(base + "/api/tasks", headers=as_reviewer).json()
-            assert check["total"] == size, check["total"]
+            assert check["total"] == min(size, 1001), check["total"]  # counted exactly up to 1,000
             inbox[size] = summary(timed(lambda: http.get(base + "/api/tasks", headers=as_reviewer), n))
             print(f"  hộp việc với {size:>5} nhiệm vụ mở:     trung vị {inbox[size][0]:.2f} ms, p95 {inbox[size][1]:.2f} ms")
         print(f"  hộp việc 5.000 / 100 (trung vị): {inbox[5000][0] / inbox[100][0]:.2f}×")
@@ -140,7 +146,7 @@ def run(label: str, url: str, n: int) -> None:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    print(f"API JSON qua gunicorn (2 worker), 1 client, {n} yêu cầu mỗi phép đo")
+    print(f"API JSON qua gunicorn (2 worker × 4 luồng), 1 client, {n} yêu cầu mỗi phép đo")
     for label, url in (("SQLite", sqlite_url()), ("PostgreSQL", postgres_url("tdkt_bench_http"))):
         if url is not None:
             run(label, url, n)

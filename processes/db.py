@@ -36,7 +36,9 @@ def engine_options(url: str) -> dict:
         # The driver's own transaction handling is switched off so we can emit BEGIN IMMEDIATE for writes
         # (see `configure_engine`); check_same_thread off because the pool hands connections across threads.
         return {"connect_args": {"isolation_level": None, "check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    # No pre-ping: it costs a round trip on every checkout; a connection found dead raises once, SQLAlchemy
+    # invalidates the pool and the next request reconnects. Recycling bounds how stale a connection gets.
+    return {"pool_size": 10, "max_overflow": 10, "pool_recycle": 1800}
 
 
 def configure_engine(engine: Engine) -> Engine:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from .clock import now
 from .db import unit_of_work
@@ -32,7 +32,8 @@ def revoke(session: Session, user: User, token_id: int) -> None:
 
 
 def authenticate(session: Session, token: str) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token))
+                         .options(joinedload(ApiToken.user).selectinload(User.roles)))
     if row is None or row.revoked or not row.user.active:
         return None
     # Record use coarsely: a write on every API call would serialise readers behind the database's write lock.

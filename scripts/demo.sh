@@ -8,4 +8,4 @@ export FLASK_APP=webapp
 .venv/bin/flask --app webapp init-db
 .venv/bin/flask --app webapp seed-demo
 echo "TĐKT Flow: http://127.0.0.1:${PORT:-5000}  (đăng nhập: xem README, mật khẩu demo tdkt@2024)"
-exec .venv/bin/gunicorn --workers "${WEB_WORKERS:-2}" --bind "127.0.0.1:${PORT:-5000}" --access-logfile - 'webapp:create_app()'
+exec .venv/bin/gunicorn --workers "${WEB_WORKERS:-2}" --worker-class gthread --threads 4 --bind "127.0.0.1:${PORT:-5000}" --access-logfile - 'webapp:create_app()'

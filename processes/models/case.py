@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
@@ -65,8 +65,11 @@ class OpenTask(Base):
     __tablename__ = "open_tasks"
     __table_args__ = (
         UniqueConstraint("case_id", "task_uuid"),
-        # The inbox's two halves: claimable by role in a unit, and assigned to me, each in due order.
-        Index("ix_open_tasks_queue", "unit_id", "role", "assignee_id", "sort_due", "id"),
+        # The inbox's two halves: claimable by role in a unit, and assigned to me, each in due order. The queue index
+        # is partial: PostgreSQL does not treat `assignee_id IS NULL` as an equality when ordering by an index, so
+        # the condition lives in the index predicate instead of its columns.
+        Index("ix_open_tasks_queue", "unit_id", "role", "sort_due", "id",
+              postgresql_where=text("assignee_id IS NULL"), sqlite_where=text("assignee_id IS NULL")),
         Index("ix_open_tasks_assignee", "assignee_id", "sort_due", "id"),
         Index("ix_open_tasks_due", "due_at"),
         # Task ids appear in URLs and forms; SQLite would hand a deleted row's id to the next task without this,

@@ -64,8 +64,8 @@ def task_list():
     page = inbox(db.session, g.api_user, page=request.args.get("page", 1, type=int),
                  per_page=request.args.get("per_page", 20, type=int))
     at = now()
-    return jsonify({"items": [task_doc(t, at) for t in page.tasks], "total": page.total, "page": page.page,
-                    "per_page": page.per_page, "pages": page.pages})
+    return jsonify({"items": [task_doc(t, at) for t in page.tasks], "total": page.total,
+                    "total_capped": page.capped, "page": page.page, "per_page": page.per_page, "pages": page.pages})
 
 
 @bp.get("/tasks/<int:task_id>")

@@ -180,7 +180,9 @@ def upgrade() -> None:
     with op.batch_alter_table('open_tasks', schema=None) as batch_op:
         batch_op.create_index('ix_open_tasks_assignee', ['assignee_id', 'sort_due', 'id'], unique=False)
         batch_op.create_index('ix_open_tasks_due', ['due_at'], unique=False)
-        batch_op.create_index('ix_open_tasks_queue', ['unit_id', 'role', 'assignee_id', 'sort_due', 'id'], unique=False)
+        batch_op.create_index('ix_open_tasks_queue', ['unit_id', 'role', 'sort_due', 'id'], unique=False,
+                              postgresql_where=sa.text('assignee_id IS NULL'),
+                              sqlite_where=sa.text('assignee_id IS NULL'))
 
 
     _append_only_audit()
