@@ -8,5 +8,9 @@ if ! ./scripts/ensure-postgres.sh; then
   if [ "${CI:-}" = "true" ]; then echo "CI: PostgreSQL là bắt buộc" >&2; exit 1; fi
   echo "Cảnh báo: không có PostgreSQL, các bài kiểm thử trên PostgreSQL sẽ bị bỏ qua." >&2
 fi
+if ! ./scripts/ensure-chromium.sh; then
+  if [ "${CI:-}" = "true" ]; then echo "CI: Chromium là bắt buộc cho kiểm thử trình duyệt" >&2; exit 1; fi
+  echo "Cảnh báo: không có Chromium, các bài kiểm thử trình duyệt sẽ bị bỏ qua." >&2
+fi
 export TDKT_PASSWORD_METHOD="pbkdf2:sha256:1000"  # cheap hashes for test users; production uses scrypt
 exec .venv/bin/python -m pytest "$@"
