@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, diagram_versions
 from .access import check_may_do_task, check_may_read_case, check_may_start_case
-from .clock import end_of_local_day, now
+from .clock import end_of_local_day, format_datetime, now
 from .db import unit_of_work
 from .engine import runner
 from .errors import Conflict, InvalidInput, NotFound
@@ -169,7 +169,6 @@ def _gone(session: Session, task_id: int) -> Exception:
     if event.action == "task_cancelled":
         return Conflict("Nhiệm vụ này đã bị hủy do quy trình chuyển bước.")
     who = event.actor.full_name if event.actor else "hệ thống"
-    from .clock import format_datetime
     return Conflict(f"Nhiệm vụ «{event.task_name}» đã được {who} hoàn thành lúc {format_datetime(event.at)}.",
                     case_id=event.case_id)
 

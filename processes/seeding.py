@@ -54,7 +54,7 @@ def seed_demo(session: Session, password: str = DEMO_PASSWORD) -> SeedReport:
         units = _seed_units(session, load_units())
         campaigns = [_seed_campaign(session, c, units) for c in load_campaigns()]
         receivers = {c.receiving_unit.code for c in campaigns}
-        users = _seed_users(session, units, receivers, hash_password(password))
+        users = _seed_users(session, units, receivers, hash_password(password))  # the number added
     return SeedReport(len(units), users, len(campaigns), len(diagrams))
 
 
@@ -91,9 +91,9 @@ def _seed_campaign(session: Session, row: dict, units: dict[str, Unit]) -> Campa
 
 def _seed_users(session: Session, units: dict[str, Unit], receivers: set[str], password_hash: str) -> int:
     existing = {u.username: u for u in session.scalars(select(User))}
+    before = len(existing)
     names = _names()
     has_children = {u.parent.code for u in units.values() if u.parent is not None}
-    count = 0
     for unit in units.values():
         roles = list(UNIT_ROLES)
         if unit.parent is None:
@@ -109,14 +109,12 @@ def _seed_users(session: Session, units: dict[str, Unit], receivers: set[str], p
                 existing[username] = user
             if not user.holds(role, unit.id):
                 user.roles.append(RoleAssignment(unit=unit, unit_id=unit.id, role=role))
-            count += 1
-    admin = existing.get(ADMIN_USERNAME)
-    if admin is None:
+    if ADMIN_USERNAME not in existing:
         root = next(u for u in units.values() if u.parent is None)
-        session.add(User(username=ADMIN_USERNAME, full_name="Quản trị hệ thống", password_hash=password_hash,
-                         unit=root, is_admin=True))
-        count += 1
-    return count
+        existing[ADMIN_USERNAME] = User(username=ADMIN_USERNAME, full_name="Quản trị hệ thống",
+                                        password_hash=password_hash, unit=root, is_admin=True)
+        session.add(existing[ADMIN_USERNAME])
+    return len(existing) - before
 
 
 def _names():

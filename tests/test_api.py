@@ -137,3 +137,18 @@ def test_tokens_are_stored_hashed_and_can_be_revoked(app, session, browser):
     assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     person.post_form("/tokens", f"/tokens/{row.id}/revoke", {})
     assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_oversized_bodies_are_refused_before_anything_runs(app, session, api):
+    staff = api("vks-qb-dong-hoi.canbo")
+    task_id = start(staff, session).get_json()["tasks"][0]["id"]
+    huge = {"nominees": [{"name": "x" * (11 * 1024 * 1024)}]}
+    response = staff.post(f"/api/tasks/{task_id}/complete", json=huge)
+    assert response.status_code == 413 and response.get_json()["error"] == "request_entity_too_large"
+    # just under the request limit but over the form's own limit: a clear 422, nothing stored
+    big = {"nominees": [{"kind": "individual", "name": "A", "award_form": "bang_khen_vkstc",
+                         "achievement_summary": "y" * (300 * 1024)}]}
+    response = staff.post(f"/api/tasks/{task_id}/complete", json=big)
+    assert response.status_code == 422 and "quá lớn" in response.get_json()["message"]
+    case = staff.get("/api/tasks").get_json()["items"][0]
+    assert staff.get(f"/api/cases/{case['case_id']}").get_json()["version"] == 1

@@ -36,7 +36,7 @@ def init_db():
 def seed_demo_command():
     """Load the demo units, users and campaigns (idempotent) and publish the shipped diagrams."""
     report = seed_demo(db.session)
-    click.echo(f"Đơn vị: {report.units}; người dùng: {report.users}; phong trào: {report.campaigns}; "
+    click.echo(f"Đơn vị: {report.units}; người dùng mới: {report.users}; phong trào: {report.campaigns}; "
                f"sơ đồ mới xuất bản: {report.diagrams}.")
 
 

@@ -1,4 +1,4 @@
-"""Template filters and globals: Vietnamese dates, labels, the unread-count helpers."""
+"""Template filters and globals: Vietnamese dates and the labels of roles, award forms, statuses, actions."""
 from __future__ import annotations
 
 from processes import clock

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from processes import cases, tokens
 from processes.clock import now
+from processes.errors import InvalidInput
 from processes.forms import forms, initial_data
 from processes.inbox import inbox
 from processes.models import Campaign
@@ -38,7 +39,6 @@ def authenticate():
 def _json_body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        from processes.errors import InvalidInput
         raise InvalidInput("Nội dung yêu cầu phải là một đối tượng JSON.")
     return body
 
