@@ -15,6 +15,17 @@ ACTION_LABELS = {
     "task_cancelled": "Nhiệm vụ bị hủy",
     "case_completed": "Kết thúc hồ sơ",
     "diagram_published": "Xuất bản sơ đồ",
+    "timer_fired": "Đến hạn hẹn giờ",
+    "timer_cancelled": "Hủy hẹn giờ",
+    "timer_incident": "Sự cố hẹn giờ",
+    "timer_retry": "Chạy lại hẹn giờ",
+    "message": "Sự kiện quy trình",
+}
+MESSAGE_LABELS = {
+    "tdkt.reminder": "Nhắc hạn nộp hồ sơ",
+    "tdkt.late": "Quá hạn nộp hồ sơ: đã báo cấp nhận hồ sơ",
+    "tdkt.not_submitted": "Đóng hồ sơ: đơn vị không nộp",
+    "tdkt.review_overdue": "Quá thời hạn xem xét hồ sơ",
 }
 
 

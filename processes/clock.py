@@ -31,6 +31,16 @@ class FrozenClock(Clock):
         self.at = self.at + dt.timedelta(**delta)
 
 
+class ShiftedClock(Clock):
+    """The real clock moved to another moment: time still passes, from `at` on (demo and tests set in a campaign)."""
+
+    def __init__(self, at: dt.datetime):
+        self.offset = at - Clock.now(self)
+
+    def now(self) -> dt.datetime:
+        return Clock.now(self) + self.offset
+
+
 _clock: Clock = Clock()
 
 

@@ -65,7 +65,16 @@ def configure_engine(engine: Engine) -> Engine:
     return engine
 
 
+def normalise_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// URLs and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 def make_engine(url: str, **kwargs) -> Engine:
+    url = normalise_url(url)
     options = {**engine_options(url), **kwargs}
     if "poolclass" in kwargs:
         options.pop("pool_size", None)

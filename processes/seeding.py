@@ -98,7 +98,8 @@ def _seed_users(session: Session, units: dict[str, Unit], receivers: set[str], p
         roles = list(UNIT_ROLES)
         if unit.parent is None:
             roles.append("supreme_reviewer")
-        elif unit.code in receivers or (unit.level == "provincial" and unit.code in has_children):
+        # A campaign's receiving unit reviews at the "provincial" step even when it is the top of its tree (VKSTC).
+        if unit.code in receivers or (unit.level == "provincial" and unit.code in has_children):
             roles.append("provincial_reviewer")
         for role in roles:
             username = f"{unit.code}.{ROLE_SUFFIX[role]}"

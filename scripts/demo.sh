@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # One command from a fresh checkout to a running demo: install, create the SQLite database, load the demo units,
-# users and campaigns, and serve on http://127.0.0.1:${PORT:-5000} with several web workers sharing the database.
+# users and campaigns, and serve on http://127.0.0.1:${PORT:-5000} with several web workers and the timer worker
+# sharing the database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export FLASK_APP=webapp
 .venv/bin/flask --app webapp init-db
 .venv/bin/flask --app webapp seed-demo
+# The timer worker fires deadlines and reminders; it stops with this script.
+.venv/bin/flask --app webapp timers run &
+worker=$!
+trap 'kill $worker 2>/dev/null' EXIT
 echo "TĐKT Flow: http://127.0.0.1:${PORT:-5000}  (đăng nhập: xem README, mật khẩu demo tdkt@2024)"
-exec .venv/bin/gunicorn --workers "${WEB_WORKERS:-2}" --worker-class gthread --threads 4 --bind "127.0.0.1:${PORT:-5000}" --access-logfile - 'webapp:create_app()'
+.venv/bin/gunicorn --workers "${WEB_WORKERS:-2}" --worker-class gthread --threads 4 --bind "127.0.0.1:${PORT:-5000}" --access-logfile - 'webapp:create_app()'

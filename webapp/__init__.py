@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from processes.db import configure_engine, engine_options
+from processes.db import configure_engine, engine_options, normalise_url
 
 from .extensions import csrf, db, login_manager
 
@@ -29,7 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
         app.config.update(test_config)
-    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     app.json.ensure_ascii = False
 
@@ -39,24 +39,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from . import auth, cases, cli, errors, filters, inbox, tasks
+    from . import auth, cases, cli, errors, filters, inbox, notifications, tasks
     from .api import bp as api_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(notifications.bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens only, never the session cookie, so there is no CSRF to forge
     errors.register(app)
     filters.register(app)
     cli.register(app)
     return app
-
-
-def _normalise_url(url: str) -> str:
-    """Accept postgres:// and postgresql:// URLs and use the psycopg 3 driver for them."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url

@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from processes import tokens
+from processes import timer_worker, tokens
 from processes.db import upgrade_schema
 from processes.models import User
 from processes.roles import role_label
@@ -15,12 +15,14 @@ from processes.seeding import seed_demo
 from .extensions import db
 
 users_cli = AppGroup("users", help="Quản lý người dùng.")
+timers_cli = AppGroup("timers", help="Bộ hẹn giờ của hồ sơ: chạy worker, xem và chạy lại sự cố.")
 
 
 def register(app) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(users_cli)
+    app.cli.add_command(timers_cli)
 
 
 @click.command("init-db")
@@ -59,3 +61,30 @@ def users_token(username: str, name: str):
     if user is None:
         raise click.ClickException(f"Không có người dùng «{username}».")
     click.echo(tokens.create(db.session, user, name))
+
+
+@timers_cli.command("run")
+@click.option("--poll", default=0.5, show_default=True, help="Giây chờ giữa hai lượt khi không có gì đến hạn.")
+@click.option("--until-idle", is_flag=True, help="Dừng khi không còn bộ hẹn giờ đến hạn.")
+def timers_run(poll: float, until_idle: bool):
+    """Run the timer worker (several may run at once against PostgreSQL)."""
+    result = timer_worker.run(current_app.config["SQLALCHEMY_DATABASE_URI"], poll=poll, until_idle=until_idle)
+    click.echo(f"Đã chạy {result.fired} hồ sơ; sự cố: {result.incidents}.")
+
+
+@timers_cli.command("incidents")
+def timers_incidents():
+    """Timers whose firing failed, with the error."""
+    rows = timer_worker.incidents(db.session)
+    if not rows:
+        click.echo("Không có sự cố.")
+    for row in rows:
+        click.echo(f"hồ sơ #{row.case_id}  {row.bpmn_id}  hạn {row.fire_at:%d/%m/%Y %H:%M} UTC  "
+                   f"lần thử {row.attempts}: {row.last_error}")
+
+
+@timers_cli.command("retry")
+@click.argument("case_id", type=int)
+def timers_retry(case_id: int):
+    """Put CASE_ID's failed timers back in the queue."""
+    click.echo(f"Đã đưa {timer_worker.retry(db.session, None, case_id)} bộ hẹn giờ về hàng chờ.")

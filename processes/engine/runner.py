@@ -5,17 +5,21 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from ..awards import dossier_level
 from ..errors import Conflict, DomainError
+from ..workdays import days_before, working_days_after
+from . import timers  # also puts SpiffWorkflow's timers on our clock
 from .diagrams import FORM_PROPERTY, UI_PROPERTY, LoadedDiagram
 from .scripting import make_script_engine
 from .serialization import clean_data, dump_state, load_state
 
-# Functions the shipped and drawn diagrams may call from scripts and conditions.
-SCRIPT_FUNCTIONS = {"dossier_level": dossier_level}
+# Functions the shipped and drawn diagrams may call from scripts, conditions and timer expressions.
+SCRIPT_FUNCTIONS = {"dossier_level": dossier_level, "working_days_after": working_days_after,
+                    "days_before": days_before}
 _script_engine = make_script_engine(SCRIPT_FUNCTIONS)
 
 
@@ -36,8 +40,11 @@ class ReadyTask:
     instructions: str
 
 
-def start(diagram: LoadedDiagram) -> BpmnWorkflow:
+def start(diagram: LoadedDiagram, data: dict | None = None) -> BpmnWorkflow:
+    """A new workflow whose start carries `data` (what timers and scripts read: deadlines, the campaign…)."""
     workflow = BpmnWorkflow(diagram.spec, diagram.subprocess_specs, script_engine=_script_engine)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data or {})
     _advance(workflow)
     return workflow
 
@@ -64,13 +71,31 @@ def complete_user_task(workflow: BpmnWorkflow, task_uuid: str, data: dict) -> No
     _advance(workflow)
 
 
+def fire_timers(workflow: BpmnWorkflow) -> None:
+    """Let every timer that is due by the clock fire, and run on to the next wait state."""
+    _advance(workflow)
+
+
 def _advance(workflow: BpmnWorkflow) -> None:
+    def note_timer(task):
+        if timers.is_timer(task):
+            fired_timers(workflow).add(str(task.id))
+
     try:
-        workflow.do_engine_steps()
-        workflow.refresh_waiting_tasks()
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(did_complete_task=note_timer)
+        workflow.refresh_timers()
+        workflow.do_engine_steps(did_complete_task=note_timer)
     except (SpiffWorkflowException, WorkflowException) as exc:
         raise WorkflowFailed(f"Quy trình gặp lỗi khi chạy tiếp: {exc}") from exc
+
+
+def fired_timers(workflow: BpmnWorkflow) -> set[str]:
+    """Task ids of the timer events that fired while this object ran (not kept in the saved state).
+
+    Kept so a timer that is entered and fires in one step (a deadline already past) is still recorded."""
+    if not hasattr(workflow, "_tdkt_fired_timers"):
+        workflow._tdkt_fired_timers = set()
+    return workflow._tdkt_fired_timers
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
@@ -95,6 +120,13 @@ def current_data(workflow: BpmnWorkflow) -> dict:
     waiting = workflow.get_next_task(state=TaskState.READY | TaskState.WAITING, manual=None)
     source = waiting.data if waiting is not None else (workflow.last_task.data if workflow.last_task else {})
     return clean_data({**workflow.data, **source})
+
+
+def thrown_messages(workflow: BpmnWorkflow) -> list[str]:
+    """Names of the messages the diagram threw that nothing inside it caught (tdkt.reminder, tdkt.late, …): the
+    diagram's way of telling the application something happened. Draining: each is returned once."""
+    return [event.event_definition.name for event in workflow.get_events()
+            if isinstance(event.event_definition, MessageEventDefinition)]  # not terminate, signal, …
 
 
 def is_completed(workflow: BpmnWorkflow) -> bool:

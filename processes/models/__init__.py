@@ -2,7 +2,9 @@
 from .org import ApiToken, RoleAssignment, Unit, User
 from .campaign import Campaign
 from .case import AuditEvent, Case, DiagramVersion, OpenTask
+from .timer import CaseTimer, Notification
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Campaign", "Case", "DiagramVersion", "OpenTask", "RoleAssignment", "Unit", "User",
+    "ApiToken", "AuditEvent", "Campaign", "Case", "CaseTimer", "DiagramVersion", "Notification", "OpenTask",
+    "RoleAssignment", "Unit", "User",
 ]

@@ -35,5 +35,9 @@ class Campaign(Base):
 
     @property
     def deadline_at(self) -> Optional[dt.datetime]:
-        """The deadline as an instant (naive UTC): the end of that day in Việt Nam."""
-        return end_of_local_day(self.deadline) if self.deadline else None
+        """The deadline as an instant (naive UTC): the end of the last day a dossier is still received, in Việt Nam.
+        "Trước ngày 30/8" (deadline_rule "before") leaves 29/8 as that day; "là ngày 23/8" ("on") is 23/8 itself."""
+        if not self.deadline:
+            return None
+        before = (self.details or {}).get("deadline_rule") == "before"
+        return end_of_local_day(self.deadline - dt.timedelta(days=1) if before else self.deadline)

@@ -51,6 +51,7 @@ class Case(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=now)
     completed_at: Mapped[Optional[dt.datetime]]
+    late_at: Mapped[Optional[dt.datetime]]  # when the submission deadline passed with the dossier unsent
 
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[Unit] = relationship()

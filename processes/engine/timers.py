@@ -1,0 +1,87 @@
+"""Timers: SpiffWorkflow's timer events on our injectable clock, and the fire time of each waiting timer.
+
+SpiffWorkflow's timer definitions call `datetime.now(timezone.utc)` inside their own module. Giving that module a
+`datetime` whose `now()` reads `processes.clock` makes every timer (date, duration, cycle; boundary or
+intermediate) follow the clock tests and the worker control, without forking the library.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+
+from .. import clock
+
+
+class _ClockedDatetime(dt.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        current = clock.now().replace(tzinfo=dt.timezone.utc)
+        return current.astimezone(tz) if tz else current.replace(tzinfo=None)
+
+
+spiff_timer.datetime = _ClockedDatetime
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    task_uuid: str
+    bpmn_id: str
+    name: str
+    fire_at: dt.datetime | None  # naive UTC, like every stored timestamp
+
+
+def waiting_timers(workflow) -> list[WaitingTimer]:
+    """Every timer event the workflow (with its subprocesses) waits on, with when it fires."""
+    found = []
+    for task in workflow.event_manager.tasks.values():
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        fire_at = _fire_time(task, definition)
+        if fire_at is not None:
+            spec = task.task_spec
+            found.append(WaitingTimer(str(task.id), spec.bpmn_id or spec.name, spec.bpmn_name or definition.name or "",
+                                      fire_at))
+    return found
+
+
+def is_timer(task) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+
+
+def describe(task) -> WaitingTimer:
+    spec = task.task_spec
+    definition = spec.event_definition
+    fire_at = _fire_time(task, definition) if task._get_internal_data("event_value") is not None else None
+    return WaitingTimer(str(task.id), spec.bpmn_id or spec.name, spec.bpmn_name or definition.name or "", fire_at)
+
+
+def _fire_time(task, definition) -> dt.datetime | None:
+    value = task._get_internal_data("event_value")
+    if value is None:
+        return None
+    if isinstance(definition, CycleTimerEventDefinition):
+        if value.get("cycles", 0) == 0:
+            return None
+        moment = dt.datetime.fromisoformat(value["next"])
+    elif isinstance(definition, TimeDateEventDefinition):
+        moment = value if isinstance(value, dt.datetime) else TimerEventDefinition.parse_time_or_duration(value)
+    elif isinstance(definition, DurationTimerEventDefinition):
+        moment = TimerEventDefinition.get_datetime(value)
+    else:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+# A timer written without a zone ("2024-08-23T23:59:59") means Việt Nam time, whatever zone the server runs in.
+spiff_timer.LOCALTZ = clock.VN_TZ

@@ -1,0 +1,59 @@
+"""Waiting timers of cases (kept in step with the workflows, swept by the timer worker) and notifications."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import now
+from ..db import Base
+from .case import Case
+from .org import User
+
+
+class CaseTimer(Base):
+    """One row per timer event a case waits on. The worker finds due ones by (status, fire_at), never by loading
+    workflows; a timer whose firing failed becomes an incident the administrator can retry."""
+    __tablename__ = "case_timers"
+    __table_args__ = (
+        UniqueConstraint("case_id", "task_uuid"),
+        Index("ix_case_timers_due", "status", "fire_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    task_uuid: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    fire_at: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(String(20), default="waiting")  # waiting | incident
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+
+    case: Mapped[Case] = relationship()
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_user_unread", "user_id", "read_at", "id"),  # the bell's capped count
+        Index("ix_notifications_user", "user_id", "id"),  # the newest-first list
+        Index("ix_notifications_unsent", "email_status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(String(500))
+    link: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    read_at: Mapped[Optional[dt.datetime]]
+    # "" = no e-mail wanted; "pending" → "sent" | "failed" | "no_address" once the mailer has run
+    email_status: Mapped[str] = mapped_column(String(20), default="")
+
+    user: Mapped[User] = relationship()
