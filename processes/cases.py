@@ -6,26 +6,32 @@ appends to the audit trail, all in one commit.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from uuid import UUID
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, diagram_versions
+from . import audit, clock, diagram_versions
+from . import case_notifications as tell
 from .access import check_may_do_task, check_may_read_case, check_may_start_case
-from .clock import end_of_local_day, format_datetime, now
+from .clock import format_datetime, now
 from .db import unit_of_work
-from .engine import runner
+from .engine import runner, timers
 from .errors import Conflict, InvalidInput, NotFound
 from .forms import forms
-from .models import AuditEvent, Campaign, Case, OpenTask, Unit, User
+from .models import AuditEvent, Campaign, Case, CaseTimer, OpenTask, Unit, User
 from .models.case import NO_DUE
 from .roles import role_for_lane, unit_for_scope
 
-STATUS_LABELS = {"running": "Đang xử lý", "completed": "Đã có quyết định", "late": "Quá hạn",
-                 "cancelled": "Đã hủy"}
+STATUS_LABELS = {"running": "Đang xử lý", "late": "Quá hạn nộp", "completed": "Đã có quyết định",
+                 "not_submitted": "Không nộp hồ sơ", "cancelled": "Đã hủy"}
+DEFAULT_REMINDER_DAYS = 3
+DEFAULT_REVIEW_WORKING_DAYS = 10  # the receiving level reviews within ten working days unless the campaign says
+NO_DEADLINE = dt.datetime(9000, 1, 1, tzinfo=clock.VN_TZ)
 
 
 def start_case(session: Session, user: User, campaign_id: int, unit_id: int) -> Case:
@@ -49,16 +55,13 @@ def start_case(session: Session, user: User, campaign_id: int, unit_id: int) -> 
             existing = session.scalar(select(Case.id).where(Case.campaign_id == campaign_id, Case.unit_id == unit_id))
             if existing is not None:
                 raise Conflict(f"{unit.display_name} đã có hồ sơ #{existing} cho phong trào này.", case_id=existing)
-            workflow = runner.start(diagram)
+            workflow = runner.start(diagram, start_data(campaign))
             case = Case(campaign=campaign, unit=unit, diagram_version_id=version.id, started_by_id=user.id,
                         workflow_state="", created_at=now())
             session.add(case)
-            ready = _store(case, workflow)
-            session.flush()
-            events = [audit.event(case.id, "case_started", user.id, campaign=campaign.code, unit=unit.code,
+            events = [audit.event(None, "case_started", user.id, campaign=campaign.code, unit=unit.code,
                                   diagram_version=version.version)]
-            events += _sync_open_tasks(session, case, ready, [], actor_id=user.id)
-            audit.write(session, events)
+            persist(session, case, workflow, events, [], actor_id=user.id)
     except IntegrityError as exc:  # the same unit started the same campaign twice at once
         raise Conflict("Đơn vị đã có hồ sơ cho phong trào này.") from exc
     return case
@@ -81,10 +84,8 @@ def complete_task(session: Session, user: User, task_id: int, data: dict,
                 raise Conflict("Hồ sơ đã được người khác cập nhật sau khi bạn mở trang. Vui lòng tải lại.")
             workflow = runner.restore(diagram_versions.loaded(session, case.diagram_version_id), case.workflow_state)
             runner.complete_user_task(workflow, task.task_uuid, data)
-            ready = _store(case, workflow)
             events = [audit.event(case.id, "task_completed", user.id, task, data=data)]
-            events += _sync_open_tasks(session, case, ready, siblings, actor_id=user.id, completed_id=task.id)
-            audit.write(session, events)
+            persist(session, case, workflow, events, siblings, actor_id=user.id, completed_id=task.id)
     except StaleDataError as exc:
         raise Conflict("Hồ sơ vừa được người khác cập nhật; thao tác của bạn chưa được lưu. Vui lòng tải lại.") from exc
     return case
@@ -127,6 +128,11 @@ class CaseView:
     case: Case
     open_tasks: list[OpenTask]
     events: list[AuditEvent]
+    timers: list[CaseTimer]  # waiting, and failed ones (incidents) first
+
+    @property
+    def incidents(self) -> list[CaseTimer]:
+        return [t for t in self.timers if t.status == "incident"]
 
 
 def read_case(session: Session, user: User, case_id: int) -> CaseView:
@@ -138,7 +144,9 @@ def read_case(session: Session, user: User, case_id: int) -> CaseView:
                                  .options(joinedload(OpenTask.assignee)).order_by(OpenTask.id)))
     events = list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
                                   .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)))
-    return CaseView(case, tasks, events)
+    timer_rows = list(session.scalars(select(CaseTimer).where(CaseTimer.case_id == case_id)
+                                      .order_by(CaseTimer.status, CaseTimer.fire_at)))  # "incident" sorts first
+    return CaseView(case, tasks, events, timer_rows)
 
 
 def get_task(session: Session, user: User, task_id: int) -> OpenTask:
@@ -184,17 +192,54 @@ def _lock_case(session: Session, *where) -> Case | None:
     )
 
 
-def _store(case: Case, workflow) -> list:
+def start_data(campaign: Campaign) -> dict:
+    """What a new case's workflow starts with: the campaign and its deadlines as ISO instants, for timer
+    expressions (`deadline_at`, `reminder_at`) and scripts. No deadline: timers that far in the future."""
+    details = campaign.details or {}
+    deadline = clock.to_local(campaign.deadline_at) if campaign.deadline else NO_DEADLINE
+    days = int(details.get("reminder_days_before", DEFAULT_REMINDER_DAYS))
+    return {
+        "campaign_code": campaign.code,
+        "deadline_at": deadline.isoformat(),
+        "reminder_at": (deadline - dt.timedelta(days=days)).isoformat(),
+        "review_working_days": int(details.get("review_working_days", DEFAULT_REVIEW_WORKING_DAYS)),
+    }
+
+
+def persist(session: Session, case: Case, workflow, events: list[dict], existing_rows: list[OpenTask], *,
+            actor_id: int | None, completed_id: int | None = None) -> None:
+    """Write a workflow that just moved back into its case: state and page data, open-task and timer rows, what
+    its thrown messages mean (late, not submitted), audit events and notifications — inside the caller's
+    transaction."""
+    messages = runner.thrown_messages(workflow)
+    ready = _store(case, workflow, messages)
+    if case.id is None:  # a new case: its row (version 1) is written once, with its first state
+        session.flush()
+        for event in events:
+            event["case_id"] = case.id
+    events += [audit.event(case.id, "message", actor_id, name=name) for name in messages]
+    new_tasks, task_events = _sync_open_tasks(session, case, ready, existing_rows, actor_id=actor_id,
+                                              completed_id=completed_id)
+    events += task_events
+    events += _sync_timers(session, case, workflow, actor_id)
+    audit.write(session, events)
+    tell.after_change(session, case, new_tasks, messages, actor_id)
+
+
+def _store(case: Case, workflow, messages: list[str]) -> list:
     """Save the workflow into the case row with what pages show of it; returns the ready user tasks."""
     ready = runner.ready_user_tasks(workflow)
     case.workflow_state = runner.save(workflow)
     case.data = runner.current_data(workflow)
     case.updated_at = now()
+    if "tdkt.late" in messages and case.late_at is None:
+        case.late_at = case.updated_at
     if runner.is_completed(workflow):
-        case.status = "completed"
+        case.status = "not_submitted" if "tdkt.not_submitted" in messages else "completed"
         case.completed_at = case.updated_at
-        case.current_step = "Hoàn thành"
+        case.current_step = STATUS_LABELS[case.status]
     else:
+        case.status = "late" if case.late_at else "running"
         case.current_step = ", ".join(t.name for t in ready)[:400]
     return ready
 
@@ -205,9 +250,9 @@ def _open_rows(session: Session, case_id: int) -> list[OpenTask]:
 
 
 def _sync_open_tasks(session: Session, case: Case, ready_tasks: list, existing_rows: list[OpenTask], *,
-                     actor_id: int | None, completed_id: int | None = None) -> list[dict]:
+                     actor_id: int | None, completed_id: int | None = None) -> tuple[list[dict], list[dict]]:
     """Rewrite the case's open-task rows to match the workflow's ready user tasks (Core statements: these rows are
-    a projection for queries, never edited as objects here). Returns the audit events this implies."""
+    a projection for queries, never edited as objects here). Returns the new rows and the audit events."""
     ready = {t.uuid: t for t in ready_tasks}
     existing = {row.task_uuid: row for row in existing_rows}
     gone = [row for uuid, row in existing.items() if uuid not in ready]
@@ -224,8 +269,7 @@ def _sync_open_tasks(session: Session, case: Case, ready_tasks: list, existing_r
         if scope == "unit":
             unit_id = case.unit_id
             if deadline is ...:  # the unit's tasks are due by the campaign's deadline
-                day = session.scalar(select(Campaign.deadline).where(Campaign.id == case.campaign_id))
-                deadline = end_of_local_day(day) if day else None
+                deadline = case.campaign.deadline_at
             due = deadline
         else:
             unit_id = unit_for_scope(scope, case.unit, case.campaign.receiving_unit).id
@@ -238,6 +282,42 @@ def _sync_open_tasks(session: Session, case: Case, ready_tasks: list, existing_r
         ))
     if new_rows:
         session.execute(insert(OpenTask), new_rows)
-    if case.status == "completed":
-        events.append(audit.event(case.id, "case_completed", actor_id))
+    if case.status in ("completed", "not_submitted"):
+        events.append(audit.event(case.id, "case_completed", actor_id, status=case.status))
+    return new_rows, events
+
+
+def _sync_timers(session: Session, case: Case, workflow, actor_id: int | None) -> list[dict]:
+    """Rewrite the case's timer rows to match the timers its workflow waits on; audit the ones that fired."""
+    waiting = {t.task_uuid: t for t in timers.waiting_timers(workflow)}
+    fired_now = runner.fired_timers(workflow)
+    rows = {r.task_uuid: r for r in session.execute(
+        select(CaseTimer.id, CaseTimer.task_uuid, CaseTimer.bpmn_id, CaseTimer.name, CaseTimer.fire_at)
+        .where(CaseTimer.case_id == case.id)).all()}
+    events, gone = [], [r for uuid, r in rows.items() if uuid not in waiting]
+    for row in gone:
+        # An overdue timer whose activity a person completed first did not fire: it was cancelled.
+        events.append(audit.event(case.id, "timer_fired" if row.task_uuid in fired_now else "timer_cancelled",
+                                  actor_id, timer=row.bpmn_id, name=row.name, task_uuid=row.task_uuid,
+                                  due=row.fire_at.isoformat()))
+    for uuid in sorted(fired_now - rows.keys()):  # entered and fired in the same step: a date already past
+        timer = timers.describe(workflow.get_task_from_id(UUID(uuid)))
+        events.append(audit.event(case.id, "timer_fired", actor_id, timer=timer.bpmn_id, name=timer.name,
+                                  task_uuid=uuid, due=timer.fire_at.isoformat() if timer.fire_at else None))
+    if gone:
+        session.execute(delete(CaseTimer).where(CaseTimer.id.in_([r.id for r in gone]))
+                        .execution_options(synchronize_session=False))
+    for uuid, timer in waiting.items():
+        row = rows.get(uuid)
+        if row is None:
+            session.execute(insert(CaseTimer).values(
+                case_id=case.id, task_uuid=uuid, bpmn_id=timer.bpmn_id, name=timer.name[:300],
+                fire_at=timer.fire_at, status="waiting", attempts=0, last_error="", created_at=clock.now()))
+        elif row.fire_at != timer.fire_at:  # a cycle timer fired and moved on to its next occurrence
+            if row.fire_at <= clock.now():
+                events.append(audit.event(case.id, "timer_fired", actor_id, timer=row.bpmn_id, name=row.name,
+                                          task_uuid=row.task_uuid, due=row.fire_at.isoformat()))
+            session.execute(update(CaseTimer).where(CaseTimer.id == row.id)
+                            .values(fire_at=timer.fire_at, status="waiting")
+                            .execution_options(synchronize_session=False))
     return events

@@ -6,6 +6,7 @@ failure, not a skip.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -14,13 +15,25 @@ import uuid
 import pytest
 from sqlalchemy import event, text
 
+from processes import clock
 from processes.db import make_engine, make_sessionmaker, upgrade_schema
 from processes.seeding import DEMO_PASSWORD, seed_demo
 
 PG_ADMIN_URL = os.environ.get("TDKT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 # Tables a test may change; the org data (units, users, campaigns, shipped diagrams) is shared and read-only.
-PER_TEST_TABLES = ("audit_events", "open_tasks", "cases", "api_tokens")
+PER_TEST_TABLES = ("notifications", "case_timers", "audit_events", "open_tasks", "cases", "api_tokens")
 SEEDED_TABLES = ("role_assignments", "users", "campaigns", "units")  # in delete order
+
+
+# Tests live inside the Quảng Bình round (15/8 → 23/8/2024): deadlines are ahead, as for the units that ran it.
+CAMPAIGN_TIME = dt.datetime(2024, 8, 16, 1, 0)  # 08:00 on 16/08/2024 in Việt Nam, naive UTC
+
+
+@pytest.fixture(autouse=True)
+def campaign_time():
+    previous = clock.set_clock(clock.ShiftedClock(CAMPAIGN_TIME))
+    yield
+    clock.set_clock(previous)
 
 
 def _pg_available() -> bool:

@@ -51,7 +51,8 @@ def errors(form_name: str, data) -> list[str]:
 
 def test_every_form_has_a_schema_and_a_ui_schema():
     assert {p.name.removesuffix("-schema.json") for p in SCHEMA_FILES} == {
-        "register-nominees", "record-minutes", "council-review", "submit-dossier", "check-dossier", "record-decision"}
+        "register-nominees", "record-minutes", "council-review", "submit-dossier", "check-dossier", "record-decision",
+        "late-decision"}
     for path in SCHEMA_FILES:
         assert (FORMS_DIR / path.name.replace("-schema.json", "-uischema.json")).is_file(), path.name
 
@@ -123,7 +124,7 @@ def test_schemas_reject_bad_data():
 def parse_spec():
     parser = SpiffBpmnParser()
     parser.add_bpmn_file(str(BPMN_FILE))
-    return parser.get_spec(PROCESS_ID)
+    return parser.get_spec(PROCESS_ID), parser.get_subprocess_specs(PROCESS_ID)
 
 
 def test_diagram_passes_the_bpmn_xsd():
@@ -131,10 +132,12 @@ def test_diagram_passes_the_bpmn_xsd():
 
 
 def test_user_tasks_have_role_lanes_and_existing_forms():
-    spec = parse_spec()
+    spec, subprocesses = parse_spec()
     assert spec.description == "Đề nghị khen thưởng"
-    user_tasks = {ts.bpmn_id: ts for ts in spec.task_specs.values() if isinstance(ts, UserTask)}
+    user_tasks = {ts.bpmn_id: ts for s in (spec, *subprocesses.values()) for ts in s.task_specs.values()
+                  if isinstance(ts, UserTask)}
     assert set(user_tasks) == {"register_nominees", "record_minutes", "council_review", "submit_dossier",
+                               "late_decision", "submit_supplement",
                                "provincial_check", "provincial_decision", "supreme_check", "supreme_decision"}
     for bpmn_id, ts in user_tasks.items():
         assert ts.lane in ROLES, f"{bpmn_id} in lane {ts.lane!r}"
@@ -145,7 +148,8 @@ def test_user_tasks_have_role_lanes_and_existing_forms():
     lanes = {bpmn_id: ts.lane for bpmn_id, ts in user_tasks.items()}
     assert lanes["register_nominees"] == "unit_staff" and lanes["record_minutes"] == "unit_secretary"
     assert lanes["council_review"] == "unit_council" and lanes["submit_dossier"] == "unit_head"
-    assert lanes["provincial_check"] == lanes["provincial_decision"] == "provincial_reviewer"
+    assert lanes["provincial_check"] == lanes["provincial_decision"] == lanes["late_decision"] == "provincial_reviewer"
+    assert lanes["submit_supplement"] == "unit_head"
     assert lanes["supreme_check"] == lanes["supreme_decision"] == "supreme_reviewer"
 
 
@@ -208,15 +212,26 @@ def test_collaboration_has_one_participant_with_the_role_lanes(di):
         assert _inside(_bounds(shapes[lane.get("id")]), pool)
 
 
+def _flow_nodes(container):
+    """Every flow node of a process, with those inside its expanded subprocesses."""
+    for el in container:
+        if etree.QName(el).localname in NOT_FLOW_NODES | {"incoming", "outgoing"}:
+            continue
+        yield el
+        if etree.QName(el).localname == "subProcess":
+            yield from _flow_nodes(el)
+
+
 def test_every_flow_node_and_flow_has_di(di):
     _, process, shapes, edges = di
-    nodes = [el for el in process if etree.QName(el).localname not in NOT_FLOW_NODES]
-    assert len(nodes) == 18
+    nodes = list(_flow_nodes(process))
+    assert len(nodes) == 38
     for el in nodes:
         assert el.get("id") in shapes, f"{el.get('id')} has no BPMNShape"
         assert shapes[el.get("id")].find("dc:Bounds", NS) is not None
-    flows = process.findall("bpmn:sequenceFlow", NS)
-    assert len(flows) == 20
+    assert shapes["unit_preparation"].get("isExpanded") == "true"
+    flows = process.findall(".//bpmn:sequenceFlow", NS)
+    assert len(flows) == 35
     for flow in flows:
         edge = edges.get(flow.get("id"))
         assert edge is not None, f"{flow.get('id')} has no BPMNEdge"
@@ -224,28 +239,47 @@ def test_every_flow_node_and_flow_has_di(di):
 
 
 def test_layout_is_tidy(di):
-    """Each shape sits in its lane, no two shapes overlap, flows start and end on their shapes and pass through none."""
+    """Each shape sits in its lane (the unit's subprocess spans the unit lanes and holds its children), no two shapes
+    overlap but a boundary event on its activity, flows start and end on their shapes and pass through none."""
     _, process, shapes, edges = di
     lane_box = {}
     for lane in process.findall("bpmn:laneSet/bpmn:lane", NS):
         for ref in lane.findall("bpmn:flowNodeRef", NS):
             lane_box[ref.text] = _bounds(shapes[lane.get("id")])
-    nodes = [el.get("id") for el in process if etree.QName(el).localname not in NOT_FLOW_NODES]
-    boxes = {node: _bounds(shapes[node]) for node in nodes}
+    elements = {el.get("id"): el for el in _flow_nodes(process)}
+    boxes = {node: _bounds(shapes[node]) for node in elements}
+    containers = {node: etree.QName(el.getparent()).localname == "subProcess" and el.getparent().get("id")
+                  for node, el in elements.items()}
+    unit_lanes = [_bounds(shapes[f"lane_{role}"]) for role in ROLES[:4]]
     for node, box in boxes.items():
+        if etree.QName(elements[node]).localname == "subProcess":
+            assert node not in lane_box, "a subprocess in a lane would pull its children into that lane (SpiffWorkflow)"
+            assert box[1] >= unit_lanes[0][1] and box[1] + box[3] <= unit_lanes[-1][1] + unit_lanes[-1][3]
+            continue
         assert node in lane_box, f"{node} is in no lane"
         assert _inside(box, lane_box[node]), f"{node} sticks out of its lane"
+        if containers[node]:
+            assert _inside(box, boxes[containers[node]]), f"{node} sticks out of {containers[node]}"
+    attached = {node: el.get("attachedToRef") for node, el in elements.items() if el.get("attachedToRef")}
+    nodes = list(elements)
     for i, a in enumerate(nodes):
         for b in nodes[i + 1:]:
+            if b == containers[a] or a == containers[b] or attached.get(a) == b or attached.get(b) == a:
+                continue
             assert not _overlap(boxes[a], boxes[b]), f"{a} overlaps {b}"
-    for flow in process.findall("bpmn:sequenceFlow", NS):
+    for host in set(attached.values()):  # a boundary event sits on its activity's border
+        for node in (n for n, h in attached.items() if h == host):
+            cx, cy = boxes[node][0] + 18, boxes[node][1] + 18
+            x, y, w, h = boxes[host]
+            assert x <= cx <= x + w and y <= cy <= y + h and (cx in (x, x + w) or cy in (y, y + h)), node
+    for flow in process.findall(".//bpmn:sequenceFlow", NS):
         points = [(float(w.get("x")), float(w.get("y"))) for w in edges[flow.get("id")].findall("di:waypoint", NS)]
         source, target = flow.get("sourceRef"), flow.get("targetRef")
         assert _near(points[0], boxes[source]), f"{flow.get('id')} does not start on {source}"
         assert _near(points[-1], boxes[target]), f"{flow.get('id')} does not end on {target}"
         for p, q in zip(points, points[1:]):
             for node, box in boxes.items():
-                if node not in (source, target):
+                if node not in (source, target, containers[source]):
                     assert not _segment_hits_box(p, q, box), f"{flow.get('id')} crosses {node}"
 
 
@@ -288,9 +322,17 @@ def dossier_level(nominees):
     return "supreme" if any(n["award_form"] in SUPREME_AWARDS for n in nominees) else "provincial"
 
 
+# Deadlines far ahead: the raw runs below never reach a timer (the timer tests move the clock through them).
+FAR = {"deadline_at": "2999-08-23T23:59:59+07:00", "reminder_at": "2999-08-20T23:59:59+07:00",
+       "review_working_days": 10}
+
+
 def start_workflow() -> BpmnWorkflow:
-    engine = PythonScriptEngine(environment=TaskDataEnvironment({"dossier_level": dossier_level}))
-    workflow = BpmnWorkflow(parse_spec(), script_engine=engine)
+    engine = PythonScriptEngine(environment=TaskDataEnvironment({
+        "dossier_level": dossier_level, "working_days_after": lambda days: "2999-12-31T23:59:59+07:00"}))
+    spec, subprocesses = parse_spec()
+    workflow = BpmnWorkflow(spec, subprocesses, script_engine=engine)
+    workflow.get_tasks(state=TaskState.READY)[0].data.update(FAR)
     workflow.do_engine_steps()
     return workflow
 
@@ -320,7 +362,7 @@ def test_supreme_branch_with_council_and_check_returns():
     complete(workflow, "council_review", COUNCIL_APPROVE, "unit_council")
     complete(workflow, "submit_dossier", SUBMIT, "unit_head")
     complete(workflow, "supreme_check", CHECK_RETURN, "supreme_reviewer")
-    complete(workflow, "submit_dossier", {**SUBMIT, "submission_note": "Đã bổ sung báo cáo thành tích."},
+    complete(workflow, "submit_supplement", {**SUBMIT, "submission_note": "Đã bổ sung báo cáo thành tích."},
              "unit_head")
     complete(workflow, "supreme_check", CHECK_ACCEPT, "supreme_reviewer")
     complete(workflow, "supreme_decision", SUPREME_DECISION, "supreme_reviewer")
@@ -328,7 +370,8 @@ def test_supreme_branch_with_council_and_check_returns():
     assert workflow.is_completed()
     done = completed_ids(workflow)
     assert "end_supreme" in done and "end_provincial" not in done
-    assert done.count("record_minutes") == 2 and done.count("submit_dossier") == 2
+    assert not {"late_decision", "say_late", "say_reminder"} & set(done)  # in time: never the late path
+    assert done.count("record_minutes") == 2 and done.count("submit_dossier") == done.count("submit_supplement") == 1
     assert done.count("determine_level") == 2
     assert not {"provincial_check", "provincial_decision"} & set(done)
     data = workflow.last_task.data
@@ -343,7 +386,7 @@ def test_provincial_branch_with_a_check_return():
     complete(workflow, "council_review", COUNCIL_APPROVE, "unit_council")
     complete(workflow, "submit_dossier", SUBMIT, "unit_head")
     complete(workflow, "provincial_check", CHECK_RETURN, "provincial_reviewer")
-    complete(workflow, "submit_dossier", SUBMIT, "unit_head")
+    complete(workflow, "submit_supplement", SUBMIT, "unit_head")
     complete(workflow, "provincial_check", CHECK_ACCEPT, "provincial_reviewer")
     complete(workflow, "provincial_decision", PROVINCIAL_DECISION, "provincial_reviewer")
 

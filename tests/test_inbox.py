@@ -32,12 +32,13 @@ def test_due_order_overdue_and_pages(app, session, api, browser, frozen):
     page2 = staff.get("/api/tasks?per_page=1&page=2").get_json()
     assert page1["total"] == 2 and page1["pages"] == 2
     assert page1["items"][0]["case_id"] == sooner["id"] and page1["items"][0]["overdue"] is True
-    assert page1["items"][0]["due_at"] == "2024-08-30T23:59:59+07:00"
+    # "trước ngày 30/8/2024": the last day a dossier is received is 29/8
+    assert page1["items"][0]["due_at"] == "2024-08-29T23:59:59+07:00"
     assert page2["items"][0]["case_id"] == later["id"] and page2["items"][0]["overdue"] is False
 
     html = browser("vks-dn-hai-chau.canbo").get("/").get_data(as_text=True)
     assert html.index(f"#{sooner['id']}") < html.index(f"#{later['id']}")
-    assert html.count("Quá hạn") == 1 and "30/08/2024" in html and "30/08/2025" in html
+    assert html.count("Quá hạn") == 1 and "29/08/2024" in html and "29/08/2025" in html
 
 
 def test_inbox_is_per_unit_and_role(app, session, api):
