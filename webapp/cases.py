@@ -2,7 +2,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from processes import cases, catalog
+from processes import cases, catalog, timer_worker
 from processes.forms import field_labels
 
 from .extensions import db
@@ -39,3 +39,11 @@ def index():
 def show(case_id: int):
     view = cases.read_case(db.session, current_user, case_id)
     return render_template("case.html", view=view, case=view.case, labels=field_labels())
+
+
+@bp.post("/cases/<int:case_id>/timers/retry")
+@login_required
+def retry_timers(case_id: int):
+    count = timer_worker.retry(db.session, current_user, case_id)
+    flash(f"Đã đưa {count} bộ hẹn giờ trở lại hàng chờ; bộ xử lý hẹn giờ sẽ chạy lại trong giây lát.", "success")
+    return redirect(url_for("cases.show", case_id=case_id))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from processes import clock
-from processes.audit import ACTION_LABELS
+from processes.audit import ACTION_LABELS, MESSAGE_LABELS
 from processes.awards import award_name
 from processes.cases import STATUS_LABELS
 from processes.roles import role_label
@@ -16,5 +16,6 @@ def register(app) -> None:
         award_name=award_name,
         status_label=lambda s: STATUS_LABELS.get(s, s),
         action_label=lambda a: ACTION_LABELS.get(a, a),
+        message_label=lambda m: MESSAGE_LABELS.get(m, m),
     )
     app.jinja_env.globals.update(now=clock.now)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from processes.clock import to_local
-from processes.models import AuditEvent, Campaign, Case, OpenTask, Unit, User
+from processes.models import AuditEvent, Campaign, Case, CaseTimer, Notification, OpenTask, Unit, User
+from processes.notifications import KIND_LABELS
 from processes.roles import role_label
 
 
@@ -49,15 +50,28 @@ def audit_doc(e: AuditEvent) -> dict:
             "task_id": e.task_id, "task_bpmn_id": e.task_bpmn_id, "task_name": e.task_name, "details": e.details}
 
 
-def case_doc(case: Case, tasks: list[OpenTask] | None = None, events: list[AuditEvent] | None = None) -> dict:
+def case_doc(case: Case, tasks: list[OpenTask] | None = None, events: list[AuditEvent] | None = None,
+             timers: list[CaseTimer] | None = None) -> dict:
     doc = {
         "id": case.id, "campaign_id": case.campaign_id, "campaign": case.campaign.name,
         "unit": unit_doc(case.unit), "status": case.status, "current_step": case.current_step,
         "version": case.version, "data": case.data, "created_at": iso(case.created_at),
-        "updated_at": iso(case.updated_at), "completed_at": iso(case.completed_at),
+        "updated_at": iso(case.updated_at), "completed_at": iso(case.completed_at), "late_at": iso(case.late_at),
     }
     if tasks is not None:
         doc["tasks"] = [task_doc(t) for t in tasks]
     if events is not None:
         doc["audit"] = [audit_doc(e) for e in events]
+    if timers is not None:
+        doc["timers"] = [timer_doc(t) for t in timers]
     return doc
+
+
+def timer_doc(t: CaseTimer) -> dict:
+    return {"timer": t.bpmn_id, "name": t.name, "fire_at": iso(t.fire_at), "status": t.status,
+            "attempts": t.attempts, "error": t.last_error or None}
+
+
+def notification_doc(n: Notification) -> dict:
+    return {"id": n.id, "kind": n.kind, "label": KIND_LABELS.get(n.kind, n.kind), "message": n.message,
+            "case_id": n.case_id, "link": n.link, "created_at": iso(n.created_at), "read_at": iso(n.read_at)}

@@ -6,7 +6,8 @@ from pathlib import Path
 from flask import Response, g, jsonify, request
 from sqlalchemy import select
 
-from processes import cases, tokens
+from processes import cases, notifications, tokens
+from processes.notifications import UNREAD_CAP
 from processes.clock import now
 from processes.errors import InvalidInput
 from processes.forms import forms, initial_data
@@ -16,7 +17,7 @@ from processes.models import Campaign
 from ..errors import json_error
 from ..extensions import db
 from . import bp
-from .serializers import campaign_doc, case_doc, task_doc, user_doc
+from .serializers import campaign_doc, case_doc, notification_doc, task_doc, user_doc
 
 OPENAPI = Path(__file__).with_name("openapi.json")
 PUBLIC = {"api.openapi"}
@@ -113,4 +114,24 @@ def case_start():
 @bp.get("/cases/<int:case_id>")
 def case_detail(case_id: int):
     view = cases.read_case(db.session, g.api_user, case_id)
-    return jsonify(case_doc(view.case, view.open_tasks, view.events))
+    return jsonify(case_doc(view.case, view.open_tasks, view.events, view.timers))
+
+
+@bp.get("/notifications")
+def notification_list():
+    page = notifications.page_for(db.session, g.api_user.id, page=request.args.get("page", 1, type=int),
+                                  per_page=request.args.get("per_page", 20, type=int),
+                                  unread_only=request.args.get("unread") in ("1", "true"))
+    return jsonify({"items": [notification_doc(n) for n in page.items], "unread": min(page.unread, UNREAD_CAP),
+                    "unread_capped": page.unread > UNREAD_CAP, "total": page.total, "page": page.page,
+                    "per_page": page.per_page, "pages": page.pages})
+
+
+@bp.post("/notifications/read")
+def notification_read():
+    body = request.get_json(silent=True) or {}
+    ids = body.get("ids") if isinstance(body, dict) else None
+    if ids is not None and not (isinstance(ids, list) and all(isinstance(i, int) for i in ids)):
+        raise InvalidInput("ids phải là danh sách số nguyên (bỏ trống để đánh dấu tất cả).")
+    marked = notifications.mark_read(db.session, g.api_user.id, ids)
+    return jsonify({"marked": marked, "unread": notifications.unread_count(db.session, g.api_user.id)})
