@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, clock, diagram_versions
+from . import audit, clock, diagram_versions, rules
 from . import case_notifications as tell
 from .access import check_may_do_task, check_may_read_case, check_may_start_case
 from .clock import format_datetime, now
@@ -83,6 +83,9 @@ def complete_task(session: Session, user: User, task_id: int, data: dict,
             if expected_version is not None and case.version != expected_version:
                 raise Conflict("Hồ sơ đã được người khác cập nhật sau khi bạn mở trang. Vui lòng tải lại.")
             workflow = runner.restore(diagram_versions.loaded(session, case.diagram_version_id), case.workflow_state)
+            checks = runner.task_property(workflow, task.task_uuid, rules.RULES_PROPERTY)
+            if checks:  # the campaign's rules this step enforces (quotas, voting), before anything moves
+                rules.enforce(session, case, checks, data)
             runner.complete_user_task(workflow, task.task_uuid, data)
             events = [audit.event(case.id, "task_completed", user.id, task, data=data)]
             persist(session, case, workflow, events, siblings, actor_id=user.id, completed_id=task.id)

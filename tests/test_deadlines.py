@@ -18,6 +18,8 @@ PROVINCIAL_NOMINEES = {
     "nominees.0.position": "Chuyên viên, VKSND huyện Lệ Thủy", "nominees.0.award_form": "bang_khen_ubnd_tinh",
     "nominees.0.achievement_summary": "Hoàn thành xuất sắc nhiệm vụ năm 2024, không để xảy ra án quá hạn.",
 }
+PROVINCIAL_MINUTES = {k: v for k, v in MINUTES.items() if not k.startswith("votes.")} | {
+    "votes.0.nominee": "Hoàng Văn Nam", "votes.0.votes_for": "8", "votes.0.votes_against": "0"}
 SUBMIT = {"submission_number": "15/TTr-VKS", "submission_date": "20/08/2024", "signer_name": "Lê Văn Hùng",
           "signer_title": "Viện trưởng"}
 
@@ -46,7 +48,8 @@ def start_case(browser, session, unit_code="vks-qb-dong-hoi", nominees=NOMINEES)
 def to_council(browser, session, unit_code="vks-qb-dong-hoi", nominees=NOMINEES):
     case_id = start_case(browser, session, unit_code, nominees)
     secretary = browser(f"{unit_code}.thuky")
-    assert submit(secretary, inbox_task(secretary), MINUTES).status_code == 302
+    minutes = MINUTES if nominees is NOMINEES else PROVINCIAL_MINUTES
+    assert submit(secretary, inbox_task(secretary), minutes).status_code == 302
     return case_id
 
 

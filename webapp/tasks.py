@@ -17,7 +17,8 @@ def _render(task, data, errors=None, status=200, message=None):
     schema = forms.load(task.form)
     fields = build_fields(schema, forms.load(task.ui_form) if task.ui_form else {}, data, errors or {})
     return render_template("task.html", task=task, case=task.case, schema=schema, fields=fields,
-                           may_act=may_do_task(current_user, task), message=message), status
+                           may_act=may_do_task(current_user, task), message=message,
+                           rule_errors=(errors or {}).get("", [])), status
 
 
 @bp.get("/<int:task_id>")

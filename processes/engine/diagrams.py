@@ -113,6 +113,10 @@ def _check_runnable(spec, subprocess_specs, forms_dir: Path):
             ui = props.get(UI_PROPERTY)
             if ui and not _form_exists(forms_dir, ui):
                 yield f"nhiệm vụ «{label}» dùng gợi ý giao diện «{ui}» không có trong forms/"
+            from ..rules import CHECKS, RULES_PROPERTY  # the rules import the models; diagrams load before them
+            unknown = [n for n in props.get(RULES_PROPERTY, "").split(",") if n.strip() and n.strip() not in CHECKS]
+            if unknown:
+                yield f"nhiệm vụ «{label}» khai báo quy tắc không có: {', '.join(unknown)} (có: {', '.join(CHECKS)})"
             if ts.lane and role_for_lane(ts.lane) is None:
                 yield f"làn «{ts.lane}» của nhiệm vụ «{label}» không ứng với vai trò nào"
         scripts = [getattr(ts, "prescript", None), getattr(ts, "postscript", None)]

@@ -71,6 +71,12 @@ def complete_user_task(workflow: BpmnWorkflow, task_uuid: str, data: dict) -> No
     _advance(workflow)
 
 
+def task_property(workflow: BpmnWorkflow, task_uuid: str, name: str) -> str:
+    """An extension property (spiffworkflow:property) of a task's spec, "" when absent."""
+    task = workflow.get_task_from_id(UUID(task_uuid))
+    return ((getattr(task.task_spec, "extensions", None) or {}).get("properties", {}) or {}).get(name, "")
+
+
 def fire_timers(workflow: BpmnWorkflow) -> None:
     """Let every timer that is due by the clock fire, and run on to the next wait state."""
     _advance(workflow)

@@ -1,0 +1,62 @@
+"""The campaign's rules a step enforces before the case moves on.
+
+A user task names the checks it needs in the diagram, as an extension property like the form's:
+`<spiffworkflow:property name="tdktRules" value="dossier" />`. The core runs them inside the completing
+transaction, on the case's data with the submitted form merged in; any violation refuses the step (422) with
+messages that name the rule, the number allowed and the number submitted, and nothing changes.
+
+- `dossier`    (the unit head's tờ trình): the unit's quotas and the council's voting rule on its minutes;
+- `acceptance` (the receiving level's check, when it accepts): the unit's quotas again, as the campaign stands now.
+"""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ..errors import ValidationFailed
+from ..models import Campaign, Case, Unit
+from .quotas import UnitFacts, Violation, campaign_violations, unit_violations
+from .voting import vote_violations
+
+RULES_PROPERTY = "tdktRules"
+
+__all__ = ["RULES_PROPERTY", "RulesBroken", "UnitFacts", "Violation", "campaign_violations", "dossier_violations",
+           "enforce", "unit_facts", "unit_violations", "vote_violations"]
+
+
+class RulesBroken(ValidationFailed):
+    code = "rules_broken"
+
+    def __init__(self, violations: list[Violation]):
+        messages = [v.message for v in violations]
+        super().__init__("Hồ sơ chưa đúng quy định của phong trào: " + " ".join(messages), {"": messages})
+        self.violations = violations
+
+
+def unit_facts(unit: Unit) -> UnitFacts:
+    return UnitFacts(unit.code, unit.name, unit.kind, unit.level, unit.staff_count or 0, unit.collective_count or 0)
+
+
+def dossier_violations(campaign: Campaign, unit: Unit, data: dict) -> list[Violation]:
+    details = campaign.details or {}
+    nominees = data.get("nominees") or []
+    return (unit_violations(details.get("quota") or [], unit_facts(unit), nominees)
+            + vote_violations(details.get("voting") or {}, data, nominees))
+
+
+def _acceptance(campaign: Campaign, unit: Unit, data: dict) -> list[Violation]:
+    if data.get("check_decision") != "accept":
+        return []
+    return unit_violations((campaign.details or {}).get("quota") or [], unit_facts(unit), data.get("nominees") or [])
+
+
+CHECKS = {"dossier": dossier_violations, "acceptance": _acceptance}
+
+
+def enforce(session: Session, case: Case, names: str, data: dict) -> None:
+    """Run the named checks (comma-separated) on the case's data with `data` merged in; raise RulesBroken."""
+    merged = {**(case.data or {}), **data}
+    found: list[Violation] = []
+    for name in filter(None, (n.strip() for n in names.split(","))):
+        found += CHECKS[name](case.campaign, case.unit, merged)
+    if found:
+        raise RulesBroken(found)
