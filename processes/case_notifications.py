@@ -48,7 +48,7 @@ def after_change(session: Session, case: Case, new_tasks: list[dict], messages: 
             text = (f"Hồ sơ bị trả lại, cần «{task['name']}»: {where}" if returned
                     else f"Nhiệm vụ mới «{task['name']}»: {where}")
             notify_roles(session, task["unit_id"], (task["role"],), kind, text, case, exclude=actor_id)
-    deadline = format_date(case.campaign.deadline) if case.campaign.deadline else ""
+    deadline = format_date(case.campaign.deadline_at)  # the last day a dossier is received; "" without one
     for name in messages:
         if name == "tdkt.reminder":
             notify_roles(session, case.unit_id, UNIT_LEADS + ("unit_secretary", "unit_council"), "reminder",

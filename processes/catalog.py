@@ -7,6 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from .models import Campaign, Case, Unit, User
+from .paging import page_count
 
 PER_PAGE = 20
 
@@ -58,7 +59,7 @@ class CasePage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
 
 def visible_cases(session: Session, user: User, q: str = "", status: str = "", page: int = 1) -> CasePage:

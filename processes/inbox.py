@@ -11,9 +11,9 @@ from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from .models import Case, OpenTask, RoleAssignment, User
+from .paging import COUNT_CAP, page_count
 
 PAGE_SIZE = 20
-COUNT_CAP = 1000  # beyond this the inbox says "more than 1,000": an exact count would grow with the queue
 MAX_QUEUES_SCANNED = 8  # (unit, role) queues read one index scan each; more are joined in one query
 
 
@@ -30,7 +30,7 @@ class InboxPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-min(self.total, COUNT_CAP) // self.per_page))
+        return page_count(self.total, self.per_page, COUNT_CAP)
 
 
 def inbox(session: Session, user: User, page: int = 1, per_page: int = PAGE_SIZE) -> InboxPage:

@@ -20,6 +20,7 @@ from .clock import now
 from .db import unit_of_work
 from .errors import NotFound
 from .models import Notification, User
+from .paging import COUNT_CAP, page_count
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,6 @@ KIND_LABELS = {
     "not_submitted": "Hồ sơ bị đóng",
 }
 UNREAD_CAP = 99  # the bell shows "99+"
-COUNT_CAP = 1000
 
 
 def mail_enabled() -> bool:
@@ -53,7 +53,7 @@ class NotificationPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-min(self.total, COUNT_CAP) // self.per_page))
+        return page_count(self.total, self.per_page, COUNT_CAP)
 
 
 def page_for(session: Session, user_id: int, page: int = 1, per_page: int = 20,

@@ -21,6 +21,7 @@ from SpiffWorkflow.spiff.specs.defaults import UserTask
 
 from ..errors import DiagramError
 from ..roles import role_for_lane
+from ..rules import CHECKS, RULES_PROPERTY
 from .scripting import check_source
 
 MAX_BPMN_BYTES = 2 * 1024 * 1024
@@ -113,7 +114,6 @@ def _check_runnable(spec, subprocess_specs, forms_dir: Path):
             ui = props.get(UI_PROPERTY)
             if ui and not _form_exists(forms_dir, ui):
                 yield f"nhiệm vụ «{label}» dùng gợi ý giao diện «{ui}» không có trong forms/"
-            from ..rules import CHECKS, RULES_PROPERTY  # the rules import the models; diagrams load before them
             unknown = [n for n in props.get(RULES_PROPERTY, "").split(",") if n.strip() and n.strip() not in CHECKS]
             if unknown:
                 yield f"nhiệm vụ «{label}» khai báo quy tắc không có: {', '.join(unknown)} (có: {', '.join(CHECKS)})"

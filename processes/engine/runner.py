@@ -73,8 +73,12 @@ def complete_user_task(workflow: BpmnWorkflow, task_uuid: str, data: dict) -> No
 
 def task_property(workflow: BpmnWorkflow, task_uuid: str, name: str) -> str:
     """An extension property (spiffworkflow:property) of a task's spec, "" when absent."""
-    task = workflow.get_task_from_id(UUID(task_uuid))
-    return ((getattr(task.task_spec, "extensions", None) or {}).get("properties", {}) or {}).get(name, "")
+    return _properties(workflow.get_task_from_id(UUID(task_uuid)).task_spec).get(name, "")
+
+
+def _properties(spec) -> dict:
+    """A task spec's spiffworkflow:property values (forms, rules)."""
+    return (getattr(spec, "extensions", None) or {}).get("properties", {}) or {}
 
 
 def fire_timers(workflow: BpmnWorkflow) -> None:
@@ -108,7 +112,7 @@ def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
     ready = []
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
         spec = task.task_spec
-        props = (getattr(spec, "extensions", None) or {}).get("properties", {})
+        props = _properties(spec)
         ready.append(ReadyTask(
             uuid=str(task.id),
             bpmn_id=spec.bpmn_id or spec.name,

@@ -40,17 +40,8 @@ class WaitingTimer:
 
 def waiting_timers(workflow) -> list[WaitingTimer]:
     """Every timer event the workflow (with its subprocesses) waits on, with when it fires."""
-    found = []
-    for task in workflow.event_manager.tasks.values():
-        definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition):
-            continue
-        fire_at = _fire_time(task, definition)
-        if fire_at is not None:
-            spec = task.task_spec
-            found.append(WaitingTimer(str(task.id), spec.bpmn_id or spec.name, spec.bpmn_name or definition.name or "",
-                                      fire_at))
-    return found
+    timers = (describe(task) for task in workflow.event_manager.tasks.values() if is_timer(task))
+    return [timer for timer in timers if timer.fire_at is not None]  # a finished cycle waits on nothing
 
 
 def is_timer(task) -> bool:
@@ -60,8 +51,8 @@ def is_timer(task) -> bool:
 def describe(task) -> WaitingTimer:
     spec = task.task_spec
     definition = spec.event_definition
-    fire_at = _fire_time(task, definition) if task._get_internal_data("event_value") is not None else None
-    return WaitingTimer(str(task.id), spec.bpmn_id or spec.name, spec.bpmn_name or definition.name or "", fire_at)
+    return WaitingTimer(str(task.id), spec.bpmn_id or spec.name, spec.bpmn_name or definition.name or "",
+                        _fire_time(task, definition))
 
 
 def _fire_time(task, definition) -> dt.datetime | None:

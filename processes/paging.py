@@ -1,0 +1,9 @@
+"""Page arithmetic shared by the lists (inbox, cases, notifications)."""
+from __future__ import annotations
+
+COUNT_CAP = 1000  # beyond this a list says "more than 1,000": an exact count would grow with the list
+
+
+def page_count(total: int, per_page: int, cap: int | None = None) -> int:
+    """How many pages `total` rows make (at least one); a capped count stops at `cap` rows."""
+    return max(1, -(-(min(total, cap) if cap is not None else total) // per_page))
