@@ -3,8 +3,9 @@ from .org import ApiToken, RoleAssignment, Unit, User
 from .campaign import Campaign
 from .case import AuditEvent, Case, DiagramVersion, OpenTask
 from .timer import CaseTimer, Notification
+from .award import AwardRecord, Nomination
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Campaign", "Case", "CaseTimer", "DiagramVersion", "Notification", "OpenTask",
+    "ApiToken", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramVersion", "Nomination", "Notification", "OpenTask",
     "RoleAssignment", "Unit", "User",
 ]

@@ -34,11 +34,17 @@ class DiagramVersion(Base):
 
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("campaign_id", "unit_id"),)  # one case per unit per campaign round
+    # One case per unit per campaign round, and one consolidation case per receiving unit: a receiving unit that
+    # also takes part (Sở TT&TT Thanh Hóa) has both.
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "kind", name="uq_cases_campaign_unit_kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    # "unit": a unit's own nomination; "consolidation": the receiving level's case that collects its units' cases
+    # (the children point at it through parent_id) and carries the consolidated dossier upward.
+    kind: Mapped[str] = mapped_column(String(20), default="unit", server_default="unit")
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"), index=True)
     diagram_version_id: Mapped[int] = mapped_column(ForeignKey("diagram_versions.id"))
     status: Mapped[str] = mapped_column(String(20), default="running", index=True)
     current_step: Mapped[str] = mapped_column(String(400), default="")
@@ -56,6 +62,7 @@ class Case(Base):
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[Unit] = relationship()
     diagram_version: Mapped[DiagramVersion] = relationship()
+    parent: Mapped[Optional["Case"]] = relationship(remote_side=[id])
 
     # Optimistic check under the row lock: an UPDATE that finds another version raises StaleDataError → 409.
     __mapper_args__ = {"version_id_col": version}
