@@ -27,10 +27,11 @@ from processes import cases
 from processes.awards import dossier_level
 from processes.diagram_versions import BPMN_DIR
 from processes.models import Campaign, OpenTask, User
+from tests.factories import reported
 
 NOMINEES = {"nominees": [
-    {"kind": "individual", "name": f"Cán bộ {i}", "award_form": "bang_khen_vkstc",
-     "achievement_summary": "Triển khai phần mềm quản lý án, áp dụng từ 01/2024, giảm 30% thời gian xử lý."}
+    reported({"kind": "individual", "name": f"Cán bộ {i}", "award_form": "bang_khen_vkstc",
+              "achievement_summary": "Triển khai phần mềm quản lý án, áp dụng từ 01/2024, giảm 30% thời gian xử lý."})
     for i in range(4)]}
 MINUTES = {"meeting_date": "2024-08-19", "meeting_place": "Phòng họp", "chair": "Lê Văn Hùng",
            "secretary_name": "Phạm Thị Lan", "members_total": 9, "members_present": 8,

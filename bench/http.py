@@ -26,10 +26,11 @@ from sqlalchemy import insert, select, text
 
 from processes import tokens
 from processes.models import Campaign, Case, OpenTask, Unit, User
+from tests.factories import reported
 
 ROOT = Path(__file__).resolve().parent.parent
-NOMINEES = {"nominees": [{"kind": "individual", "name": "Nguyễn Văn An", "award_form": "bang_khen_vkstc",
-                          "achievement_summary": "Triển khai phần mềm quản lý án từ 01/2024, giảm 30% thời gian."}]}
+NOMINEES = {"nominees": [reported({"kind": "individual", "name": "Nguyễn Văn An", "award_form": "bang_khen_vkstc",
+                                   "achievement_summary": "Triển khai phần mềm quản lý án từ 01/2024, giảm 30% thời gian."})]}
 INBOX_SIZES = (100, 1000, 5000)
 
 

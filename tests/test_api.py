@@ -5,10 +5,11 @@ from openapi_spec_validator import validate
 from sqlalchemy import select
 
 from processes.models import ApiToken, Campaign, Case, Unit
+from tests.factories import reported
 
 NOMINEES = {"nominees": [
-    {"kind": "individual", "name": "Hoàng Văn Nam", "award_form": "bang_khen_vkstc",
-     "achievement_summary": "Số hoá 100% hồ sơ kiểm sát từ tháng 3/2024, tiết kiệm 20% thời gian tra cứu."},
+    reported({"kind": "individual", "name": "Hoàng Văn Nam", "award_form": "bang_khen_vkstc",
+              "achievement_summary": "Số hoá 100% hồ sơ kiểm sát từ tháng 3/2024, tiết kiệm 20% thời gian tra cứu."}),
 ]}
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from processes.models import AuditEvent, Case
+from tests.factories import report_fields
 
 CHROMIUM = os.environ.get("TDKT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -64,6 +65,7 @@ def test_register_nominees_in_the_browser(page, session):
     page.fill('[name="nominees.1.name"]', "VKSND thành phố Đồng Hới")
     page.select_option('[name="nominees.1.award_form"]', "bang_khen_vkstc")
     page.fill('[name="nominees.1.achievement_summary"]', "Dẫn đầu số hoá hồ sơ, 100% văn bản ký số từ quý I/2024.")
+    fill_report(page, 1, "VKSND thành phố Đồng Hới")
     page.click("button.submit-once")
     page.wait_for_selector(".field-error")
     errors = page.locator('[data-field="nominees.0.award_form"] .field-error')
@@ -72,6 +74,7 @@ def test_register_nominees_in_the_browser(page, session):
 
     page.select_option('[name="nominees.0.award_form"]', "bang_khen_vkstc")
     page.fill('[name="nominees.0.achievement_summary"]', "Xây dựng phần mềm quản lý án, áp dụng từ 01/2024.")
+    fill_report(page, 0, "Trần Thị Thủy")
     page.dblclick("button.submit-once")  # an impatient double click submits once
     page.wait_for_url(page.base + "/")
     assert "Đã hoàn thành" in page.inner_text(".alert-success")
@@ -81,3 +84,8 @@ def test_register_nominees_in_the_browser(page, session):
     completions = session.scalar(select(func.count()).select_from(AuditEvent)
                                  .where(AuditEvent.action == "task_completed"))
     assert completions == 1
+
+
+def fill_report(page, index: int, name: str) -> None:
+    for field, value in report_fields(index, name).items():
+        page.fill(f'[name="{field}"]', value)

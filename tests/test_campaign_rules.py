@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from processes.db import unit_of_work
 from processes.models import Campaign, Case, OpenTask
 from processes.rules import UnitFacts, campaign_violations, unit_violations, vote_violations
+from tests.factories import with_reports
 from tests.test_case_flow_http import MINUTES, NOMINEES, ids, inbox_task, submit
 
 CAMPAIGNS = Path(__file__).resolve().parent.parent / "processes" / "seed_data" / "campaigns"
@@ -155,10 +156,10 @@ def test_a_higher_threshold_for_one_award_form():
 
 # --- through the web pages ------------------------------------------------------------------------------------------
 
-FOUR_COLLECTIVES = {key: value for i in range(4) for key, value in {
+FOUR_COLLECTIVES = with_reports({key: value for i in range(4) for key, value in {
     f"nominees.{i}.kind": "collective", f"nominees.{i}.name": f"Phòng {i + 1} VKSND TP Đồng Hới",
     f"nominees.{i}.award_form": "bang_khen_vkstc",
-    f"nominees.{i}.achievement_summary": "Số hóa toàn bộ hồ sơ vụ án từ 01/2024, giảm 30% thời gian tra cứu."}.items()}
+    f"nominees.{i}.achievement_summary": "Số hóa toàn bộ hồ sơ vụ án từ 01/2024, giảm 30% thời gian tra cứu."}.items()})
 FOUR_MINUTES = {k: v for k, v in MINUTES.items() if not k.startswith("votes.")} | {
     key: value for i in range(4) for key, value in {
         f"votes.{i}.nominee": f"Phòng {i + 1} VKSND TP Đồng Hới", f"votes.{i}.votes_for": "8",

@@ -4,6 +4,7 @@ import re
 from sqlalchemy import select
 
 from tests.conftest import csrf_of
+from tests.factories import with_reports
 
 from processes.models import AuditEvent, Campaign, Case, OpenTask, Unit
 
@@ -27,14 +28,14 @@ def submit(person, task_id, fields: dict):
     return person.post_form(f"/tasks/{task_id}", f"/tasks/{task_id}", fields)
 
 
-NOMINEES = {
+NOMINEES = with_reports({
     "nominees.0.kind": "individual", "nominees.0.name": "Trần Thị Thủy",
     "nominees.0.position": "Kiểm sát viên, VKSND TP Đồng Hới", "nominees.0.award_form": "bang_khen_vkstc",
     "nominees.0.achievement_summary": "Xây dựng phần mềm quản lý án hình sự, áp dụng từ 01/2024, giảm 30% thời gian.",
     "nominees.1.kind": "collective", "nominees.1.name": "VKSND thành phố Đồng Hới",
     "nominees.1.award_form": "bang_khen_vkstc",
     "nominees.1.achievement_summary": "Dẫn đầu tỷ lệ hồ sơ số hoá, 100% văn bản ký số từ quý I/2024.",
-}
+})
 MINUTES = {
     "meeting_date": "19/08/2024", "meeting_place": "Phòng họp VKSND TP Đồng Hới", "chair": "Lê Văn Hùng",
     "secretary_name": "Phạm Thị Lan", "members_total": "9", "members_present": "8",

@@ -9,15 +9,16 @@ from sqlalchemy import func, select
 from processes import clock, timer_worker
 from processes.models import AuditEvent, Case, CaseTimer, Notification, OpenTask, User
 from processes.workdays import add_working_days, is_working_day, working_days_after
+from tests.factories import with_reports
 from tests.test_case_flow_http import MINUTES, NOMINEES, ids, inbox_task, submit
 
 VN = clock.VN_TZ
 DEADLINE = dt.datetime(2024, 8, 23, 23, 59, 59, tzinfo=VN)  # "là ngày 23/8/2024": the end of that day in Việt Nam
-PROVINCIAL_NOMINEES = {
+PROVINCIAL_NOMINEES = with_reports({
     "nominees.0.kind": "individual", "nominees.0.name": "Hoàng Văn Nam",
     "nominees.0.position": "Chuyên viên, VKSND huyện Lệ Thủy", "nominees.0.award_form": "bang_khen_ubnd_tinh",
     "nominees.0.achievement_summary": "Hoàn thành xuất sắc nhiệm vụ năm 2024, không để xảy ra án quá hạn.",
-}
+})
 PROVINCIAL_MINUTES = {k: v for k, v in MINUTES.items() if not k.startswith("votes.")} | {
     "votes.0.nominee": "Hoàng Văn Nam", "votes.0.votes_for": "8", "votes.0.votes_against": "0"}
 SUBMIT = {"submission_number": "15/TTr-VKS", "submission_date": "20/08/2024", "signer_name": "Lê Văn Hùng",

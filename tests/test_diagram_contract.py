@@ -16,6 +16,8 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.util.task import TaskState
 
+from tests.factories import reported
+
 ROOT = Path(__file__).resolve().parent.parent
 BPMN_FILE = ROOT / "bpmn" / "nomination.bpmn"
 FORMS_DIR = ROOT / "forms"
@@ -285,18 +287,18 @@ def test_layout_is_tidy(di):
 
 # --- running the diagram in raw SpiffWorkflow --------------------------------------------------------------------
 
-SUPREME_NOMINEES = {"nominees": [
+SUPREME_NOMINEES = {"nominees": [reported(n) for n in [
     {"kind": "individual", "name": "Trần Thị Thủy", "position": "Kiểm sát viên, VKSND TP Đồng Hới",
      "award_form": "bang_khen_vkstc",
      "achievement_summary": "Xây dựng phần mềm quản lý án hình sự, áp dụng từ 01/2024, giảm 30% thời gian."},
     {"kind": "collective", "name": "VKSND thành phố Đồng Hới", "award_form": "giay_khen_thu_truong",
      "achievement_summary": "Dẫn đầu tỷ lệ hồ sơ số hoá, 100% văn bản ký số từ quý I/2024."},
-]}
-PROVINCIAL_NOMINEES = {"nominees": [
+]]}
+PROVINCIAL_NOMINEES = {"nominees": [reported(n) for n in [
     {"kind": "individual", "name": "Hoàng Văn Nam", "position": "Chuyên viên, VKSND huyện Lệ Thủy",
      "award_form": "bang_khen_ubnd_tinh",
      "achievement_summary": "Hoàn thành xuất sắc nhiệm vụ năm 2024, không để xảy ra án quá hạn."},
-]}
+]]}
 MINUTES = {"meeting_date": "2024-08-19", "meeting_place": "Phòng họp VKSND TP Đồng Hới", "chair": "Lê Văn Hùng",
            "secretary_name": "Phạm Thị Lan", "members_total": 9, "members_present": 8,
            "votes": [{"nominee": "Trần Thị Thủy", "votes_for": 8, "votes_against": 0},
