@@ -21,9 +21,24 @@ def award_name(code: str) -> str:
     return AWARD_FORMS.get(code, (code, ""))[0]
 
 
-def dossier_level(nominees) -> str:
-    """'supreme' when any nominee's award form is decided at the top level, else 'provincial'."""
+def dossier_level(nominees, levels: dict | None = None) -> str:
+    """'supreme' when any nominee's award form is decided at the top level, else 'provincial'. `levels` (award form
+    code → level, from the campaign's [[award_form]] tables) wins over this catalogue's default."""
     for nominee in nominees or []:
-        if AWARD_FORMS.get(nominee.get("award_form"), ("", "provincial"))[1] == "supreme":
+        code = nominee.get("award_form")
+        level = (levels or {}).get(code) or AWARD_FORMS.get(code, ("", "provincial"))[1]
+        if level == "supreme":
             return "supreme"
     return "provincial"
+
+
+def campaign_levels(details: dict) -> dict[str, str]:
+    """The level each of a campaign's award forms must reach, as its file states."""
+    return {form["code"]: form["dossier_level"] for form in (details or {}).get("award_form", [])
+            if form.get("code") and form.get("dossier_level")}
+
+
+def selected_nominees(candidates) -> list[dict]:
+    """The candidates a receiving level's council ticked, as the consolidated dossier's nominees."""
+    keep = ("case_id", "unit", "kind", "name", "position", "award_form", "achievement_summary", "votes_for")
+    return [{k: c[k] for k in keep if k in c} for c in candidates or [] if c.get("selected")]

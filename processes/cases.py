@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, clock, diagram_versions, rules
+from . import audit, clock, diagram_versions, rollup, rules
+from .awards import campaign_levels
 from . import case_notifications as tell
 from .access import check_may_do_task, check_may_read_case, check_may_start_case
 from .clock import format_datetime, now
@@ -195,17 +196,21 @@ def _lock_case(session: Session, *where) -> Case | None:
     )
 
 
-def start_data(campaign: Campaign) -> dict:
+def start_data(campaign: Campaign, deadline_at: dt.datetime | None = ...) -> dict:
     """What a new case's workflow starts with: the campaign and its deadlines as ISO instants, for timer
-    expressions (`deadline_at`, `reminder_at`) and scripts. No deadline: timers that far in the future."""
+    expressions (`deadline_at`, `reminder_at`) and scripts. No deadline: timers that far in the future.
+    `deadline_at` replaces the units' deadline (a consolidation case runs to the receiving level's own)."""
     details = campaign.details or {}
-    deadline = clock.to_local(campaign.deadline_at) if campaign.deadline else NO_DEADLINE
+    if deadline_at is ...:
+        deadline_at = campaign.deadline_at
+    deadline = clock.to_local(deadline_at) if deadline_at else NO_DEADLINE
     days = int(details.get("reminder_days_before", DEFAULT_REMINDER_DAYS))
     return {
         "campaign_code": campaign.code,
         "deadline_at": deadline.isoformat(),
         "reminder_at": (deadline - dt.timedelta(days=days)).isoformat(),
         "review_working_days": int(details.get("review_working_days", DEFAULT_REVIEW_WORKING_DAYS)),
+        "award_levels": campaign_levels(details),
     }
 
 
@@ -227,6 +232,7 @@ def persist(session: Session, case: Case, workflow, events: list[dict], existing
     events += _sync_timers(session, case, workflow, actor_id)
     audit.write(session, events)
     tell.after_change(session, case, new_tasks, messages, actor_id)
+    rollup.after_messages(session, case, messages, actor_id)  # a dossier forwarded up, a decision flowing down
 
 
 def _store(case: Case, workflow, messages: list[str]) -> list:
@@ -243,7 +249,7 @@ def _store(case: Case, workflow, messages: list[str]) -> list:
         case.current_step = STATUS_LABELS[case.status]
     else:
         case.status = "late" if case.late_at else "running"
-        case.current_step = ", ".join(t.name for t in ready)[:400]
+        case.current_step = ", ".join([t.name for t in ready] or runner.waiting_for(workflow))[:400]
     return ready
 
 
@@ -271,8 +277,9 @@ def _sync_open_tasks(session: Session, case: Case, ready_tasks: list, existing_r
         scope = role.scope if role else "unit"
         if scope == "unit":
             unit_id = case.unit_id
-            if deadline is ...:  # the unit's tasks are due by the campaign's deadline
-                deadline = case.campaign.deadline_at
+            if deadline is ...:  # the unit's tasks are due by the campaign's deadline; the receiving level's by its own
+                deadline = (case.campaign.upper_deadline_at if case.kind == "consolidation"
+                            else case.campaign.deadline_at)
             due = deadline
         else:
             unit_id = unit_for_scope(scope, case.unit, case.campaign.receiving_unit).id

@@ -54,7 +54,7 @@ def errors(form_name: str, data) -> list[str]:
 def test_every_form_has_a_schema_and_a_ui_schema():
     assert {p.name.removesuffix("-schema.json") for p in SCHEMA_FILES} == {
         "register-nominees", "record-minutes", "council-review", "submit-dossier", "check-dossier", "record-decision",
-        "late-decision"}
+        "late-decision", "select-nominees"}
     for path in SCHEMA_FILES:
         assert (FORMS_DIR / path.name.replace("-schema.json", "-uischema.json")).is_file(), path.name
 
@@ -139,8 +139,7 @@ def test_user_tasks_have_role_lanes_and_existing_forms():
     user_tasks = {ts.bpmn_id: ts for s in (spec, *subprocesses.values()) for ts in s.task_specs.values()
                   if isinstance(ts, UserTask)}
     assert set(user_tasks) == {"register_nominees", "record_minutes", "council_review", "submit_dossier",
-                               "late_decision", "submit_supplement",
-                               "provincial_check", "provincial_decision", "supreme_check", "supreme_decision"}
+                               "late_decision", "submit_supplement", "provincial_check", "provincial_decision"}
     for bpmn_id, ts in user_tasks.items():
         assert ts.lane in ROLES, f"{bpmn_id} in lane {ts.lane!r}"
         props = ts.extensions["properties"]
@@ -152,7 +151,6 @@ def test_user_tasks_have_role_lanes_and_existing_forms():
     assert lanes["council_review"] == "unit_council" and lanes["submit_dossier"] == "unit_head"
     assert lanes["provincial_check"] == lanes["provincial_decision"] == lanes["late_decision"] == "provincial_reviewer"
     assert lanes["submit_supplement"] == "unit_head"
-    assert lanes["supreme_check"] == lanes["supreme_decision"] == "supreme_reviewer"
 
 
 # --- diagram interchange -----------------------------------------------------------------------------------------
@@ -227,13 +225,13 @@ def _flow_nodes(container):
 def test_every_flow_node_and_flow_has_di(di):
     _, process, shapes, edges = di
     nodes = list(_flow_nodes(process))
-    assert len(nodes) == 38
+    assert len(nodes) == 35
     for el in nodes:
         assert el.get("id") in shapes, f"{el.get('id')} has no BPMNShape"
         assert shapes[el.get("id")].find("dc:Bounds", NS) is not None
     assert shapes["unit_preparation"].get("isExpanded") == "true"
     flows = process.findall(".//bpmn:sequenceFlow", NS)
-    assert len(flows) == 35
+    assert len(flows) == 32
     for flow in flows:
         edge = edges.get(flow.get("id"))
         assert edge is not None, f"{flow.get('id')} has no BPMNEdge"
@@ -320,13 +318,13 @@ PROVINCIAL_DECISION = {"decision_number": "567/QĐ-UBND", "decision_date": "2024
                        "awards": [{"nominee": "Hoàng Văn Nam", "award_form": "bang_khen_ubnd_tinh", "awarded": True}]}
 
 
-def dossier_level(nominees):
-    return "supreme" if any(n["award_form"] in SUPREME_AWARDS for n in nominees) else "provincial"
+def dossier_level(nominees, levels):
+    return "supreme" if any(levels.get(n["award_form"]) == "supreme" for n in nominees) else "provincial"
 
 
 # Deadlines far ahead: the raw runs below never reach a timer (the timer tests move the clock through them).
 FAR = {"deadline_at": "2999-08-23T23:59:59+07:00", "reminder_at": "2999-08-20T23:59:59+07:00",
-       "review_working_days": 10}
+       "review_working_days": 10, "award_levels": {code: "supreme" for code in SUPREME_AWARDS}}
 
 
 def start_workflow() -> BpmnWorkflow:
@@ -355,7 +353,9 @@ def completed_ids(workflow: BpmnWorkflow) -> list[str]:
     return [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id]
 
 
-def test_supreme_branch_with_council_and_check_returns():
+def test_supreme_branch_waits_for_the_decision_from_the_consolidation_case():
+    """A dossier decided above the receiving level is checked there, forwarded (tdkt.forwarded) and waits for the
+    decision the consolidation case sends back (tdkt.decided), which ends it with its nominees' results."""
     workflow = start_workflow()
     complete(workflow, "register_nominees", SUPREME_NOMINEES, "unit_staff")
     complete(workflow, "record_minutes", MINUTES, "unit_secretary")
@@ -363,21 +363,30 @@ def test_supreme_branch_with_council_and_check_returns():
     complete(workflow, "record_minutes", {**MINUTES, "members_present": 9}, "unit_secretary")
     complete(workflow, "council_review", COUNCIL_APPROVE, "unit_council")
     complete(workflow, "submit_dossier", SUBMIT, "unit_head")
-    complete(workflow, "supreme_check", CHECK_RETURN, "supreme_reviewer")
+    complete(workflow, "provincial_check", CHECK_RETURN, "provincial_reviewer")
     complete(workflow, "submit_supplement", {**SUBMIT, "submission_note": "Đã bổ sung báo cáo thành tích."},
              "unit_head")
-    complete(workflow, "supreme_check", CHECK_ACCEPT, "supreme_reviewer")
-    complete(workflow, "supreme_decision", SUPREME_DECISION, "supreme_reviewer")
+    complete(workflow, "provincial_check", CHECK_ACCEPT, "provincial_reviewer")
+
+    assert [e.event_definition.name for e in workflow.get_events()] == ["tdkt.forwarded"]
+    assert workflow.get_tasks(state=TaskState.READY, manual=True) == [] and not workflow.is_completed()
+    waiting = [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.WAITING)]
+    assert "wait_decision" in waiting
+
+    from SpiffWorkflow.bpmn import BpmnEvent
+    from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+    workflow.send_event(BpmnEvent(MessageEventDefinition("tdkt.decided"), SUPREME_DECISION))
+    workflow.do_engine_steps()
 
     assert workflow.is_completed()
     done = completed_ids(workflow)
-    assert "end_supreme" in done and "end_provincial" not in done
+    assert "end_supreme" in done and "end_provincial" not in done and "provincial_decision" not in done
     assert not {"late_decision", "say_late", "say_reminder"} & set(done)  # in time: never the late path
     assert done.count("record_minutes") == 2 and done.count("submit_dossier") == done.count("submit_supplement") == 1
-    assert done.count("determine_level") == 2
-    assert not {"provincial_check", "provincial_decision"} & set(done)
+    assert done.count("determine_level") == 2 and done.count("provincial_check") == 2
     data = workflow.last_task.data
     assert data["receiving_level"] == "supreme" and data["decision_number"] == "1234/QĐ-VKSTC"
+    assert data["awards"] == SUPREME_DECISION["awards"]
 
 
 def test_provincial_branch_with_a_check_return():
@@ -395,5 +404,5 @@ def test_provincial_branch_with_a_check_return():
     assert workflow.is_completed()
     done = completed_ids(workflow)
     assert "end_provincial" in done and "end_supreme" not in done
-    assert not {"supreme_check", "supreme_decision"} & set(done)
+    assert not {"say_forwarded", "wait_decision"} & set(done)
     assert workflow.last_task.data["receiving_level"] == "provincial"

@@ -37,7 +37,7 @@ def test_bad_xml_is_refused(xml, words):
 def test_unrunnable_diagram_lists_its_problems():
     xml = (SHIPPED.replace('value="register-nominees-schema.json"', 'value="missing-schema.json"')
            .replace('name="unit_council"', 'name="no_such_role"')
-           .replace("receiving_level = dossier_level(nominees)", "import os")
+           .replace("receiving_level = dossier_level(nominees, award_levels)", "import os")
            .replace('name="tdktRules" value="acceptance"', 'name="tdktRules" value="acceptance,horoscope"', 1))
     with pytest.raises(DiagramError) as err:
         load_diagram(xml, FORMS_DIR)

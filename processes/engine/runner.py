@@ -4,12 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessage
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from ..awards import dossier_level
+from ..awards import dossier_level, selected_nominees
 from ..errors import Conflict, DomainError
 from ..workdays import days_before, working_days_after
 from . import timers  # also puts SpiffWorkflow's timers on our clock
@@ -19,7 +20,7 @@ from .serialization import clean_data, dump_state, load_state
 
 # Functions the shipped and drawn diagrams may call from scripts, conditions and timer expressions.
 SCRIPT_FUNCTIONS = {"dossier_level": dossier_level, "working_days_after": working_days_after,
-                    "days_before": days_before}
+                    "days_before": days_before, "selected_nominees": selected_nominees}
 _script_engine = make_script_engine(SCRIPT_FUNCTIONS)
 
 
@@ -69,6 +70,22 @@ def complete_user_task(workflow: BpmnWorkflow, task_uuid: str, data: dict) -> No
     except (SpiffWorkflowException, WorkflowException) as exc:
         raise WorkflowFailed(f"Quy trình gặp lỗi khi hoàn thành nhiệm vụ: {exc}") from exc
     _advance(workflow)
+
+
+def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict) -> None:
+    """Hand a message from another case to the catch event waiting for it (e.g. the supreme decision flowing back
+    from the consolidation case to a unit's case), and run on to the next wait state."""
+    try:
+        workflow.send_event(BpmnEvent(SpiffMessage(name), payload))
+    except (SpiffWorkflowException, WorkflowException) as exc:
+        raise WorkflowFailed(f"Hồ sơ không chờ thông điệp «{name}»: {exc}") from exc
+    _advance(workflow)
+
+
+def waiting_for(workflow: BpmnWorkflow) -> list[str]:
+    """Names of the catch events the workflow waits on (what to show as its step when no person has a task)."""
+    return [t.task_spec.bpmn_name or t.task_spec.name for t in workflow.get_tasks(state=TaskState.WAITING)
+            if hasattr(t.task_spec, "event_definition") and isinstance(t.task_spec.event_definition, SpiffMessage)]
 
 
 def task_property(workflow: BpmnWorkflow, task_uuid: str, name: str) -> str:

@@ -39,5 +39,17 @@ class Campaign(Base):
         "Trước ngày 30/8" (deadline_rule "before") leaves 29/8 as that day; "là ngày 23/8" ("on") is 23/8 itself."""
         if not self.deadline:
             return None
-        before = (self.details or {}).get("deadline_rule") == "before"
-        return end_of_local_day(self.deadline - dt.timedelta(days=1) if before else self.deadline)
+        return _last_moment(self.deadline, (self.details or {}).get("deadline_rule"))
+
+    @property
+    def upper_deadline_at(self) -> Optional[dt.datetime]:
+        """The receiving level's own deadline to send its consolidated dossier to the level above, if the campaign
+        sets one (`upper_deadline`, `upper_deadline_rule`)."""
+        details = self.details or {}
+        if not details.get("upper_deadline"):
+            return None
+        return _last_moment(dt.date.fromisoformat(str(details["upper_deadline"])), details.get("upper_deadline_rule"))
+
+
+def _last_moment(day: dt.date, rule: str | None) -> dt.datetime:
+    return end_of_local_day(day - dt.timedelta(days=1) if rule == "before" else day)

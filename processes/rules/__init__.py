@@ -6,7 +6,15 @@ transaction, on the case's data with the submitted form merged in; any violation
 messages that name the rule, the number allowed and the number submitted, and nothing changes.
 
 - `dossier`    (the unit head's tờ trình): the unit's quotas and the council's voting rule on its minutes;
-- `acceptance` (the receiving level's check, when it accepts): the unit's quotas again, as the campaign stands now.
+- `acceptance` (the receiving level's check, when it accepts): the unit's quotas again, as the campaign stands now;
+                on a consolidation case, the campaign-wide quotas of the selection;
+- `selection`  (the receiving level's council choosing among its units' nominees): the rows are the forwarded
+                nominees as they are, the council's quorum and approval threshold, the campaign-wide quotas;
+- `consolidation` (the receiving level's head sending the consolidated tờ trình upward): its deadline check —
+                no unit dossier still awaiting its check, and before the units' deadline every unit settled — and
+                the campaign-wide quotas, with the minimum of a range now binding.
+
+Each check takes (session, case, data): the data is the case's with the submitted form merged in.
 """
 from __future__ import annotations
 
@@ -16,6 +24,7 @@ from ..errors import ValidationFailed
 from ..models import Campaign, Case, Unit
 from .quotas import UnitFacts, Violation, campaign_violations, unit_violations
 from .voting import vote_violations
+from . import consolidation  # noqa: E402  (uses unit_facts from this module at call time)
 
 RULES_PROPERTY = "tdktRules"
 
@@ -43,13 +52,21 @@ def dossier_violations(campaign: Campaign, unit: Unit, data: dict) -> list[Viola
             + vote_violations(details.get("voting") or {}, data, nominees))
 
 
-def _acceptance(campaign: Campaign, unit: Unit, data: dict) -> list[Violation]:
+def _dossier(session: Session, case: Case, data: dict) -> list[Violation]:
+    return dossier_violations(case.campaign, case.unit, data)
+
+
+def _acceptance(session: Session, case: Case, data: dict) -> list[Violation]:
     if data.get("check_decision") != "accept":
         return []
-    return unit_violations((campaign.details or {}).get("quota") or [], unit_facts(unit), data.get("nominees") or [])
+    if case.kind == "consolidation":
+        return consolidation.selection_quotas(case, data.get("nominees") or [], final=True)
+    return unit_violations((case.campaign.details or {}).get("quota") or [], unit_facts(case.unit),
+                           data.get("nominees") or [])
 
 
-CHECKS = {"dossier": dossier_violations, "acceptance": _acceptance}
+CHECKS = {"dossier": _dossier, "acceptance": _acceptance, "selection": consolidation.selection_violations,
+          "consolidation": consolidation.submission_violations}
 
 
 def enforce(session: Session, case: Case, names: str, data: dict) -> None:
@@ -57,6 +74,6 @@ def enforce(session: Session, case: Case, names: str, data: dict) -> None:
     merged = {**(case.data or {}), **data}
     found: list[Violation] = []
     for name in filter(None, (n.strip() for n in names.split(","))):
-        found += CHECKS[name](case.campaign, case.unit, merged)
+        found += CHECKS[name](session, case, merged)
     if found:
         raise RulesBroken(found)
