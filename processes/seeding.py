@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import diagram_versions
+from . import campaign_definition, diagram_versions
 from .db import unit_of_work
 from .models import Campaign, RoleAssignment, Unit, User
 from .roles import UNIT_ROLES
@@ -78,13 +78,7 @@ def _seed_units(session: Session, rows: list[dict]) -> dict[str, Unit]:
 
 def _seed_campaign(session: Session, row: dict, units: dict[str, Unit]) -> Campaign:
     campaign = session.scalar(select(Campaign).where(Campaign.code == row["code"])) or Campaign(code=row["code"])
-    campaign.name = row["name"]
-    campaign.document_number = row.get("document_number", "")
-    campaign.document_date = row.get("document_date")
-    campaign.issuer = units[row["issuer"]]
-    campaign.receiving_unit = units[row["receiving_unit"]]
-    campaign.deadline = row.get("deadline")
-    campaign.details = _jsonable(row)
+    campaign_definition.apply(campaign, row, units)  # the same mapping the administration verbs use
     session.add(campaign)
     return campaign
 
@@ -123,13 +117,3 @@ def _names():
     for i in itertools.count():
         yield f"{_SURNAMES[i % len(_SURNAMES)]} {_MIDDLE[(i * 3) % len(_MIDDLE)]} {_GIVEN[(i * 7) % len(_GIVEN)]}"
 
-
-def _jsonable(value):
-    """TOML dates → ISO strings so the whole campaign text fits a JSON column."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value

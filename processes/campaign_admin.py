@@ -1,0 +1,240 @@
+"""Campaign administration verbs: create, update, copy as next year's round, close, reopen, list.
+
+Each verb checks that the user is an administrator before anything else and runs as one transaction. A
+definition arrives as TOML text (the editor) or a mapping (the API's JSON) and is checked by
+`campaign_definition.check` against the schema and the unit tree. Who did what is kept in the campaign's own
+`details["_admin"]` (the audit table is per case, and the campaign columns belong to migrations others own).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Mapping
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, undefer
+
+from . import campaign_definition as cdef
+from .clock import now
+from .db import unit_of_work
+from .errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .models import Campaign, Case, Unit, User
+from .paging import page_count
+
+PER_PAGE = 20
+HISTORY_KEEP = 50  # the newest changes kept per campaign; enough to answer "who changed this last month"
+# Dates that move with the round when it is copied as next year's (the movement and related rounds stay put).
+SHIFTED_DATES = ("deadline", "upper_deadline", "document_date", "period_start", "period_end")
+
+
+def check_admin(user: User) -> None:
+    if not user.is_admin:
+        raise Forbidden("Chỉ quản trị viên mới được quản lý phong trào thi đua.")
+
+
+def unit_tree(session: Session) -> dict[str, str | None]:
+    parent = aliased(Unit)
+    rows = session.execute(select(Unit.code, parent.code).outerjoin(parent, Unit.parent_id == parent.id))
+    return {code: parent_code for code, parent_code in rows}
+
+
+def validate(session: Session, source: str | Mapping) -> dict:
+    """Parse and check a definition without saving it (the editor's and the tests' dry run)."""
+    return cdef.check(cdef.parse(source), unit_tree(session))
+
+
+def get_campaign(session: Session, user: User, campaign_id: int) -> Campaign:
+    check_admin(user)
+    return _campaign(session, campaign_id)
+
+
+def read_campaign(session: Session, user: User, campaign_id: int) -> Campaign:
+    """Anyone signed in may read a campaign's definition: the units need its award forms, quotas and criteria."""
+    return _campaign(session, campaign_id)
+
+
+def create_campaign(session: Session, user: User, source: str | Mapping) -> Campaign:
+    check_admin(user)
+    definition = cdef.parse(source)
+    try:
+        with unit_of_work(session):
+            definition = cdef.check(definition, unit_tree(session))
+            if session.scalar(select(Campaign.id).where(Campaign.code == definition["code"])) is not None:
+                raise Conflict(f"Đã có phong trào mã «{definition['code']}»; hãy chọn mã khác.")
+            campaign = Campaign(status="open")
+            cdef.apply(campaign, definition, _units(session, definition),
+                       _admin_record(None, user, "created", definition, source))
+            session.add(campaign)
+    except IntegrityError as exc:  # two administrators created the same code at once
+        raise Conflict(f"Đã có phong trào mã «{definition.get('code')}».") from exc
+    return campaign
+
+
+def update_campaign(session: Session, user: User, campaign_id: int, source: str | Mapping) -> Campaign:
+    """Replace a campaign's definition. Cases already started keep running on the new text; the code is the
+    campaign's identity (seeding and links use it), so it never changes."""
+    check_admin(user)
+    definition = cdef.parse(source)
+    with unit_of_work(session):
+        campaign = _campaign(session, campaign_id, lock=True)
+        if definition.get("code") != campaign.code:
+            raise ValidationFailed("Không được đổi mã phong trào.", {"code": [
+                f"Mã phong trào là «{campaign.code}» và không đổi được; để tạo đợt mới, hãy sao chép phong trào."]})
+        definition = cdef.check(definition, unit_tree(session))
+        cdef.apply(campaign, definition, _units(session, definition),
+                   _admin_record(campaign.details, user, "updated", definition, source))
+    return campaign
+
+
+def next_round(campaign: Campaign) -> dict:
+    """The definition of the same campaign one year on: its own dates a year later, no document number yet, the
+    years in its code and name moved on. What the copy form shows and what `copy_campaign` saves by default."""
+    definition = cdef.definition_of(campaign.details)
+    for key in SHIFTED_DATES:
+        if definition.get(key):
+            definition[key] = _plus_year(dt.date.fromisoformat(definition[key])).isoformat()
+    definition.pop("document_number", None)
+    if isinstance(definition.get("document_year"), int):
+        definition["document_year"] += 1
+    year = _round_year(campaign)
+    if year:
+        definition["code"] = re.sub(rf"(?<!\d){year}(?!\d)", str(year + 1), campaign.code)
+        definition["name"] = re.sub(rf"(?<!\d){year}(?!\d)", str(year + 1), definition["name"])
+    if definition.get("code") == campaign.code:
+        definition["code"] = f"{campaign.code}-{(year or now().year) + 1}"
+    return definition
+
+
+def copy_campaign(session: Session, user: User, campaign_id: int, code: str | None = None,
+                  name: str | None = None) -> Campaign:
+    check_admin(user)
+    source = _campaign(session, campaign_id)
+    definition = next_round(source)
+    if code:
+        definition["code"] = code.strip()
+    if name:
+        definition["name"] = name.strip()
+    try:
+        with unit_of_work(session):
+            definition = cdef.check(definition, unit_tree(session))
+            if session.scalar(select(Campaign.id).where(Campaign.code == definition["code"])) is not None:
+                raise Conflict(f"Đã có phong trào mã «{definition['code']}»; hãy nhập mã khác cho đợt mới.")
+            campaign = Campaign(status="open")
+            record = _admin_record(None, user, "copied", definition, None)
+            record["copied_from"] = source.code
+            cdef.apply(campaign, definition, _units(session, definition), record)
+            session.add(campaign)
+    except IntegrityError as exc:
+        raise Conflict(f"Đã có phong trào mã «{definition.get('code')}».") from exc
+    return campaign
+
+
+def close_campaign(session: Session, user: User, campaign_id: int) -> Campaign:
+    """No new case can start (start_case refuses a campaign that is not open); cases under way go on."""
+    return _set_status(session, user, campaign_id, "closed")
+
+
+def reopen_campaign(session: Session, user: User, campaign_id: int) -> Campaign:
+    return _set_status(session, user, campaign_id, "open")
+
+
+def _set_status(session: Session, user: User, campaign_id: int, status: str) -> Campaign:
+    check_admin(user)
+    with unit_of_work(session):
+        campaign = _campaign(session, campaign_id, lock=True)
+        if campaign.status != status:  # asking twice is not an error: the campaign is as asked
+            campaign.status = status
+            action = "closed" if status == "closed" else "reopened"
+            campaign.details = {**campaign.details,
+                                cdef.ADMIN_KEY: _admin_record(campaign.details, user, action, None, None)}
+    return campaign
+
+
+# ── the administrators' list ────────────────────────────────────────────────────────────────────────────────
+
+@dataclass
+class CampaignPage:
+    campaigns: list[Campaign]
+    case_counts: dict[int, int]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.per_page)
+
+
+def list_campaigns(session: Session, user: User, q: str = "", status: str = "", page: int = 1) -> CampaignPage:
+    check_admin(user)
+    page = max(1, page)
+    query = select(Campaign)
+    if status:
+        query = query.where(Campaign.status == status)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Campaign.code.ilike(like), Campaign.name.ilike(like),
+                                Campaign.document_number.ilike(like)))
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.scalars(query.options(undefer(Campaign.details))
+                           .order_by(Campaign.created_at.desc(), Campaign.id.desc())
+                           .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    ids = [c.id for c in rows]
+    counts = dict(session.execute(select(Case.campaign_id, func.count()).where(Case.campaign_id.in_(ids))
+                                  .group_by(Case.campaign_id)).all()) if ids else {}
+    return CampaignPage(list(rows), counts, total, page, PER_PAGE)
+
+
+# ── helpers ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+def _campaign(session: Session, campaign_id: int, lock: bool = False) -> Campaign:
+    query = select(Campaign).where(Campaign.id == campaign_id).options(undefer(Campaign.details))
+    campaign = session.scalar(query.with_for_update() if lock else query)
+    if campaign is None:
+        raise NotFound("Không tìm thấy phong trào thi đua.")
+    return campaign
+
+
+def _units(session: Session, definition: dict) -> dict[str, Unit]:
+    codes = {definition["issuer"], definition["receiving_unit"]}
+    return {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
+
+
+def _admin_record(details: dict | None, user: User, action: str, definition: dict | None,
+                  source: str | Mapping | None) -> dict:
+    """The campaign's administration record: created / last changed by whom, the TOML text as typed (so the
+    editor shows it back with its comments), and a short history naming the top-level keys each edit changed."""
+    record = dict((details or {}).get(cdef.ADMIN_KEY) or {})
+    at = now().isoformat()
+    entry = {"at": at, "by": user.username, "action": action}
+    if definition is not None and details is not None:
+        before = cdef.definition_of(details)
+        entry["changed"] = sorted(k for k in set(before) | set(definition) if before.get(k) != definition.get(k))
+    if definition is not None:
+        if isinstance(source, str):
+            record["source_toml"] = source
+        else:
+            record.pop("source_toml", None)
+    if action in ("created", "copied"):
+        record.update(created_at=at, created_by=user.username)
+    record.update(updated_at=at, updated_by=user.username)
+    record["history"] = ([*record.get("history", []), entry])[-HISTORY_KEEP:]
+    return record
+
+
+def _plus_year(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29/02 → 28/02
+        return day.replace(year=day.year + 1, day=28)
+
+
+def _round_year(campaign: Campaign) -> int | None:
+    """The year a round is named after: its deadline's, else the end of its period's."""
+    for key in ("deadline", "period_end"):
+        value = (campaign.details or {}).get(key)
+        if value:
+            return dt.date.fromisoformat(value).year
+    return None
