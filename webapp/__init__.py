@@ -39,7 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from . import auth, cases, cli, errors, filters, inbox, notifications, tasks
+    from . import admin, auth, cases, cli, errors, filters, inbox, notifications, tasks
     from .api import bp as api_bp
 
     app.register_blueprint(auth.bp)
@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens only, never the session cookie, so there is no CSRF to forge
     errors.register(app)

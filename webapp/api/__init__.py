@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 from . import views  # noqa: E402,F401  (routes register on bp)
+from . import campaign_views  # noqa: E402,F401  (campaign administration routes)
