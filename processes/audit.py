@@ -20,12 +20,17 @@ ACTION_LABELS = {
     "timer_incident": "Sự cố hẹn giờ",
     "timer_retry": "Chạy lại hẹn giờ",
     "message": "Sự kiện quy trình",
+    "forwarded": "Chuyển vào hồ sơ tổng hợp của cấp nhận hồ sơ",
+    "candidates_updated": "Cập nhật danh sách trường hợp từ các đơn vị",
+    "decision_received": "Nhận quyết định từ hồ sơ tổng hợp",
 }
 MESSAGE_LABELS = {
     "tdkt.reminder": "Nhắc hạn nộp hồ sơ",
     "tdkt.late": "Quá hạn nộp hồ sơ: đã báo cấp nhận hồ sơ",
     "tdkt.not_submitted": "Đóng hồ sơ: đơn vị không nộp",
     "tdkt.review_overdue": "Quá thời hạn xem xét hồ sơ",
+    "tdkt.forwarded": "Hồ sơ được chuyển lên để tổng hợp",
+    "tdkt.decided": "Quyết định được chuyển về các đơn vị",
 }
 
 

@@ -2,7 +2,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from processes import cases, catalog, timer_worker
+from processes import cases, catalog, rollup, timer_worker
 from processes.forms import field_labels
 
 from .extensions import db
@@ -38,7 +38,8 @@ def index():
 @login_required
 def show(case_id: int):
     view = cases.read_case(db.session, current_user, case_id)
-    return render_template("case.html", view=view, case=view.case, labels=field_labels())
+    dossiers = rollup.unit_dossiers(db.session, view.case.campaign) if view.case.kind == "consolidation" else None
+    return render_template("case.html", view=view, case=view.case, labels=field_labels(), dossiers=dossiers)
 
 
 @bp.post("/cases/<int:case_id>/timers/retry")

@@ -1,0 +1,195 @@
+"""The level-by-level roll-up through the web pages, on both databases: two district procuracies submit to VKSND tỉnh
+Quảng Bình; the province returns one without touching the other, its council selects within the campaign's quota,
+its head cannot send the consolidated dossier before the deadline check, the supreme level returns it once and
+then decides, and each district's case ends with the awards its own nominees received."""
+import datetime as dt
+import re
+
+from sqlalchemy import select
+
+from processes import clock
+from processes.models import AuditEvent, Case, OpenTask
+from tests.factories import with_reports
+from tests.test_case_flow_http import ids, inbox_task, submit
+
+DONG_HOI = with_reports({
+    "nominees.0.kind": "individual", "nominees.0.name": "Trần Thị Thủy",
+    "nominees.0.position": "Kiểm sát viên, VKSND TP Đồng Hới", "nominees.0.award_form": "bang_khen_vkstc",
+    "nominees.0.achievement_summary": "Xây dựng phần mềm quản lý án hình sự, áp dụng từ 01/2024, giảm 30% thời gian.",
+    "nominees.1.kind": "collective", "nominees.1.name": "VKSND thành phố Đồng Hới",
+    "nominees.1.award_form": "bang_khen_vkstc",
+    "nominees.1.achievement_summary": "Dẫn đầu tỷ lệ hồ sơ số hoá, 100% văn bản ký số từ quý I/2024.",
+})
+LE_THUY = with_reports({
+    "nominees.0.kind": "individual", "nominees.0.name": "Hoàng Văn Nam",
+    "nominees.0.position": "Kiểm sát viên, VKSND huyện Lệ Thủy", "nominees.0.award_form": "bang_khen_vkstc",
+    "nominees.0.achievement_summary": "Số hoá toàn bộ hồ sơ kiểm sát từ tháng 3/2024, giảm 20% thời gian tra cứu.",
+})
+SUBMIT = {"submission_number": "15/TTr-VKS", "submission_date": "20/08/2024", "signer_name": "Lê Văn Hùng",
+          "signer_title": "Viện trưởng"}
+PROVINCE_SUBMIT = {"submission_number": "120/TTr-VKSQB", "submission_date": "26/08/2024",
+                   "signer_name": "Đoàn Công Minh", "signer_title": "Viện trưởng"}
+AFTER_UNITS_DEADLINE = dt.datetime(2024, 8, 26, 1, 0)  # 08:00 on 26/08/2024, after "ngày 23/8/2024"
+
+
+def minutes_for(names):
+    fields = {"meeting_date": "19/08/2024", "meeting_place": "Phòng họp", "chair": "Lê Văn Hùng",
+              "secretary_name": "Phạm Thị Lan", "members_total": "9", "members_present": "8"}
+    for i, name in enumerate(names):
+        fields |= {f"votes.{i}.nominee": name, f"votes.{i}.votes_for": "8", f"votes.{i}.votes_against": "0"}
+    return fields
+
+
+def submitted_dossier(browser, session, unit_code, nominees, names) -> int:
+    campaign_id, unit_id = ids(session, unit_code=unit_code)
+    staff = browser(f"{unit_code}.canbo")
+    response = staff.post_form("/campaigns", "/cases", {"campaign_id": campaign_id, "unit_id": unit_id})
+    case_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert submit(staff, inbox_task(staff), nominees).status_code == 302
+    secretary, council = browser(f"{unit_code}.thuky"), browser(f"{unit_code}.hoidong")
+    assert submit(secretary, inbox_task(secretary), minutes_for(names)).status_code == 302
+    assert submit(council, inbox_task(council), {"council_decision": "approve"}).status_code == 302
+    head = browser(f"{unit_code}.thutruong")
+    assert submit(head, inbox_task(head), SUBMIT).status_code == 302
+    return case_id
+
+
+def check_task_of(session, case_id) -> int:
+    return session.scalar(select(OpenTask.id).where(OpenTask.case_id == case_id, OpenTask.bpmn_id == "provincial_check"))
+
+
+def selection(candidates, chosen: dict[str, int], present=8, total=9) -> dict:
+    """The council's form: every forwarded candidate as it was sent, the votes, the ticks."""
+    fields = {"meeting_date": "27/08/2024", "meeting_place": "Phòng họp VKSND tỉnh Quảng Bình",
+              "members_total": str(total), "members_present": str(present)}
+    for i, c in enumerate(candidates):
+        for key in ("case_id", "unit", "kind", "name", "position", "award_form", "achievement_summary"):
+            if c.get(key) is not None:
+                fields[f"candidates.{i}.{key}"] = str(c[key])
+        fields[f"candidates.{i}.votes_for"] = str(chosen.get(c["name"], 2))
+        if c["name"] in chosen:
+            fields[f"candidates.{i}.selected"] = "on"
+    return fields
+
+
+def test_two_districts_roll_up_to_the_province_and_the_supreme_decision_flows_back(app, session, browser):
+    dong_hoi = submitted_dossier(browser, session, "vks-qb-dong-hoi", DONG_HOI,
+                                 ["Trần Thị Thủy", "VKSND thành phố Đồng Hới"])
+    le_thuy = submitted_dossier(browser, session, "vks-qb-le-thuy", LE_THUY, ["Hoàng Văn Nam"])
+    reviewer = browser("vks-quang-binh.tdkt")
+
+    # The province accepts Đồng Hới and returns Lệ Thủy: Đồng Hới's dossier joins the consolidation case untouched.
+    assert submit(reviewer, check_task_of(session, dong_hoi), {"check_decision": "accept"}).status_code == 302
+    assert submit(reviewer, check_task_of(session, le_thuy), {
+        "check_decision": "return", "check_reason": "Thiếu xác nhận của thủ trưởng trên báo cáo thành tích."
+    }).status_code == 302
+    parent = session.scalar(select(Case).where(Case.kind == "consolidation"))
+    assert parent.unit.code == "vks-quang-binh" and session.get(Case, dong_hoi).parent_id == parent.id
+    assert [c["name"] for c in parent.data["candidates"]] == ["Trần Thị Thủy", "VKSND thành phố Đồng Hới"]
+    le_thuy_head = browser("vks-qb-le-thuy.thutruong")
+    assert "Bổ sung hồ sơ" in le_thuy_head.get("/").get_data(as_text=True)
+    assert session.get(Case, dong_hoi, populate_existing=True).current_step == "Chờ quyết định của trung ương"
+
+    # The overview on the consolidation case lists every participating unit with where it stands.
+    page = reviewer.get(f"/cases/{parent.id}").get_data(as_text=True)
+    overview = page[page.index('class="card mb-4 unit-dossiers"'):]
+    overview = overview[:overview.index("</section>")]
+    assert overview.count("<tr") == 1 + 12  # header + the twelve units the campaign names
+    assert "0/12 đơn vị đã hoàn tất" not in overview and "1/12 đơn vị đã hoàn tất" in overview
+    assert "Đã tiếp nhận, chờ quyết định của trung ương" in overview and "Bổ sung hồ sơ và trình lại" in overview
+    assert "Chưa tạo hồ sơ" in overview
+
+    # Lệ Thủy supplements; accepted, its nominee joins the candidates.
+    assert submit(le_thuy_head, inbox_task(le_thuy_head), {**SUBMIT, "submission_note": "Đã bổ sung."}).status_code == 302
+    assert submit(reviewer, check_task_of(session, le_thuy), {"check_decision": "accept"}).status_code == 302
+    parent = session.get(Case, parent.id, populate_existing=True)
+    candidates = parent.data["candidates"]
+    assert [(c["unit"], c["name"]) for c in candidates] == [
+        ("Viện kiểm sát nhân dân thành phố Đồng Hới", "Trần Thị Thủy"),
+        ("Viện kiểm sát nhân dân thành phố Đồng Hới", "VKSND thành phố Đồng Hới"),
+        ("Viện kiểm sát nhân dân huyện Lệ Thủy", "Hoàng Văn Nam")]
+
+    # The province's council selects. A row that is not a forwarded nominee, or a vote under the threshold, is refused.
+    council = browser("vks-quang-binh.hoidong")
+    task = inbox_task(council)
+    form = council.get(f"/tasks/{task}").get_data(as_text=True)
+    assert "Hoàng Văn Nam" in form and "Trần Thị Thủy" in form
+    forged = selection(candidates, {"Trần Thị Thủy": 7}) | {"candidates.0.name": "Nguyễn Văn Giả"}
+    response = submit(council, task, forged)
+    assert response.status_code == 422
+    assert "«Nguyễn Văn Giả» không có trong các hồ sơ đơn vị đã được tiếp nhận." in response.get_data(as_text=True)
+    low = submit(council, task, selection(candidates, {"Trần Thị Thủy": 7, "Hoàng Văn Nam": 4}))
+    assert low.status_code == 422
+    assert "«Hoàng Văn Nam» (Bằng khen của Viện trưởng VKSND tối cao) được 4/8 phiếu đồng ý (50%)" in \
+        low.get_data(as_text=True)
+    assert submit(council, task, selection(candidates, {"Trần Thị Thủy": 7, "Hoàng Văn Nam": 6})).status_code == 302
+    parent = session.get(Case, parent.id, populate_existing=True)
+    assert [n["name"] for n in parent.data["nominees"]] == ["Trần Thị Thủy", "Hoàng Văn Nam"]
+
+    # The head cannot send it upward before the deadline check: ten units may still submit until 23/08/2024.
+    head = browser("vks-quang-binh.thutruong")
+    task = inbox_task(head)
+    early = submit(head, task, PROVINCE_SUBMIT)
+    text = early.get_data(as_text=True)
+    assert early.status_code == 422
+    assert "Chưa thể trình lên: Chưa hết hạn nộp hồ sơ của các đơn vị (23/08/2024) và còn 10 đơn vị chưa hoàn tất" in text
+    clock.set_clock(clock.ShiftedClock(AFTER_UNITS_DEADLINE))  # the conftest fixture puts the clock back
+    assert submit(head, task, PROVINCE_SUBMIT).status_code == 302
+
+    # The supreme level returns it once (the council selects again), then accepts and decides.
+    supreme = browser("vkstc.tdkt")
+    assert submit(supreme, inbox_task(supreme), {"check_decision": "return",
+                                                 "check_reason": "Đề nghị rà soát lại số phiếu."}).status_code == 302
+    again = inbox_task(council)
+    page = council.get(f"/tasks/{again}").get_data(as_text=True)
+    assert re.search(r'name="candidates\.0\.selected"[^>]*checked', page)  # the previous choice comes back
+    assert submit(council, again, selection(candidates, {"Trần Thị Thủy": 8, "Hoàng Văn Nam": 7})).status_code == 302
+    assert submit(head, inbox_task(head), PROVINCE_SUBMIT).status_code == 302
+    assert submit(supreme, inbox_task(supreme), {"check_decision": "accept"}).status_code == 302
+    decision = inbox_task(supreme)
+    page = supreme.get(f"/tasks/{decision}").get_data(as_text=True)
+    assert "Trần Thị Thủy" in page and "Hoàng Văn Nam" in page
+    assert submit(supreme, decision, {
+        "decision_number": "1234/QĐ-VKSTC", "decision_date": "10/10/2024",
+        "decision_authority": "Viện trưởng VKSND tối cao",
+        "awards.0.nominee": "Trần Thị Thủy", "awards.0.award_form": "bang_khen_vkstc", "awards.0.awarded": "on",
+        "awards.0.case_id": str(dong_hoi),
+        "awards.1.nominee": "Hoàng Văn Nam", "awards.1.award_form": "bang_khen_vkstc",
+        "awards.1.case_id": str(le_thuy),
+    }).status_code == 302
+
+    # Each unit's case ends with what its own nominees received.
+    parent = session.get(Case, parent.id, populate_existing=True)
+    assert parent.status == "completed"
+    first, second = (session.get(Case, i, populate_existing=True) for i in (dong_hoi, le_thuy))
+    assert first.status == second.status == "completed"
+    assert first.data["decision_number"] == second.data["decision_number"] == "1234/QĐ-VKSTC"
+    assert first.data["awards"] == [
+        {"nominee": "Trần Thị Thủy", "award_form": "bang_khen_vkstc", "awarded": True},
+        {"nominee": "VKSND thành phố Đồng Hới", "award_form": "bang_khen_vkstc", "awarded": False}]
+    assert second.data["awards"] == [{"nominee": "Hoàng Văn Nam", "award_form": "bang_khen_vkstc", "awarded": False}]
+    actions = [e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.case_id == dong_hoi)
+                                                 .order_by(AuditEvent.id))]
+    assert actions[-2:] == ["decision_received", "case_completed"]
+    staff = browser("vks-qb-dong-hoi.canbo")
+    html = staff.get(f"/cases/{dong_hoi}").get_data(as_text=True)
+    assert "Đã có quyết định" in html and "1234/QĐ-VKSTC" in html
+    assert staff.get(f"/cases/{parent.id}").status_code == 403  # the province's own case is the province's
+
+
+def test_a_case_outside_the_consolidated_units_cannot_be_selected_from_the_api(app, session, browser, api):
+    dong_hoi = submitted_dossier(browser, session, "vks-qb-dong-hoi", DONG_HOI,
+                                 ["Trần Thị Thủy", "VKSND thành phố Đồng Hới"])
+    reviewer = browser("vks-quang-binh.tdkt")
+    assert submit(reviewer, check_task_of(session, dong_hoi), {"check_decision": "accept"}).status_code == 302
+    parent = session.scalar(select(Case).where(Case.kind == "consolidation"))
+    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == parent.id))
+    body = {"meeting_date": "2024-08-27", "meeting_place": "Phòng họp", "members_total": 9, "members_present": 9,
+            "candidates": [{"case_id": dong_hoi, "unit": "x", "kind": "individual", "name": "Trần Thị Thủy",
+                            "award_form": "giay_khen_thu_truong", "votes_for": 9, "selected": True}]}
+    response = api("vks-quang-binh.hoidong").post(f"/api/tasks/{task_id}/complete", json=body)
+    assert response.status_code == 422
+    assert response.get_json()["fields"][""] == [
+        "«Trần Thị Thủy»: hình thức hoặc đối tượng khen thưởng khác với hồ sơ của đơn vị."]
+    other = api("vks-qb-dong-hoi.hoidong").post(f"/api/tasks/{task_id}/complete", json=body)
+    assert other.status_code == 403  # a district's council is not the province's
