@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, clock, diagram_versions, rollup, rules
+from . import audit, award_history, clock, diagram_versions, rollup, rules
 from .awards import campaign_levels
 from . import case_notifications as tell
 from .access import check_may_do_task, check_may_read_case, check_may_start_case
@@ -233,6 +233,8 @@ def persist(session: Session, case: Case, workflow, events: list[dict], existing
     audit.write(session, events)
     tell.after_change(session, case, new_tasks, messages, actor_id)
     rollup.after_messages(session, case, messages, actor_id)  # a dossier forwarded up, a decision flowing down
+    if case.status == "completed":  # the decision's awards into the award history (none without a decision)
+        award_history.record_decision(session, case)
 
 
 def _store(case: Case, workflow, messages: list[str]) -> list:
