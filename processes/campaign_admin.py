@@ -79,10 +79,17 @@ def update_campaign(session: Session, user: User, campaign_id: int, source: str 
     definition = cdef.parse(source)
     with unit_of_work(session):
         campaign = _campaign(session, campaign_id, lock=True)
-        if definition.get("code") != campaign.code:
-            raise ValidationFailed("Không được đổi mã phong trào.", {"code": [
-                f"Mã phong trào là «{campaign.code}» và không đổi được; để tạo đợt mới, hãy sao chép phong trào."]})
-        definition = cdef.check(definition, unit_tree(session))
+        errors = {}
+        if "code" in definition and definition["code"] != campaign.code:  # a missing code is the schema's to report
+            errors["code"] = [f"Mã phong trào là «{campaign.code}» và không đổi được; "
+                              "để tạo đợt mới, hãy sao chép phong trào."]
+        try:
+            definition = cdef.check(definition, unit_tree(session))
+        except ValidationFailed as exc:  # report the code beside the other errors, not instead of them
+            merged = {**exc.field_errors, **{k: exc.field_errors.get(k, []) + v for k, v in errors.items()}}
+            raise ValidationFailed(exc.message, merged) from exc
+        if errors:
+            raise ValidationFailed("Không được đổi mã phong trào.", errors)
         cdef.apply(campaign, definition, _units(session, definition),
                    _admin_record(campaign.details, user, "updated", definition, source))
     return campaign

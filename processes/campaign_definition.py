@@ -165,7 +165,8 @@ def _check_round(d: dict, prefix: str, units: Mapping[str, str | None], forms: l
     issuer = d.get("issuer") if d.get("issuer") in units else None
     if (mine("issuer") or mine("receiving_unit")) and issuer and receiver \
             and ancestors(issuer)[-1] != ancestors(receiver)[-1]:
-        add(prefix + "receiving_unit", f"Đơn vị nhận hồ sơ «{receiver}» không cùng hệ thống với đơn vị ban hành «{issuer}».")
+        add(prefix + "receiving_unit",
+            f"Đơn vị nhận hồ sơ «{receiver}» không cùng hệ thống với đơn vị ban hành «{issuer}».")
 
     declared = [f.get("code") for f in forms if isinstance(f, dict)]
     if mine("award_form"):
@@ -182,7 +183,8 @@ def _check_round(d: dict, prefix: str, units: Mapping[str, str | None], forms: l
                 add(f"{prefix}quota[{j}].award_form", f"Hình thức «{form}» chưa được khai báo trong award_form.")
             for k, code in enumerate(quota.get("award_forms") or []):
                 if code not in declared:
-                    add(f"{prefix}quota[{j}].award_forms[{k}]", f"Hình thức «{code}» chưa được khai báo trong award_form.")
+                    add(f"{prefix}quota[{j}].award_forms[{k}]",
+                        f"Hình thức «{code}» chưa được khai báo trong award_form.")
             for code in quota.get("overrides") or {}:
                 if code not in units:
                     add(f"{prefix}quota[{j}].overrides.{code}", f"Không có đơn vị mã «{code}».")

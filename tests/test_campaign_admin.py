@@ -111,7 +111,8 @@ def test_editor_errors_come_back_with_their_paths_and_the_text_kept(browser, ses
         .replace('award_form = "bang_khen_vkstc"\nkind = "count"', 'award_form = "bang_khen_x"\nkind = "count"')
     response = admin.post_form("/admin/campaigns/new", "/admin/campaigns/new", {"toml": wrong})
     assert response.status_code == 422
-    assert "quota[0].award_form</code>: Hình thức «bang_khen_x» chưa được khai báo trong award_form" in text_of(response)
+    expected = "quota[0].award_form</code>: Hình thức «bang_khen_x» chưa được khai báo trong award_form"
+    assert expected in text_of(response)
     assert campaign_by_code(session, "ui-wrong-2024") is None
 
 
@@ -169,7 +170,8 @@ def test_closed_campaign_refuses_new_cases_until_reopened(browser, api, session)
     created = api("admin").post("/api/campaigns", json=qb_definition("close-test-2024"))
     campaign_id = created.get_json()["id"]
     admin = browser("admin")
-    response = admin.post_form("/admin/campaigns", f"/admin/campaigns/{campaign_id}/close", {"next": "/admin/campaigns"})
+    response = admin.post_form("/admin/campaigns", f"/admin/campaigns/{campaign_id}/close",
+                               {"next": "/admin/campaigns"})
     assert response.status_code == 302
     assert campaign_by_code(session, "close-test-2024").status == "closed"
     listing = text_of(admin.get("/admin/campaigns?status=closed"))

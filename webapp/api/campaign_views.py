@@ -57,6 +57,7 @@ def campaign_update(campaign_id: int):
 
 @bp.post("/campaigns/<int:campaign_id>/copy")
 def campaign_copy(campaign_id: int):
+    campaign_admin.check_admin(g.api_user)
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         raise InvalidInput("Nội dung yêu cầu phải là một đối tượng JSON: {\"code\": …, \"name\": …} (tùy chọn).")
