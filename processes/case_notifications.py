@@ -48,14 +48,18 @@ def after_change(session: Session, case: Case, new_tasks: list[dict], messages: 
             text = (f"Hồ sơ bị trả lại, cần «{task['name']}»: {where}" if returned
                     else f"Nhiệm vụ mới «{task['name']}»: {where}")
             notify_roles(session, task["unit_id"], (task["role"],), kind, text, case, exclude=actor_id)
-    deadline = format_date(case.campaign.deadline_at)  # the last day a dossier is received; "" without one
+    # The last day a dossier is received ("" without one); a consolidation case runs to the receiving level's own.
+    deadline = format_date(case.campaign.upper_deadline_at if case.kind == "consolidation"
+                           else case.campaign.deadline_at)
+    above = ((case.unit.root().id, "supreme_reviewer") if case.kind == "consolidation"
+             else (case.campaign.receiving_unit_id, "provincial_reviewer"))
     for name in messages:
         if name == "tdkt.reminder":
             notify_roles(session, case.unit_id, UNIT_LEADS + ("unit_secretary", "unit_council"), "reminder",
                          f"Sắp đến hạn nộp hồ sơ ({deadline}): {where}", case, None)
         elif name == "tdkt.late":
             text = f"Đã quá hạn nộp hồ sơ ({deadline}): {where}"
-            notify_roles(session, case.campaign.receiving_unit_id, ("provincial_reviewer",), "late", text, case, None)
+            notify_roles(session, above[0], (above[1],), "late", text, case, None)
             notify_roles(session, case.unit_id, UNIT_LEADS, "late", text, case, None)
         elif name == "tdkt.not_submitted":
             notify_roles(session, case.unit_id, UNIT_LEADS, "not_submitted",

@@ -5,10 +5,12 @@ then decides, and each district's case ends with the awards its own nominees rec
 import datetime as dt
 import re
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
 from processes import clock
-from processes.models import AuditEvent, Case, OpenTask
+from processes.db import unit_of_work
+from processes.models import AuditEvent, Campaign, Case, CaseTimer, OpenTask
 from tests.factories import with_reports
 from tests.test_case_flow_http import ids, inbox_task, submit
 
@@ -40,8 +42,8 @@ def minutes_for(names):
     return fields
 
 
-def submitted_dossier(browser, session, unit_code, nominees, names) -> int:
-    campaign_id, unit_id = ids(session, unit_code=unit_code)
+def submitted_dossier(browser, session, unit_code, nominees, names, campaign="qb-1532-2024") -> int:
+    campaign_id, unit_id = ids(session, campaign, unit_code)
     staff = browser(f"{unit_code}.canbo")
     response = staff.post_form("/campaigns", "/cases", {"campaign_id": campaign_id, "unit_id": unit_id})
     case_id = int(response.headers["Location"].rsplit("/", 1)[1])
@@ -193,3 +195,116 @@ def test_a_case_outside_the_consolidated_units_cannot_be_selected_from_the_api(a
         "«Trần Thị Thủy»: hình thức hoặc đối tượng khen thưởng khác với hồ sơ của đơn vị."]
     other = api("vks-qb-dong-hoi.hoidong").post(f"/api/tasks/{task_id}/complete", json=body)
     assert other.status_code == 403  # a district's council is not the province's
+
+
+# --- the campaign's quotas at the consolidation level, and the receiving level's own deadline ----------------------
+
+@pytest.fixture
+def amend_campaign(session):
+    """Change the Quảng Bình campaign for one test; the seeded row is shared, so put it back after."""
+    qb = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
+    original = dict(qb.details)
+
+    def amend(**changes):
+        with unit_of_work(session):
+            session.execute(update(Campaign).where(Campaign.id == qb.id).values(details={**original, **changes}))
+
+    yield amend
+    with unit_of_work(session):
+        session.execute(update(Campaign).where(Campaign.id == qb.id).values(details=original))
+
+
+def forwarded_candidates(browser, session):
+    dong_hoi = submitted_dossier(browser, session, "vks-qb-dong-hoi", DONG_HOI,
+                                 ["Trần Thị Thủy", "VKSND thành phố Đồng Hới"])
+    le_thuy = submitted_dossier(browser, session, "vks-qb-le-thuy", LE_THUY, ["Hoàng Văn Nam"])
+    reviewer = browser("vks-quang-binh.tdkt")
+    for case_id in (dong_hoi, le_thuy):
+        assert submit(reviewer, check_task_of(session, case_id), {"check_decision": "accept"}).status_code == 302
+    parent = session.scalar(select(Case).where(Case.kind == "consolidation"))
+    return parent, parent.data["candidates"]
+
+
+def test_the_branch_wide_range_binds_the_consolidated_selection(app, session, browser, amend_campaign):
+    # 001 §III.5.3 (tổng kết, cấp Nhà nước): "Toàn ngành lựa chọn 02-03 tập thể, 02-03 cá nhân".
+    amend_campaign(quota=[{"award_form": "bang_khen_vkstc", "kind": "branch_range", "scope": "campaign",
+                           "for_kinds": ["individual"], "min": 2, "max": 3,
+                           "source": "Toàn ngành lựa chọn 02-03 tập thể, 02-03 cá nhân."}])
+    parent, candidates = forwarded_candidates(browser, session)
+    council = browser("vks-quang-binh.hoidong")
+    clock.set_clock(clock.ShiftedClock(AFTER_UNITS_DEADLINE))
+    # The council may select one individual (the minimum binds only what goes upward) …
+    assert submit(council, inbox_task(council), selection(candidates, {"Trần Thị Thủy": 8})).status_code == 302
+    head = browser("vks-quang-binh.thutruong")
+    response = submit(head, inbox_task(head), PROVINCE_SUBMIT)
+    assert response.status_code == 422  # … but the consolidated dossier needs two to three
+    assert ("Hạn mức Bằng khen của Viện trưởng VKSND tối cao của cả phong trào: từ 2 đến 3 cá nhân, đã chọn 1."
+            in response.get_data(as_text=True))
+
+
+def test_the_campaign_quota_limits_what_the_council_selects(app, session, browser, amend_campaign):
+    amend_campaign(quota=[{"award_form": "bang_khen_vkstc", "kind": "count", "scope": "campaign", "individuals": 1,
+                           "source": "Mỗi tỉnh không quá 01 cá nhân."}])
+    parent, candidates = forwarded_candidates(browser, session)
+    council = browser("vks-quang-binh.hoidong")
+    task = inbox_task(council)
+    over = submit(council, task, selection(candidates, {"Trần Thị Thủy": 8, "Hoàng Văn Nam": 8}))
+    assert over.status_code == 422
+    assert ("Hạn mức Bằng khen của Viện trưởng VKSND tối cao của cả phong trào: tối đa 1 cá nhân, đã đề nghị 2."
+            in over.get_data(as_text=True))
+    assert submit(council, task, selection(candidates, {"Hoàng Văn Nam": 8})).status_code == 302
+
+
+def test_the_receiving_levels_own_deadline_runs_on_the_consolidation_case(app, session, browser, amend_campaign):
+    amend_campaign(upper_deadline="2024-09-05", upper_deadline_rule="on", reminder_days_before=3)
+    parent, _ = forwarded_candidates(browser, session)
+    timers = {t.bpmn_id: t.fire_at for t in session.scalars(select(CaseTimer).where(CaseTimer.case_id == parent.id))}
+    assert timers == {}  # the council's selection comes first; the deadline binds the head's submission
+    council = browser("vks-quang-binh.hoidong")
+    assert submit(council, inbox_task(council), selection(parent.data["candidates"],
+                                                          {"Trần Thị Thủy": 8})).status_code == 302
+    end_of_5_9 = dt.datetime(2024, 9, 5, 16, 59, 59)  # 23:59:59 on 05/09/2024 in Việt Nam, naive UTC
+    timers = {t.bpmn_id: t.fire_at for t in session.scalars(select(CaseTimer).where(CaseTimer.case_id == parent.id))}
+    assert timers == {"upper_deadline_timer": end_of_5_9,
+                      "upper_reminder_timer": end_of_5_9 - dt.timedelta(days=3)}
+    task = session.scalar(select(OpenTask).where(OpenTask.case_id == parent.id))
+    assert task.bpmn_id == "submit_upward" and task.due_at == end_of_5_9
+    page = browser("vks-quang-binh.thutruong").get("/").get_data(as_text=True)
+    assert "Trình hồ sơ tổng hợp lên trung ương" in page and "05/09/2024" in page
+
+
+# --- Thanh Hóa: the same pattern under Sở TT&TT, decided by the Chairman of the provincial People's Committee ------
+
+HOANG_HOA = with_reports({
+    "nominees.0.kind": "collective", "nominees.0.name": "UBND xã Hoằng Quỳ",
+    "nominees.0.unit_kind": "people_committee", "nominees.0.unit_level": "commune",
+    "nominees.0.award_form": "bang_khen_ubnd_tinh",
+    "nominees.0.achievement_summary": "100% hồ sơ thủ tục hành chính được tiếp nhận, giải quyết trực tuyến năm 2024.",
+})
+
+
+def test_thanh_hoa_district_rolls_up_to_so_tttt_and_the_provincial_chairman(app, session, browser):
+    clock.set_clock(clock.ShiftedClock(dt.datetime(2024, 9, 10, 1, 0)))  # inside the round (until 19/09/2024)
+    case_id = submitted_dossier(browser, session, "ubnd-hoang-hoa", HOANG_HOA, ["UBND xã Hoằng Quỳ"],
+                                campaign="th-cds-2024")
+    reviewer = browser("so-tttt-thanh-hoa.tdkt")
+    assert submit(reviewer, check_task_of(session, case_id), {"check_decision": "accept"}).status_code == 302
+    parent = session.scalar(select(Case).where(Case.kind == "consolidation"))
+    assert parent.unit.code == "so-tttt-thanh-hoa" and parent.campaign.code == "th-cds-2024"
+    council = browser("so-tttt-thanh-hoa.hoidong")
+    assert submit(council, inbox_task(council), selection(parent.data["candidates"],
+                                                          {"UBND xã Hoằng Quỳ": 8})).status_code == 302
+    clock.set_clock(clock.ShiftedClock(dt.datetime(2024, 9, 23, 1, 0)))  # after "trước ngày 20/9/2024"
+    head = browser("so-tttt-thanh-hoa.thutruong")
+    assert submit(head, inbox_task(head), {**PROVINCE_SUBMIT, "submission_number": "95/TTr-STTTT"}).status_code == 302
+    chairman_office = browser("ubnd-thanh-hoa.tdkt")  # the supreme level of this tree: UBND tỉnh Thanh Hóa
+    assert submit(chairman_office, inbox_task(chairman_office), {"check_decision": "accept"}).status_code == 302
+    assert submit(chairman_office, inbox_task(chairman_office), {
+        "decision_number": "3456/QĐ-UBND", "decision_date": "10/10/2024",
+        "decision_authority": "Chủ tịch UBND tỉnh Thanh Hóa",
+        "awards.0.nominee": "UBND xã Hoằng Quỳ", "awards.0.award_form": "bang_khen_ubnd_tinh",
+        "awards.0.awarded": "on", "awards.0.case_id": str(case_id)}).status_code == 302
+    case = session.get(Case, case_id, populate_existing=True)
+    assert case.status == "completed" and case.data["decision_authority"] == "Chủ tịch UBND tỉnh Thanh Hóa"
+    assert case.data["awards"] == [{"nominee": "UBND xã Hoằng Quỳ", "award_form": "bang_khen_ubnd_tinh",
+                                    "awarded": True}]
