@@ -56,7 +56,7 @@ def start_case(session: Session, user: User, campaign_id: int, unit_id: int) -> 
             existing = session.scalar(select(Case.id).where(Case.campaign_id == campaign_id, Case.unit_id == unit_id))
             if existing is not None:
                 raise Conflict(f"{unit.display_name} đã có hồ sơ #{existing} cho phong trào này.", case_id=existing)
-            workflow = runner.start(diagram, start_data(campaign))
+            workflow = runner.start(diagram, start_data(campaign, unit=unit))
             case = Case(campaign=campaign, unit=unit, diagram_version_id=version.id, started_by_id=user.id,
                         workflow_state="", created_at=now())
             session.add(case)
@@ -196,7 +196,7 @@ def _lock_case(session: Session, *where) -> Case | None:
     )
 
 
-def start_data(campaign: Campaign, deadline_at: dt.datetime | None = ...) -> dict:
+def start_data(campaign: Campaign, deadline_at: dt.datetime | None = ..., unit: Unit | None = None) -> dict:
     """What a new case's workflow starts with: the campaign and its deadlines as ISO instants, for timer
     expressions (`deadline_at`, `reminder_at`) and scripts. No deadline: timers that far in the future.
     `deadline_at` replaces the units' deadline (a consolidation case runs to the receiving level's own)."""
@@ -211,6 +211,8 @@ def start_data(campaign: Campaign, deadline_at: dt.datetime | None = ...) -> dic
         "reminder_at": (deadline - dt.timedelta(days=days)).isoformat(),
         "review_working_days": int(details.get("review_working_days", DEFAULT_REVIEW_WORKING_DAYS)),
         "award_levels": campaign_levels(details),
+        # the campaign's criteria for the unit's kind and level, which its registration form prefills
+        "criteria_template": rules.criteria.template_for(details, unit),
     }
 
 

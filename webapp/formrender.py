@@ -3,7 +3,14 @@
 Rendered on the server so validation errors sit next to their fields and the entered values survive a failed
 submit, with or without JavaScript. Field names are dotted paths ("nominees.0.name"), the same paths the core's
 validation errors use. Supports what forms/ uses: objects, arrays of objects, strings (text, textarea, date,
-enum), integers, numbers, booleans; RJSF-style UI hints ui:order, ui:widget, ui:help, ui:placeholder, ui:title.
+enum), integers, numbers, booleans; RJSF-style UI hints ui:order, ui:widget (textarea, hidden), ui:help,
+ui:placeholder, ui:title.
+
+`readOnly: true` fields show as text with their value in a hidden input, and `parse_form` takes them from the
+data the form was rendered with (`current`), never from the post: a read-only value comes from the server (e.g. a
+campaign's threshold prefilled by `x-prefillFrom`) and a hand-made request must not change it. Rows of an array
+keep their rendered index (new rows get higher ones), so row i of the post is row i of `current`. An array marked
+`x-fixedRows` has exactly the rows it was rendered with: none added or removed.
 """
 from __future__ import annotations
 
@@ -32,6 +39,20 @@ class Field:
     rows: list[list["Field"]] = field(default_factory=list)
     template: list["Field"] = field(default_factory=list)
     attrs: dict[str, Any] = field(default_factory=dict)
+    readonly: bool = False
+
+    @property
+    def display(self) -> str:
+        """A read-only field's value as the person reads it."""
+        if self.widget == "checkbox":
+            return "Có" if self.value else "Không"
+        if self.value is None:
+            return "—"
+        if self.widget == "select":
+            return next((label for value, label in self.options if value == str(self.value)), str(self.value))
+        if isinstance(self.value, float) and self.value.is_integer():
+            return str(int(self.value))
+        return str(self.value)
 
     @property
     def has_errors(self) -> bool:
@@ -57,7 +78,7 @@ def _field(schema: dict, ui: dict, value, errors, name: str, required: bool) -> 
     f = Field(name=name, title=ui.get("ui:title", schema.get("title", name.rsplit(".", 1)[-1])), widget="text",
               required=required, value=value, description=schema.get("description", ""),
               help=ui.get("ui:help", ""), placeholder=ui.get("ui:placeholder", ""),
-              errors=list(errors.get(name, [])))
+              errors=list(errors.get(name, [])), readonly=bool(schema.get("readOnly")))
     if kind == "object":
         f.widget = "object"
         f.children = _object_children(schema, ui, value if isinstance(value, dict) else {}, errors, name + ".")
@@ -65,12 +86,13 @@ def _field(schema: dict, ui: dict, value, errors, name: str, required: bool) -> 
         f.widget = "array"
         item_schema, item_ui = schema.get("items", {}), ui.get("items", {})
         items = value if isinstance(value, list) else []
-        count = max(len(items), schema.get("minItems", 0), 1)
+        fixed = bool(schema.get("x-fixedRows"))
+        count = len(items) if fixed else max(len(items), schema.get("minItems", 0), 1)
         for i in range(count):
             item = items[i] if i < len(items) else {}
             f.rows.append(_object_children(item_schema, item_ui, item, errors, f"{name}.{i}."))
         f.template = _object_children(item_schema, item_ui, {}, {}, f"{name}.{INDEX}.")
-        f.attrs = {"min": schema.get("minItems", 0), "max": schema.get("maxItems", 0)}
+        f.attrs = {"min": schema.get("minItems", 0), "max": schema.get("maxItems", 0), "fixed": fixed}
     elif "enum" in schema:
         f.widget = "select"
         labels = schema.get("x-enumNames", schema["enum"])
@@ -85,10 +107,14 @@ def _field(schema: dict, ui: dict, value, errors, name: str, required: bool) -> 
         f.placeholder = f.placeholder or "dd/mm/yyyy"
         f.value = _display_date(value)
     else:
-        f.widget = "textarea" if widget == "textarea" else "text"
+        f.widget = widget if widget in ("textarea", "hidden") else "text"
         if "maxLength" in schema:
             f.attrs["maxlength"] = schema["maxLength"]
     return f
+
+
+def _as_dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def _display_date(value):
@@ -102,29 +128,39 @@ def _display_date(value):
 
 # --- posted form → JSON ---------------------------------------------------------------------------------------
 
-def parse_form(schema: dict, form) -> dict:
+def parse_form(schema: dict, form, current: dict | None = None) -> dict:
     """Posted fields → data shaped by the schema. Values that cannot be coerced are kept as typed, so the schema
-    rejects them with a message and the page shows them back; empty optional fields are left out."""
-    return _parse_object(schema, form, prefix="") or {}
+    rejects them with a message and the page shows them back; empty optional fields are left out. With `current`
+    (the data the form was rendered with), read-only fields and fixed rows come from it (see the module's note)."""
+    return _parse_object(schema, form, "", current) or {}
 
 
-def _parse_object(schema: dict, form, prefix: str) -> dict:
+def _parse_object(schema: dict, form, prefix: str, current: dict | None = None) -> dict:
     out = {}
     for name, sub in schema.get("properties", {}).items():
-        value = _parse_value(sub, form, f"{prefix}{name}")
+        if current is not None and sub.get("readOnly"):
+            value = current.get(name)
+        else:
+            value = _parse_value(sub, form, f"{prefix}{name}",
+                                 current.get(name) if isinstance(current, dict) else None, current is not None)
         if value is not None:
             out[name] = value
     return out
 
 
-def _parse_value(schema: dict, form, name: str):
+def _parse_value(schema: dict, form, name: str, current=None, trusted: bool = False):
     kind = schema.get("type", "string")
     if kind == "object":
-        return _parse_object(schema, form, name + ".") or None
+        return _parse_object(schema, form, name + ".", _as_dict(current) if trusted else None) or None
     if kind == "array":
         pattern = re.compile(re.escape(name) + r"\.(\d+)\.")
         indexes = sorted({int(m.group(1)) for key in form.keys() if (m := pattern.match(key))})
-        items = [_parse_object(schema.get("items", {}), form, f"{name}.{i}.") for i in indexes]
+        rendered = current if isinstance(current, list) else []
+        if trusted and schema.get("x-fixedRows"):
+            indexes = range(len(rendered))
+        items = [_parse_object(schema.get("items", {}), form, f"{name}.{i}.",
+                               (_as_dict(rendered[i]) if i < len(rendered) else {}) if trusted else None)
+                 for i in indexes]
         return [item for item in items if item]  # a row left entirely blank was not meant as an entry
     if kind == "boolean":
         return form.get(name) in ("on", "true", "1", "yes")

@@ -5,8 +5,13 @@ A user task names the checks it needs in the diagram, as an extension property l
 transaction, on the case's data with the submitted form merged in; any violation refuses the step (422) with
 messages that name the rule, the number allowed and the number submitted, and nothing changes.
 
-- `dossier`    (the unit head's tờ trình): the unit's quotas and the council's voting rule on its minutes;
-- `acceptance` (the receiving level's check, when it accepts): the unit's quotas again, as the campaign stands now;
+- `dossier`    (the unit head's tờ trình): the unit's quotas, the council's voting rule on its minutes and the
+                nominees' eligibility (`eligibility.py`); once they pass, the dossier's nominees are written to the
+                round's registry (`registry.py`) in the same transaction, for the duplicate rule across units;
+- `eligibility` (any step with the nominee list, e.g. the registration): the eligibility rules alone, each
+                violation also marked on its field of the nominee form;
+- `acceptance` (the receiving level's check, when it accepts): the unit's quotas and eligibility again, as the
+                campaign stands now (across units, a dossier registered earlier stands);
                 on a consolidation case, the campaign-wide quotas of the selection;
 - `selection`  (the receiving level's council choosing among its units' nominees): the rows are the forwarded
                 nominees as they are, the council's quorum and approval threshold, the campaign-wide quotas;
@@ -25,6 +30,7 @@ from ..models import Campaign, Case, Unit
 from .quotas import UnitFacts, Violation, campaign_violations, unit_violations
 from .voting import vote_violations
 from . import consolidation  # noqa: E402  (uses unit_facts from this module at call time)
+from . import criteria, eligibility, figures, registry
 
 RULES_PROPERTY = "tdktRules"
 
@@ -37,7 +43,11 @@ class RulesBroken(ValidationFailed):
 
     def __init__(self, violations: list[Violation]):
         messages = [v.message for v in violations]
-        super().__init__("Hồ sơ chưa đúng quy định của phong trào: " + " ".join(messages), {"": messages})
+        fields: dict[str, list[str]] = {"": messages}
+        for v in violations:  # a violation about one field is also shown next to it
+            if getattr(v, "field", ""):
+                fields.setdefault(v.field, []).append(v.message)
+        super().__init__("Hồ sơ chưa đúng quy định của phong trào: " + " ".join(messages), fields)
         self.violations = violations
 
 
@@ -53,7 +63,15 @@ def dossier_violations(campaign: Campaign, unit: Unit, data: dict) -> list[Viola
 
 
 def _dossier(session: Session, case: Case, data: dict) -> list[Violation]:
-    return dossier_violations(case.campaign, case.unit, data)
+    nominees = data.get("nominees") or []
+    found = dossier_violations(case.campaign, case.unit, data) + eligibility.violations(session, case, nominees)
+    if not found:  # another check refusing the step rolls these rows back with the rest of the transaction
+        registry.record_nominations(session, case, nominees)
+    return found
+
+
+def _eligibility(session: Session, case: Case, data: dict) -> list[Violation]:
+    return eligibility.violations(session, case, data.get("nominees") or [])
 
 
 def _acceptance(session: Session, case: Case, data: dict) -> list[Violation]:
@@ -61,11 +79,12 @@ def _acceptance(session: Session, case: Case, data: dict) -> list[Violation]:
         return []
     if case.kind == "consolidation":
         return consolidation.selection_quotas(case, data.get("nominees") or [], final=True)
-    return unit_violations((case.campaign.details or {}).get("quota") or [], unit_facts(case.unit),
-                           data.get("nominees") or [])
+    return (unit_violations((case.campaign.details or {}).get("quota") or [], unit_facts(case.unit),
+                            data.get("nominees") or [])
+            + eligibility.violations(session, case, data.get("nominees") or [], registered_before=True))
 
 
-CHECKS = {"dossier": _dossier, "acceptance": _acceptance, "selection": consolidation.selection_violations,
+CHECKS = {"dossier": _dossier, "eligibility": _eligibility, "acceptance": _acceptance, "selection": consolidation.selection_violations,
           "consolidation": consolidation.submission_violations}
 
 
