@@ -230,10 +230,10 @@ def test_the_receiving_level_checks_the_quota_again_when_it_accepts(app, session
     # meanwhile the campaign is amended: one individual per unit, no collective
     amend_quota([{"award_form": "bang_khen_vkstc", "kind": "count", "scope": "each_unit", "collectives": 0,
                   "individuals": 1}])
-    supreme = browser("vkstc.tdkt")
+    province = browser("vks-quang-binh.tdkt")
     check = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case_id))
-    response = submit(supreme, check, {"check_decision": "accept"})
+    response = submit(province, check, {"check_decision": "accept"})
     assert response.status_code == 422
     assert "tối đa 0 tập thể, đã đề nghị 1" in response.get_data(as_text=True)
-    assert submit(supreme, check, {"check_decision": "return",
+    assert submit(province, check, {"check_decision": "return",
                                    "check_reason": "Vượt hạn mức tập thể sau khi phong trào điều chỉnh."}).status_code == 302

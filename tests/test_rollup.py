@@ -111,15 +111,12 @@ def test_two_districts_roll_up_to_the_province_and_the_supreme_decision_flows_ba
         ("Viện kiểm sát nhân dân thành phố Đồng Hới", "VKSND thành phố Đồng Hới"),
         ("Viện kiểm sát nhân dân huyện Lệ Thủy", "Hoàng Văn Nam")]
 
-    # The province's council selects. A row that is not a forwarded nominee, or a vote under the threshold, is refused.
+    # The province's council selects; a vote under the threshold is refused. (The rows are read-only on the page;
+    # a request that changes one is refused by the rule: see the API test below.)
     council = browser("vks-quang-binh.hoidong")
     task = inbox_task(council)
     form = council.get(f"/tasks/{task}").get_data(as_text=True)
     assert "Hoàng Văn Nam" in form and "Trần Thị Thủy" in form
-    forged = selection(candidates, {"Trần Thị Thủy": 7}) | {"candidates.0.name": "Nguyễn Văn Giả"}
-    response = submit(council, task, forged)
-    assert response.status_code == 422
-    assert "«Nguyễn Văn Giả» không có trong các hồ sơ đơn vị đã được tiếp nhận." in response.get_data(as_text=True)
     low = submit(council, task, selection(candidates, {"Trần Thị Thủy": 7, "Hoàng Văn Nam": 4}))
     assert low.status_code == 422
     assert "«Hoàng Văn Nam» (Bằng khen của Viện trưởng VKSND tối cao) được 4/8 phiếu đồng ý (50%)" in \
