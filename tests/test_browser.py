@@ -57,8 +57,9 @@ def test_register_nominees_in_the_browser(page, session):
     page.click("a.fw-semibold >> text=Đăng ký danh sách")
 
     # Two rows by the "+ Thêm dòng" button; the first left incomplete to see the errors.
-    page.click("button.add-row")
-    assert page.locator(".array-rows .array-row").count() == 2  # the rendered row plus the added one
+    page.click('[data-array="nominees"] button.add-row')
+    # the rendered row plus the added one (the campaign's criteria are a list of their own, below)
+    assert page.locator('[data-array="nominees"] > .array-rows > .array-row').count() == 2
     page.select_option('[name="nominees.0.kind"]', "individual")
     page.fill('[name="nominees.0.name"]', "Trần Thị Thủy")
     page.select_option('[name="nominees.1.kind"]', "collective")
