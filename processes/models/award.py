@@ -43,6 +43,8 @@ class AwardRecord(Base):
         Index("ix_award_records_nominee", "nominee_key", "decision_date"),
         Index("ix_award_records_unit", "unit_id", "decision_date"),
         Index("ix_award_records_campaign", "campaign_id"),
+        # Name search is a prefix LIKE on the key; PostgreSQL's default collation cannot use a plain btree for that.
+        Index("ix_award_records_key_prefix", "nominee_key", postgresql_ops={"nominee_key": "varchar_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
