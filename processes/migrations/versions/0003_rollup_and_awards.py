@@ -70,7 +70,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_award_records_campaign', ['campaign_id'], unique=False)
         batch_op.create_index('ix_award_records_nominee', ['nominee_key', 'decision_date'], unique=False)
         batch_op.create_index('ix_award_records_unit', ['unit_id', 'decision_date'], unique=False)
-    # The name search's prefix LIKE needs pattern ops on PostgreSQL; SQLite's LIKE uses the index above as it is.
+    # The name search's prefix LIKE needs pattern ops on PostgreSQL (SQLite, the demo database, needs no index here).
     if op.get_bind().dialect.name == 'postgresql':
         op.create_index('ix_award_records_key_prefix', 'award_records', ['nominee_key'], unique=False,
                         postgresql_ops={'nominee_key': 'varchar_pattern_ops'})
