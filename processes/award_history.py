@@ -18,7 +18,7 @@ from .awards import award_name
 from .errors import Forbidden, InvalidInput
 from .models import AwardRecord, Campaign, Case, Unit, User
 from .nominees import nominee_key, normalise
-from .paging import page_count
+from .paging import Paged
 
 PER_PAGE = 20
 MAX_PER_PAGE = 200
@@ -82,15 +82,11 @@ def _date(value) -> dt.date | None:
 # --- reading ------------------------------------------------------------------------------------------------------
 
 @dataclass
-class AwardPage:
+class AwardPage(Paged):
     items: list[AwardRecord]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page)
 
 
 def visible_unit_ids(session: Session, user: User) -> set[int] | None:

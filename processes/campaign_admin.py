@@ -21,7 +21,7 @@ from .clock import now
 from .db import unit_of_work
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .models import Campaign, Case, Unit, User
-from .paging import page_count
+from .paging import Paged
 
 PER_PAGE = 20
 HISTORY_KEEP = 50  # the newest changes kept per campaign; enough to answer "who changed this last month"
@@ -162,16 +162,12 @@ def _set_status(session: Session, user: User, campaign_id: int, status: str) -> 
 # ── the administrators' list ────────────────────────────────────────────────────────────────────────────────
 
 @dataclass
-class CampaignPage:
+class CampaignPage(Paged):
     campaigns: list[Campaign]
     case_counts: dict[int, int]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page)
 
 
 def list_campaigns(session: Session, user: User, q: str = "", status: str = "", page: int = 1) -> CampaignPage:

@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from .models import Campaign, Case, Unit, User
-from .paging import page_count
+from .paging import Paged
 
 PER_PAGE = 20
 
@@ -51,15 +51,11 @@ def visible_unit_ids(session: Session, user: User) -> set[int] | None:
 
 
 @dataclass
-class CasePage:
+class CasePage(Paged):
     cases: list[Case]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page)
 
 
 def visible_cases(session: Session, user: User, q: str = "", status: str = "", page: int = 1) -> CasePage:

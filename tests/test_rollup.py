@@ -12,16 +12,8 @@ from processes import clock
 from processes.db import unit_of_work
 from processes.models import AuditEvent, Campaign, Case, CaseTimer, OpenTask
 from tests.factories import with_reports
-from tests.test_case_flow_http import ids, inbox_task, submit
+from tests.test_case_flow_http import NOMINEES as DONG_HOI, ids, inbox_task, submit
 
-DONG_HOI = with_reports({
-    "nominees.0.kind": "individual", "nominees.0.name": "Trần Thị Thủy",
-    "nominees.0.position": "Kiểm sát viên, VKSND TP Đồng Hới", "nominees.0.award_form": "bang_khen_vkstc",
-    "nominees.0.achievement_summary": "Xây dựng phần mềm quản lý án hình sự, áp dụng từ 01/2024, giảm 30% thời gian.",
-    "nominees.1.kind": "collective", "nominees.1.name": "VKSND thành phố Đồng Hới",
-    "nominees.1.award_form": "bang_khen_vkstc",
-    "nominees.1.achievement_summary": "Dẫn đầu tỷ lệ hồ sơ số hoá, 100% văn bản ký số từ quý I/2024.",
-})
 LE_THUY = with_reports({
     "nominees.0.kind": "individual", "nominees.0.name": "Hoàng Văn Nam",
     "nominees.0.position": "Kiểm sát viên, VKSND huyện Lệ Thủy", "nominees.0.award_form": "bang_khen_vkstc",
