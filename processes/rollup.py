@@ -45,7 +45,12 @@ def forward(session: Session, child: Case, actor_id: int | None) -> Case:
     child.parent_id = parent.id
     session.flush()
     audit.write(session, [audit.event(child.id, "forwarded", actor_id, consolidation_case=parent.id)])
-    refresh_candidates(session, parent, actor_id)
+    parent = session.scalar(select(Case).where(Case.id == parent.id).options(undefer(Case.workflow_state))
+                            .with_for_update().execution_options(populate_existing=True))
+    if parent.status in SETTLED:  # accepted after the decision was taken: it was not among the chosen
+        _deliver(session, parent, [child], actor_id)
+    else:
+        refresh_candidates(session, parent, actor_id)
     return parent
 
 
@@ -95,13 +100,12 @@ def candidates_for(session: Session, parent: Case) -> list[dict]:
     return rows
 
 
-def refresh_candidates(session: Session, parent: Case, actor_id: int | None) -> None:
-    """Put the current candidates into the council's selection step while it waits. Once the council has chosen,
-    a dossier accepted later waits for the decision without being among the chosen (its nominees end unawarded)."""
+def refresh_candidates(session: Session, locked: Case, actor_id: int | None) -> None:
+    """Put the current candidates into the council's selection step while it waits (`locked`: the consolidation
+    case, row-locked). Once the council has chosen, a dossier accepted later waits for the decision without being
+    among the chosen (its nominees end unawarded)."""
     from . import cases
 
-    locked = session.scalar(select(Case).where(Case.id == parent.id).options(undefer(Case.workflow_state))
-                            .with_for_update().execution_options(populate_existing=True))
     workflow = runner.restore(diagram_versions.loaded(session, locked.diagram_version_id), locked.workflow_state)
     task = next((t for t in workflow.get_tasks(state=TaskState.READY, manual=True)
                  if t.task_spec.bpmn_id == SELECT_TASK), None)
@@ -118,11 +122,15 @@ def refresh_candidates(session: Session, parent: Case, actor_id: int | None) -> 
 
 def deliver_decision(session: Session, parent: Case, actor_id: int | None) -> None:
     """Each waiting unit case receives the decision with its own nominees' results and runs to its end."""
+    _deliver(session, parent, forwarded_children(session, parent, lock=True), actor_id)
+
+
+def _deliver(session: Session, parent: Case, children: list[Case], actor_id: int | None) -> None:
     from . import cases
 
     data = parent.data or {}
     decision = {k: data.get(k) for k in ("decision_number", "decision_date", "decision_authority")}
-    for child in forwarded_children(session, parent, lock=True):
+    for child in children:
         workflow = runner.restore(diagram_versions.loaded(session, child.diagram_version_id), child.workflow_state)
         payload = {**decision, "awards": awards_for(child, data.get("awards") or [])}
         runner.deliver_message(workflow, DECIDED, payload)

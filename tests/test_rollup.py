@@ -297,3 +297,34 @@ def test_thanh_hoa_district_rolls_up_to_so_tttt_and_the_provincial_chairman(app,
     assert case.status == "completed" and case.data["decision_authority"] == "Chủ tịch UBND tỉnh Thanh Hóa"
     assert case.data["awards"] == [{"nominee": "UBND xã Hoằng Quỳ", "award_form": "bang_khen_ubnd_tinh",
                                     "awarded": True}]
+
+
+def test_a_dossier_accepted_after_the_decision_ends_unawarded_instead_of_waiting_forever(app, session, browser):
+    dong_hoi = submitted_dossier(browser, session, "vks-qb-dong-hoi", DONG_HOI,
+                                 ["Trần Thị Thủy", "VKSND thành phố Đồng Hới"])
+    reviewer = browser("vks-quang-binh.tdkt")
+    assert submit(reviewer, check_task_of(session, dong_hoi), {"check_decision": "accept"}).status_code == 302
+    parent = session.scalar(select(Case).where(Case.kind == "consolidation"))
+    council, head, supreme = (browser(u) for u in ("vks-quang-binh.hoidong", "vks-quang-binh.thutruong",
+                                                   "vkstc.tdkt"))
+    assert submit(council, inbox_task(council), selection(parent.data["candidates"],
+                                                          {"Trần Thị Thủy": 8})).status_code == 302
+    clock.set_clock(clock.ShiftedClock(AFTER_UNITS_DEADLINE))
+    assert submit(head, inbox_task(head), PROVINCE_SUBMIT).status_code == 302
+    assert submit(supreme, inbox_task(supreme), {"check_decision": "accept"}).status_code == 302
+    assert submit(supreme, inbox_task(supreme), {
+        "decision_number": "1234/QĐ-VKSTC", "decision_date": "10/10/2024",
+        "decision_authority": "Viện trưởng VKSND tối cao", "awards.0.nominee": "Trần Thị Thủy",
+        "awards.0.award_form": "bang_khen_vkstc", "awards.0.awarded": "on"}).status_code == 302
+
+    # Lệ Thủy starts after the deadline; the province accepts the late dossier and then checks it.
+    late = submitted_dossier(browser, session, "vks-qb-le-thuy", LE_THUY, ["Hoàng Văn Nam"])
+    late_task = session.scalar(select(OpenTask.id).where(OpenTask.case_id == late,
+                                                         OpenTask.bpmn_id == "late_decision"))
+    assert submit(reviewer, late_task, {"late_decision": "accept_late",
+                                        "late_reason": "Đơn vị báo cáo lý do chính đáng."}).status_code == 302
+    assert submit(reviewer, check_task_of(session, late), {"check_decision": "accept"}).status_code == 302
+    case = session.get(Case, late, populate_existing=True)
+    assert case.status == "completed" and case.parent_id == parent.id
+    assert case.data["awards"] == [{"nominee": "Hoàng Văn Nam", "award_form": "bang_khen_vkstc", "awarded": False}]
+    assert case.data["decision_number"] == "1234/QĐ-VKSTC"
