@@ -21,3 +21,12 @@ if [ ! -d node_modules/bootstrap ] || [ package-lock.json -nt node_modules/.pack
 fi
 mkdir -p webapp/static/vendor/bootstrap
 cp node_modules/bootstrap/dist/css/bootstrap.min.css webapp/static/vendor/bootstrap/
+
+# The dossier's PDFs (WeasyPrint, processes/documents) are set in Liberation Serif — metric-compatible with Times New
+# Roman, the face Nghị định 30/2020/NĐ-CP prescribes, and covering every Vietnamese letter. WeasyPrint also needs
+# Pango; both come from Debian.
+if ! fc-list ':lang=vi' family 2>/dev/null | grep -q 'Liberation Serif' || ! ldconfig -p | grep -q 'libpangoft2-1.0'; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-liberation2 libpango-1.0-0 libpangoft2-1.0-0 fontconfig >/dev/null
+fi

@@ -48,6 +48,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(cases.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(admin.bp)
+    from .documents import bp as documents_bp
+    app.register_blueprint(documents_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens only, never the session cookie, so there is no CSRF to forge
     errors.register(app)

@@ -4,8 +4,9 @@ from .campaign import Campaign
 from .case import AuditEvent, Case, DiagramVersion, OpenTask
 from .timer import CaseTimer, Notification
 from .award import AwardRecord, Nomination
+from .attachment import Attachment
 
 __all__ = [
-    "ApiToken", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramVersion", "Nomination", "Notification", "OpenTask",
+    "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramVersion", "Nomination", "Notification", "OpenTask",
     "RoleAssignment", "Unit", "User",
 ]

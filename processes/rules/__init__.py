@@ -29,6 +29,7 @@ from ..errors import ValidationFailed
 from ..models import Campaign, Case, Unit
 from .quotas import UnitFacts, Violation, campaign_violations, unit_violations
 from .voting import vote_violations
+from ..documents.dossier import rule as documents_rule  # every required dossier document present
 from . import consolidation  # noqa: E402  (uses unit_facts from this module at call time)
 from . import criteria, eligibility, figures, registry
 
@@ -84,7 +85,7 @@ def _acceptance(session: Session, case: Case, data: dict) -> list[Violation]:
             + eligibility.violations(session, case, data.get("nominees") or [], registered_before=True))
 
 
-CHECKS = {"dossier": _dossier, "eligibility": _eligibility, "acceptance": _acceptance, "selection": consolidation.selection_violations,
+CHECKS = {"documents": documents_rule, "dossier": _dossier, "eligibility": _eligibility, "acceptance": _acceptance, "selection": consolidation.selection_violations,
           "consolidation": consolidation.submission_violations}
 
 

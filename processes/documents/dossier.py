@@ -1,0 +1,275 @@
+"""A case's dossier: which of the campaign's documents are signed-and-uploaded, can be generated, or are missing;
+the documents themselves; the whole dossier as one ZIP (with a manifest of SHA-256 checksums) or one merged PDF.
+
+Every verb reads the case with its permission check first (members of the case's unit and of every unit above it).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import attachments as uploads
+from ..access import check_may_read_case
+from ..awards import award_name, dossier_level
+from ..clock import format_date, format_datetime, now
+from ..errors import InvalidInput, NotFound
+from ..models import Attachment, AwardRecord, Case
+from ..nominees import nominee_key
+from .render import DOCUMENTS, html_for, missing_fields, pdf_for
+
+# A campaign whose file lists no dossier: the usual set of Nghị định 98/2023/NĐ-CP.
+DEFAULT_DOSSIER = [
+    {"code": "to_trinh", "name": "Tờ trình đề nghị khen thưởng", "required": True},
+    {"code": "danh_sach", "name": "Danh sách tập thể, cá nhân được đề nghị khen thưởng", "required": True},
+    {"code": "bien_ban", "name": "Biên bản họp Hội đồng Thi đua - Khen thưởng", "required": True},
+    {"code": "bao_cao_thanh_tich", "name": "Báo cáo thành tích của tập thể, cá nhân", "required": True},
+]
+SUBMISSION_FIELDS = {"số tờ trình", "ngày tờ trình", "người ký", "chức vụ người ký"}
+STATUS_LABELS = {"uploaded": "Đã ký, đã tải lên", "generated": "Lập được từ dữ liệu (chưa có bản ký)",
+                 "missing": "Còn thiếu"}
+
+
+@dataclass
+class DocumentRow:
+    code: str
+    name: str
+    required: bool
+    status: str  # uploaded | generated | missing
+    can_generate: bool
+    missing: list[str] = field(default_factory=list)  # what the data lacks to generate it
+    uploads: list[Attachment] = field(default_factory=list)
+    originals: int = 1
+    template: str = ""
+    at_submission: bool = False  # lacks only the tờ trình's own fields, which the head's submit form supplies
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def present(self) -> bool:
+        return self.status != "missing"
+
+
+def dossier_list(campaign) -> list[dict]:
+    return [d for d in ((campaign.details or {}).get("dossier_document") or DEFAULT_DOSSIER) if d.get("code")]
+
+
+def rows_for(campaign, data: dict, attached: list[Attachment]) -> list[DocumentRow]:
+    by_code: dict[str, list[Attachment]] = {}
+    for a in attached:
+        by_code.setdefault(a.document_code, []).append(a)
+    rows = []
+    for doc in dossier_list(campaign):
+        code = doc["code"]
+        lacking = missing_fields(code, data)
+        can_generate = lacking == []
+        mine = by_code.get(code, [])
+        status = "uploaded" if mine else ("generated" if can_generate else "missing")
+        at_submission = bool(lacking) and set(lacking) <= SUBMISSION_FIELDS
+        rows.append(DocumentRow(code=code, name=doc.get("name", code), required=bool(doc.get("required", True)),
+                                status=status, can_generate=can_generate,
+                                missing=(lacking if lacking is not None else ["chưa có mẫu để lập tự động: cần tải lên bản quét"]),
+                                uploads=mine, originals=int(doc.get("originals") or 1), template=doc.get("template", ""),
+                                at_submission=at_submission))
+    return rows
+
+
+def _case(session: Session, user, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("Không tìm thấy hồ sơ.")
+    check_may_read_case(user, case)
+    return case
+
+
+def documents_of(session: Session, user, case_id: int) -> tuple[Case, list[DocumentRow], list[DocumentRow]]:
+    """The campaign's dossier documents with their state, and the other documents this case can produce."""
+    case = _case(session, user, case_id)
+    rows = rows_for(case.campaign, case.data or {}, uploads.for_case(session, case.id))
+    listed = {r.code for r in rows}
+    extra = []
+    for code in ("quyet_dinh", "bang_khen"):
+        if code not in listed:
+            lacking = missing_fields(code, case.data or {})
+            extra.append(DocumentRow(code=code, name=DOCUMENTS[code].name, required=False,
+                                     status="generated" if not lacking else "missing", can_generate=not lacking,
+                                     missing=lacking or []))
+    return case, rows, extra
+
+
+def violations(session: Session, case: Case, data: dict) -> list:
+    """The `documents` rule: every required document signed-and-uploaded or generatable from `data` (the case's
+    data with the submitted form merged in)."""
+    from ..rules.quotas import Violation  # at call time: processes.rules imports this module for its CHECKS
+    found = []
+    for row in rows_for(case.campaign, data, uploads.for_case(session, case.id) if case.id else []):
+        if row.required and row.status == "missing":
+            found.append(Violation("documents", f"Thiếu thành phần hồ sơ «{row.name}»: chưa tải lên bản đã ký và "
+                                                f"chưa lập được ({'; '.join(row.missing)})."))
+    return found
+
+
+def rule(first, second, data: dict) -> list:
+    """The `documents` entry of processes.rules.CHECKS. Takes (session, case, data) — and, for the older calling
+    convention (campaign, unit, data), finds the unit's case of that campaign."""
+    if isinstance(second, Case):
+        return violations(first, second, data)
+    from sqlalchemy.orm import object_session
+    session = object_session(first)
+    case = session.scalar(select(Case).where(Case.campaign_id == first.id, Case.unit_id == second.id,
+                                             Case.kind == "unit"))
+    return violations(session, case, data) if case is not None else []
+
+
+# ── rendering from a case ────────────────────────────────────────────────────────────────────────────────────
+
+def _history(session: Session, before: dt.date | None):
+    def lookup(row: dict) -> list[dict]:
+        query = (select(AwardRecord).where(AwardRecord.nominee_key == nominee_key(row))
+                 .order_by(AwardRecord.decision_date))
+        out = []
+        for r in session.scalars(query):
+            if before and r.decision_date and r.decision_date >= before:
+                continue
+            out.append({"year": r.decision_date.year if r.decision_date else "",
+                        "award": r.award_name or award_name(r.award_form),
+                        "decision": ", ".join(x for x in (
+                            f"Quyết định số {r.decision_number}" if r.decision_number else "",
+                            f"ngày {format_date(r.decision_date)}" if r.decision_date else "",
+                            r.decision_authority) if x)})
+        return out
+    return lookup
+
+
+def render_options(session: Session, case: Case) -> dict:
+    """Who the tờ trình goes to, who decides, and the earlier awards, for this case."""
+    unit, campaign = case.unit, case.campaign
+    data = case.data or {}
+    supreme = dossier_level(data.get("nominees") or []) == "supreme"
+    # A unit's tờ trình goes to the campaign's receiving level (the default); a consolidation goes one level up.
+    recipient = unit.parent if case.kind == "consolidation" else None
+    decider = unit.root() if supreme else campaign.receiving_unit
+    return {"recipient": recipient, "decider": decider, "history": _history(session, case.campaign.document_date)}
+
+
+def _filename(case: Case, code: str, nominee: int | None) -> str:
+    suffix = f"-{nominee + 1}" if nominee is not None else ""
+    return f"ho-so-{case.id}-{code}{suffix}.pdf"
+
+
+def html(session: Session, user, case_id: int, code: str, nominee: int | None = None) -> str:
+    case = _case(session, user, case_id)
+    _check_renderable(case, code, nominee)
+    return html_for(code, case.data or {}, case.campaign, case.unit, nominee=nominee, **render_options(session, case))
+
+
+def _check_renderable(case: Case, code: str, nominee: int | None) -> None:
+    if code not in DOCUMENTS:
+        raise NotFound("Không có mẫu văn bản này.")
+    lacking = missing_fields(code, case.data or {})
+    if lacking:
+        raise InvalidInput(f"Chưa lập được «{DOCUMENTS[code].name}»: hồ sơ chưa có {', '.join(lacking)}.")
+    if nominee is not None and not (0 <= nominee < len((case.data or {}).get("nominees") or [])):
+        raise NotFound("Không có tập thể, cá nhân này trong danh sách.")
+
+
+def generate(session: Session, user, case_id: int, code: str, nominee: int | None = None) -> tuple[str, bytes]:
+    case = _case(session, user, case_id)
+    _check_renderable(case, code, nominee)
+    pdf = pdf_for(html_for(code, case.data or {}, case.campaign, case.unit, nominee=nominee,
+                           **render_options(session, case)))
+    return _filename(case, code, nominee), pdf
+
+
+# ── the complete dossier ─────────────────────────────────────────────────────────────────────────────────────
+
+@dataclass
+class Part:
+    path: str  # inside the ZIP
+    code: str
+    name: str
+    source: str  # generated | uploaded
+    content: bytes
+    content_type: str
+    original_name: str = ""
+
+
+def _parts(session: Session, case: Case, upload_dir) -> tuple[list[Part], list[DocumentRow]]:
+    rows = rows_for(case.campaign, case.data or {}, uploads.for_case(session, case.id))
+    options = render_options(session, case)
+    parts: list[Part] = []
+    for n, row in enumerate(rows, 1):
+        if row.uploads:
+            for k, a in enumerate(row.uploads, 1):
+                ext = a.storage_key.rsplit(".", 1)[-1]
+                parts.append(Part(f"{n:02d}-{row.code}-ban-ky-{k}.{ext}", row.code, row.name, "uploaded",
+                                  uploads.content_of(a, upload_dir), a.content_type, a.filename))
+        elif row.can_generate:
+            pdf = pdf_for(html_for(row.code, case.data or {}, case.campaign, case.unit, **options))
+            parts.append(Part(f"{n:02d}-{row.code}.pdf", row.code, row.name, "generated", pdf, "application/pdf"))
+    if "quyet_dinh" not in {r.code for r in rows} and not missing_fields("quyet_dinh", case.data or {}):
+        pdf = pdf_for(html_for("quyet_dinh", case.data or {}, case.campaign, case.unit, **options))
+        parts.append(Part(f"{len(rows) + 1:02d}-quyet_dinh.pdf", "quyet_dinh", DOCUMENTS["quyet_dinh"].name,
+                          "generated", pdf, "application/pdf"))
+    return parts, rows
+
+
+def zip_dossier(session: Session, user, case_id: int, upload_dir) -> tuple[str, bytes]:
+    case = _case(session, user, case_id)
+    parts, rows = _parts(session, case, upload_dir)
+    manifest = {
+        "case_id": case.id, "unit": case.unit.name, "campaign": case.campaign.name,
+        "campaign_code": case.campaign.code, "created_at": format_datetime(now()),
+        "files": [{"path": p.path, "document": p.code, "name": p.name, "source": p.source,
+                   "content_type": p.content_type, "size": len(p.content),
+                   "sha256": hashlib.sha256(p.content).hexdigest(),
+                   **({"uploaded_name": p.original_name} if p.original_name else {})} for p in parts],
+        "missing": [{"document": r.code, "name": r.name, "required": r.required} for r in rows
+                    if r.status == "missing"],
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for p in parts:
+            archive.writestr(p.path, p.content)
+        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+        archive.writestr("SHA256SUMS", "".join(f"{f['sha256']}  {f['path']}\n" for f in manifest["files"]))
+    return f"ho-so-{case.id}.zip", buffer.getvalue()
+
+
+def merged_pdf(session: Session, user, case_id: int, upload_dir) -> tuple[str, bytes]:
+    """Every part of the dossier in order as one PDF; scanned images become pages of their own."""
+    from pypdf import PdfWriter, PdfReader
+    case = _case(session, user, case_id)
+    parts, _rows = _parts(session, case, upload_dir)
+    writer = PdfWriter()
+    for p in parts:
+        content = p.content if p.content_type == "application/pdf" else _image_pdf(p.content)
+        start = len(writer.pages)
+        writer.append(PdfReader(io.BytesIO(content)), import_outline=False)
+        writer.add_outline_item(title=p.name + (" (bản ký)" if p.source == "uploaded" else ""), page_number=start)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return f"ho-so-{case.id}.pdf", buffer.getvalue()
+
+
+def _image_pdf(content: bytes) -> bytes:
+    from PIL import Image
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(content)) as image:
+        frames = []
+        try:
+            while True:
+                frames.append(image.convert("RGB"))
+                image.seek(image.tell() + 1)
+        except EOFError:
+            pass
+        frames[0].save(out, "PDF", resolution=150.0, save_all=True, append_images=frames[1:])
+    return out.getvalue()
