@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 
 from processes import cases, catalog, rollup, timer_worker
 from processes.forms import field_labels
+from processes.rules import figures
 
 from .extensions import db
 
@@ -39,7 +40,8 @@ def index():
 def show(case_id: int):
     view = cases.read_case(db.session, current_user, case_id)
     dossiers = rollup.unit_dossiers(db.session, view.case.campaign) if view.case.kind == "consolidation" else None
-    return render_template("case.html", view=view, case=view.case, labels=field_labels(), dossiers=dossiers)
+    return render_template("case.html", view=view, case=view.case, labels=field_labels(), dossiers=dossiers,
+                           **figures.for_case(view.case))
 
 
 @bp.post("/cases/<int:case_id>/timers/retry")

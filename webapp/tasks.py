@@ -6,6 +6,7 @@ from processes import cases
 from processes.access import may_do_task
 from processes.errors import ValidationFailed
 from processes.forms import forms, initial_data
+from processes.rules import figures
 
 from .extensions import db
 from .formrender import build_fields, parse_form
@@ -18,7 +19,8 @@ def _render(task, data, errors=None, status=200, message=None):
     fields = build_fields(schema, forms.load(task.ui_form) if task.ui_form else {}, data, errors or {})
     return render_template("task.html", task=task, case=task.case, schema=schema, fields=fields,
                            may_act=may_do_task(current_user, task), message=message,
-                           rule_errors=(errors or {}).get("", [])), status
+                           rule_errors=(errors or {}).get("", []),
+                           **figures.for_case(task.case, editing=schema.get("properties"))), status
 
 
 @bp.get("/<int:task_id>")
@@ -32,7 +34,9 @@ def show(task_id: int):
 @login_required
 def complete(task_id: int):
     task = cases.get_task(db.session, current_user, task_id)
-    data = parse_form(forms.load(task.form), request.form)
+    schema = forms.load(task.form)
+    # read-only values (a campaign's thresholds) come from what the form was rendered with, not from the post
+    data = parse_form(schema, request.form, initial_data(schema, task.case.data or {}))
     expected = request.form.get("case_version", type=int)
     try:
         case = cases.complete_task(db.session, current_user, task_id, data, expected_version=expected)
