@@ -101,7 +101,7 @@ def test_a_declared_ground_stops_the_submission(app, session, browser, ground, s
     assert session.scalars(select(Nomination).where(Nomination.case_id == case_id)).all() == []
 
 
-def test_without_declarations_the_dossier_goes_and_is_registered(app, session, browser, api):
+def test_without_declarations_the_dossier_goes_and_is_registered(app, session, browser):
     rows = (person(THUY, under_discipline=False), collective(DONG_HOI))
     case_id, head, task_id = to_the_head(browser, session, "vks-qb-dong-hoi", nominee_form(*rows), all_for(*rows))
     assert refused(submit(head, task_id, SUBMIT)) == []
