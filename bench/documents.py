@@ -1,0 +1,95 @@
+"""Rendering the dossier's documents with WeasyPrint.
+
+Prints the time to render a tờ trình with its danh sách for 100 nominees (target under 1.5 s) beside a baseline
+measured in the same run (the same tờ trình with 1 nominee: WeasyPrint's fixed cost per document), and the time to
+build the complete dossier of a case (every document of the campaign, ZIP with manifest, and the merged PDF) for
+10 and 100 nominees. Medians of several runs after one warm-up; SQLite, seeded like the demo.
+
+Usage: .venv/bin/python bench/documents.py [runs per measurement, default 5]
+"""
+from __future__ import annotations
+
+import io
+import statistics
+import sys
+import tempfile
+import time
+
+import _path  # noqa: F401
+from bench.common import sqlite_url
+
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from processes.db import make_engine, make_sessionmaker, upgrade_schema
+from processes.documents import dossier, html_for, pdf_for
+from processes.models import Campaign, Case, DiagramVersion, Unit, User
+from processes.seeding import seed_demo
+from tests.factories import reported
+
+NAMES = ["Trần Thị Thủy", "Nguyễn Văn Đức", "Lê Thị Hồng Nhung", "Phạm Quốc Hưng", "Hoàng Minh Châu",
+         "Đặng Thị Ngọc Ánh", "Vũ Đức Toàn", "Bùi Thị Thu Hương", "Đỗ Quang Khải", "Ngô Thị Yến"]
+
+
+def case_data(n: int) -> dict:
+    nominees = [reported({
+        "kind": "collective" if i % 5 == 0 else "individual",
+        "name": f"VKSND huyện số {i}" if i % 5 == 0 else f"{NAMES[i % 10]} ({i})",
+        "position": "Kiểm sát viên trung cấp, VKSND thành phố Đồng Hới", "award_form": "bang_khen_vkstc",
+        "achievement_summary": "Xây dựng và đưa vào sử dụng phần mềm quản lý án hình sự từ 01/2024, giảm 30% thời "
+                               "gian tra cứu hồ sơ, không để xảy ra án quá hạn."}) for i in range(n)]
+    return {"nominees": nominees, "meeting_date": "2024-08-19", "meeting_place": "Phòng họp VKSND TP Đồng Hới",
+            "chair": "Lê Văn Hùng", "secretary_name": "Phạm Thị Lan", "members_total": 9, "members_present": 8,
+            "votes": [{"nominee": x["name"], "votes_for": 8, "votes_against": 0} for x in nominees],
+            "submission_number": "15/TTr-VKS", "submission_date": "2024-08-20", "signer_name": "Lê Văn Hùng",
+            "signer_title": "Viện trưởng"}
+
+
+def timed(fn, runs: int) -> tuple[float, object]:
+    result = fn()  # warm-up: fonts, templates, stylesheet
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), result
+
+
+def pages(pdf: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def main(runs: int) -> None:
+    url = sqlite_url()
+    upgrade_schema(url)
+    session = make_sessionmaker(make_engine(url))()
+    seed_demo(session)
+    campaign = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
+    unit = session.scalar(select(Unit).where(Unit.code == "vks-qb-dong-hoi"))
+    admin = session.scalar(select(User).where(User.is_admin.is_(True)))
+    version = session.scalar(select(DiagramVersion).order_by(DiagramVersion.id))
+
+    print(f"Tờ trình + danh sách (WeasyPrint, median of {runs}):")
+    base, pdf1 = timed(lambda: pdf_for(html_for("to_trinh", case_data(1), campaign, unit)), runs)
+    print(f"  baseline   1 nominee : {base:6.3f} s  ({pages(pdf1)} pages)")
+    html_t, html100 = timed(lambda: html_for("to_trinh", case_data(100), campaign, unit), runs)
+    t100, pdf100 = timed(lambda: pdf_for(html100), runs)
+    verdict = "OK" if t100 + html_t < 1.5 else "ABOVE TARGET"
+    print(f"  100 nominees         : {t100 + html_t:6.3f} s  ({pages(pdf100)} pages; HTML {html_t * 1000:.1f} ms)"
+          f"  target < 1.5 s: {verdict}; {(t100 + html_t) / base:.1f}× the 1-nominee baseline")
+
+    folder = tempfile.mkdtemp(prefix="tdkt-bench-uploads-")
+    for n in (10, 100):
+        case = Case(campaign=campaign, unit=unit, kind=f"bench{n}", diagram_version_id=version.id,
+                    workflow_state="", data=case_data(n))
+        session.add(case)
+        session.commit()
+        tz, (_, archive) = timed(lambda: dossier.zip_dossier(session, admin, case.id, folder), runs)
+        tp, (_, merged) = timed(lambda: dossier.merged_pdf(session, admin, case.id, folder), runs)
+        print(f"Full dossier, {n:3d} nominees: ZIP {tz:6.3f} s ({len(archive) / 1024:.0f} KiB), "
+              f"merged PDF {tp:6.3f} s ({pages(merged)} pages)")
+    session.close()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
