@@ -112,7 +112,8 @@ def initial_data(schema: dict, case_data: dict) -> dict:
         prefill = prop.get("x-prefillFrom")
         if prefill and not data.get(name):
             source = case_data.get(prefill["source"]) or []
-            data[name] = [{dst: item.get(src) for dst, src in prefill["map"].items()}
+            # a value the source lacks is left out, not sent as null: the form's schema would refuse null
+            data[name] = [{dst: item[src] for dst, src in prefill["map"].items() if item.get(src) is not None}
                           for item in source if isinstance(item, dict)]
     return data
 

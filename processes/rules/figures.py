@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from ..nominees import normalise
 from ..awards import award_name
 from ..models import Case
 from . import criteria
@@ -49,11 +50,11 @@ def vote_summary(voting: dict, minutes: dict, nominees: list[dict]) -> VoteSumma
     attendance = Fraction(present, total) if valid else Fraction(0)
     forms = {n.get("award_form") for n in nominees} or {None}
     quorum = max(rule_for(voting, f)["quorum"] for f in forms)
-    votes = {str(v.get("nominee", "")).strip().casefold(): v for v in minutes.get("votes") or []}
+    votes = {normalise(v.get("nominee")): v for v in minutes.get("votes") or []}
     rows = []
     for nominee in nominees:
         rule = rule_for(voting, nominee.get("award_form"))
-        vote = votes.get(str(nominee.get("name", "")).strip().casefold())
+        vote = votes.get(normalise(nominee.get("name")))
         needed = _needed(rule["approval_rule"], rule["approval"])
         if vote is None:
             rows.append(NomineeVote(str(nominee.get("name")), award_name(nominee.get("award_form", "")), None, None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..awards import award_name
+from ..nominees import normalise
 from .quotas import Violation
 
 DEFAULT = {"quorum": 2 / 3, "quorum_rule": "at_least", "approval": 0.5, "approval_rule": "more_than"}
@@ -42,10 +43,10 @@ def vote_violations(voting: dict, minutes: dict, nominees: list[dict]) -> list[V
             f"Cuộc họp không đủ số thành viên: cần {'ít nhất ' if general['quorum_rule'] == 'at_least' else 'trên '}"
             f"{_percent(quorum_needed)} số thành viên, có mặt {present}/{total} ({_percent(float(attendance))}).",
             None, present))
-    votes = {str(v.get("nominee", "")).strip().casefold(): v for v in minutes.get("votes") or []}
+    votes = {normalise(v.get("nominee")): v for v in minutes.get("votes") or []}
     for nominee in nominees:
         rule = rule_for(voting, nominee.get("award_form"))
-        vote = votes.get(str(nominee.get("name", "")).strip().casefold())
+        vote = votes.get(normalise(nominee.get("name")))
         if vote is None:
             found.append(Violation("voting_missing", f"Biên bản chưa có kết quả biểu quyết cho «{nominee.get('name')}»."))
             continue
