@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ..nominees import normalise
 from ..awards import award_name
 from ..models import Case
+from ..nominees import normalise
 from . import criteria
 from .voting import _passes, _percent, rule_for
 
