@@ -27,7 +27,7 @@ def test_openapi_document_is_valid_and_covers_every_route(app):
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/"):
-            path = rule.rule.replace("<int:", "{").replace(">", "}")
+            path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 assert (path, method.lower()) in documented, f"{method} {path} is not in openapi.json"
 
