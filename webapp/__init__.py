@@ -41,11 +41,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import admin, auth, cases, cli, errors, filters, inbox, notifications, tasks
     from .api import bp as api_bp
+    from .awards import bp as awards_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(awards_bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(admin.bp)
     from .documents import bp as documents_bp

@@ -2,7 +2,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from processes import cases
+from processes import award_history, cases
 from processes.access import may_do_task
 from processes.errors import ValidationFailed
 from processes.forms import forms, initial_data
@@ -20,6 +20,7 @@ def _render(task, data, errors=None, status=200, message=None):
     return render_template("task.html", task=task, case=task.case, schema=schema, fields=fields,
                            may_act=may_do_task(current_user, task), message=message,
                            rule_errors=(errors or {}).get("", []),
+                           earlier=award_history.earlier_for_case(db.session, task.case),
                            **figures.for_case(task.case, editing=schema.get("properties"))), status
 
 

@@ -57,6 +57,7 @@ def case_doc(case: Case, tasks: list[OpenTask] | None = None, events: list[Audit
         "unit": unit_doc(case.unit), "status": case.status, "current_step": case.current_step,
         "version": case.version, "data": case.data, "created_at": iso(case.created_at),
         "updated_at": iso(case.updated_at), "completed_at": iso(case.completed_at), "late_at": iso(case.late_at),
+        "kind": case.kind, "parent_id": case.parent_id,
     }
     if tasks is not None:
         doc["tasks"] = [task_doc(t) for t in tasks]
