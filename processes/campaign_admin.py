@@ -58,18 +58,8 @@ def read_campaign(session: Session, user: User, campaign_id: int) -> Campaign:
 def create_campaign(session: Session, user: User, source: str | Mapping) -> Campaign:
     check_admin(user)
     definition = cdef.parse(source)
-    try:
-        with unit_of_work(session):
-            definition = cdef.check(definition, unit_tree(session))
-            if session.scalar(select(Campaign.id).where(Campaign.code == definition["code"])) is not None:
-                raise Conflict(f"Đã có phong trào mã «{definition['code']}»; hãy chọn mã khác.")
-            campaign = Campaign(status="open")
-            cdef.apply(campaign, definition, _units(session, definition),
-                       _admin_record(None, user, "created", definition, source))
-            session.add(campaign)
-    except IntegrityError as exc:  # two administrators created the same code at once
-        raise Conflict(f"Đã có phong trào mã «{definition.get('code')}».") from exc
-    return campaign
+    return _add_campaign(session, definition, lambda checked: _admin_record(None, user, "created", checked, source),
+                         "hãy chọn mã khác")
 
 
 def update_campaign(session: Session, user: User, campaign_id: int, source: str | Mapping) -> Campaign:
@@ -123,17 +113,24 @@ def copy_campaign(session: Session, user: User, campaign_id: int, code: str | No
         definition["code"] = code.strip()
     if name:
         definition["name"] = name.strip()
+    return _add_campaign(session, definition,
+                         lambda checked: {**_admin_record(None, user, "copied", checked, None),
+                                          "copied_from": source.code},
+                         "hãy nhập mã khác cho đợt mới")
+
+
+def _add_campaign(session: Session, definition: dict, record, hint: str) -> Campaign:
+    """Check a definition and insert it as a new open campaign, in one transaction; `record(checked)` is its
+    change record."""
     try:
         with unit_of_work(session):
             definition = cdef.check(definition, unit_tree(session))
             if session.scalar(select(Campaign.id).where(Campaign.code == definition["code"])) is not None:
-                raise Conflict(f"Đã có phong trào mã «{definition['code']}»; hãy nhập mã khác cho đợt mới.")
+                raise Conflict(f"Đã có phong trào mã «{definition['code']}»; {hint}.")
             campaign = Campaign(status="open")
-            record = _admin_record(None, user, "copied", definition, None)
-            record["copied_from"] = source.code
-            cdef.apply(campaign, definition, _units(session, definition), record)
+            cdef.apply(campaign, definition, _units(session, definition), record(definition))
             session.add(campaign)
-    except IntegrityError as exc:
+    except IntegrityError as exc:  # two administrators created the same code at once
         raise Conflict(f"Đã có phong trào mã «{definition.get('code')}».") from exc
     return campaign
 

@@ -199,3 +199,24 @@ class ApiClient:
 
     def post(self, url, json=None, **kw):
         return self.client.post(url, json=json, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+
+@pytest.fixture
+def amend_campaign(session):
+    """amend_campaign(key=value, …) changes the Quảng Bình round's campaign file for one test (quotas, voting rule,
+    deadlines…); the seeded row is shared by every test on the database, so it is put back after."""
+    from sqlalchemy import select, update
+
+    from processes.db import unit_of_work
+    from processes.models import Campaign
+
+    qb = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
+    original = dict(qb.details)
+
+    def amend(**changes):
+        with unit_of_work(session):
+            session.execute(update(Campaign).where(Campaign.id == qb.id).values(details={**original, **changes}))
+
+    yield amend
+    with unit_of_work(session):
+        session.execute(update(Campaign).where(Campaign.id == qb.id).values(details=original))

@@ -3,11 +3,9 @@ enforced on the unit head's submission and the receiving level's acceptance thro
 import tomllib
 from pathlib import Path
 
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from processes.db import unit_of_work
-from processes.models import Campaign, Case, OpenTask
+from processes.models import Case, OpenTask
 from processes.rules import UnitFacts, campaign_violations, unit_violations, vote_violations
 from tests.factories import with_reports
 from tests.test_case_flow_http import MINUTES, NOMINEES, ids, inbox_task, submit
@@ -208,27 +206,12 @@ def test_the_head_cannot_submit_without_a_quorum_and_the_api_says_why(app, sessi
         "Cuộc họp không đủ số thành viên: cần ít nhất 66.67% số thành viên, có mặt 5/9 (55.56%)."]
 
 
-@pytest.fixture
-def amend_quota(session):
-    """Change the Quảng Bình campaign's quotas for one test; the seeded row is shared, so put it back after."""
-    qb = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
-    original = dict(qb.details)
-
-    def amend(quotas):
-        with unit_of_work(session):
-            session.execute(update(Campaign).where(Campaign.id == qb.id).values(details={**original, "quota": quotas}))
-
-    yield amend
-    with unit_of_work(session):
-        session.execute(update(Campaign).where(Campaign.id == qb.id).values(details=original))
-
-
-def test_the_receiving_level_checks_the_quota_again_when_it_accepts(app, session, browser, amend_quota):
+def test_the_receiving_level_checks_the_quota_again_when_it_accepts(app, session, browser, amend_campaign):
     case_id = prepare(browser, session, NOMINEES, MINUTES)
     head = browser("vks-qb-dong-hoi.thutruong")
     assert submit(head, inbox_task(head), SUBMIT).status_code == 302
     # meanwhile the campaign is amended: one individual per unit, no collective
-    amend_quota([{"award_form": "bang_khen_vkstc", "kind": "count", "scope": "each_unit", "collectives": 0,
+    amend_campaign(quota=[{"award_form": "bang_khen_vkstc", "kind": "count", "scope": "each_unit", "collectives": 0,
                   "individuals": 1}])
     province = browser("vks-quang-binh.tdkt")
     check = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case_id))

@@ -6,11 +6,8 @@ import html
 import re
 
 import pytest
-from sqlalchemy import select, update
 
-from processes.db import unit_of_work
-from processes.models import Campaign
-from tests.test_campaign_rules import SUBMIT, amend_quota, campaign, round_of  # noqa: F401  (a fixture)
+from tests.test_campaign_rules import SUBMIT, campaign, round_of
 from tests.test_case_flow_http import inbox_task, submit
 from tests.test_eligibility import all_for, collective, minutes_form, nominee_form, person, refused, to_the_head
 
@@ -34,35 +31,35 @@ def teams(n, **extra):
 
 # --- count: 3 collectives and 4 individuals per unit (001 §III.5.2, applied to the Quảng Bình round) ---------------
 
-def test_count_refuses_a_fourth_collective(app, session, browser, amend_quota):
-    amend_quota(campaign("vkstc-dmst-2025-2027")["quota"])
+def test_count_refuses_a_fourth_collective(app, session, browser, amend_campaign):
+    amend_campaign(quota=campaign("vkstc-dmst-2025-2027")["quota"])
     assert head_submits(browser, session, "vks-qb-dong-hoi", teams(4) + people(1)) == [
         f"Hạn mức {BK} của {DONG_HOI}: tối đa 3 tập thể, đã đề nghị 4."]
 
 
-def test_count_takes_three_collectives_and_four_individuals(app, session, browser, amend_quota):
-    amend_quota(campaign("vkstc-dmst-2025-2027")["quota"])
+def test_count_takes_three_collectives_and_four_individuals(app, session, browser, amend_campaign):
+    amend_campaign(quota=campaign("vkstc-dmst-2025-2027")["quota"])
     assert head_submits(browser, session, "vks-qb-dong-hoi", teams(3) + people(4)) == []
 
 
 # --- percent: ≤ 10% of the unit's collectives, ≤ 5% of its staff (001 §III.5.1; Đồng Hới: 20 staff, 0 collectives) --
 
-def test_percent_refuses_more_than_five_percent_of_the_staff(app, session, browser, amend_quota):
-    amend_quota(round_of("vkstc-dmst-2025-2027", "vkstc-dmst-hang-nam")["quota"])
+def test_percent_refuses_more_than_five_percent_of_the_staff(app, session, browser, amend_campaign):
+    amend_campaign(quota=round_of("vkstc-dmst-2025-2027", "vkstc-dmst-hang-nam")["quota"])
     assert head_submits(browser, session, "vks-qb-dong-hoi", people(2)) == [
         f"Hạn mức mọi hình thức khen thưởng của {DONG_HOI}: không quá 5% của 20 công chức, viên chức, người lao "
         "động = tối đa 1 cá nhân, đã đề nghị 2."]
 
 
-def test_percent_of_no_declared_collectives_allows_none(app, session, browser, amend_quota):
-    amend_quota(round_of("vkstc-dmst-2025-2027", "vkstc-dmst-hang-nam")["quota"])
+def test_percent_of_no_declared_collectives_allows_none(app, session, browser, amend_campaign):
+    amend_campaign(quota=round_of("vkstc-dmst-2025-2027", "vkstc-dmst-hang-nam")["quota"])
     assert head_submits(browser, session, "vks-qb-dong-hoi", teams(1)) == [
         f"Hạn mức mọi hình thức khen thưởng của {DONG_HOI}: không quá 10% của 0 tập thể = tối đa 0 tập thể, đã đề "
         "nghị 1. (Đơn vị chưa khai báo số liệu này.)"]
 
 
-def test_percent_takes_five_percent_of_the_staff(app, session, browser, amend_quota):
-    amend_quota(round_of("vkstc-dmst-2025-2027", "vkstc-dmst-hang-nam")["quota"])
+def test_percent_takes_five_percent_of_the_staff(app, session, browser, amend_campaign):
+    amend_campaign(quota=round_of("vkstc-dmst-2025-2027", "vkstc-dmst-hang-nam")["quota"])
     assert head_submits(browser, session, "vks-qb-dong-hoi", people(1)) == []
 
 
@@ -162,23 +159,8 @@ def test_quorum_of_two_thirds_on_the_page_and_at_submission(app, session, browse
         "Cuộc họp không đủ số thành viên: cần ít nhất 66.67% số thành viên, có mặt 5/9 (55.56%)."])
 
 
-@pytest.fixture
-def amend_voting(session):
-    """Give the Quảng Bình round a voting rule of its own for one test; the seeded row is shared, so put it back."""
-    qb = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
-    original = dict(qb.details)
-
-    def amend(voting):
-        with unit_of_work(session):
-            session.execute(update(Campaign).where(Campaign.id == qb.id).values(details={**original, "voting": voting}))
-
-    yield amend
-    with unit_of_work(session):
-        session.execute(update(Campaign).where(Campaign.id == qb.id).values(details=original))
-
-
-def test_a_stricter_threshold_for_one_award_form(app, session, browser, amend_voting):
-    amend_voting({**campaign("qb-1532-2024")["voting"],
+def test_a_stricter_threshold_for_one_award_form(app, session, browser, amend_campaign):
+    amend_campaign(voting={**campaign("qb-1532-2024")["voting"],
                   "by_award_form": {"bang_khen_vkstc": {"approval": 0.75, "approval_rule": "at_least"}}})
     rows = (THUY, person("Nguyễn Văn An"), collective("Phòng 1 VKSND TP Đồng Hới", award="giay_khen_thu_truong"))
     minutes = minutes_form(("Trần Thị Thủy", 6), ("Nguyễn Văn An", 5), ("Phòng 1 VKSND TP Đồng Hới", 5))

@@ -5,12 +5,10 @@ then decides, and each district's case ends with the awards its own nominees rec
 import datetime as dt
 import re
 
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from processes import clock
-from processes.db import unit_of_work
-from processes.models import AuditEvent, Campaign, Case, CaseTimer, OpenTask
+from processes.models import AuditEvent, Case, CaseTimer, OpenTask
 from tests.factories import with_reports
 from tests.test_case_flow_http import NOMINEES as DONG_HOI, ids, inbox_task, submit
 
@@ -187,21 +185,6 @@ def test_a_case_outside_the_consolidated_units_cannot_be_selected_from_the_api(a
 
 
 # --- the campaign's quotas at the consolidation level, and the receiving level's own deadline ----------------------
-
-@pytest.fixture
-def amend_campaign(session):
-    """Change the Quảng Bình campaign for one test; the seeded row is shared, so put it back after."""
-    qb = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
-    original = dict(qb.details)
-
-    def amend(**changes):
-        with unit_of_work(session):
-            session.execute(update(Campaign).where(Campaign.id == qb.id).values(details={**original, **changes}))
-
-    yield amend
-    with unit_of_work(session):
-        session.execute(update(Campaign).where(Campaign.id == qb.id).values(details=original))
-
 
 def forwarded_candidates(browser, session):
     dong_hoi = submitted_dossier(browser, session, "vks-qb-dong-hoi", DONG_HOI,
