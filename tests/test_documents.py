@@ -66,10 +66,16 @@ def to_submit_step(session, browser, campaign_code="qb-1532-2024"):
     case_id = int(response.headers["Location"].rsplit("/", 1)[1])
     assert submit(staff, inbox_task(staff), NOMINEES).status_code == 302
     secretary, council = browser("vks-qb-dong-hoi.thuky"), browser("vks-qb-dong-hoi.hoidong")
-    assert submit(secretary, inbox_task(secretary), MINUTES).status_code == 302
+    assert submit(secretary, inbox_task(secretary), {**MINUTES, **MEETING}).status_code == 302
     assert submit(council, inbox_task(council), {"council_decision": "approve"}).status_code == 302
     head = browser("vks-qb-dong-hoi.thutruong")
     return case_id, head, inbox_task(head)
+
+
+# Who came, who did not and how they voted: what the biên bản names beside the counts.
+MEETING = {"meeting_time": "08:30", "vote_method": "secret_ballot",
+           "present_names": "Lê Văn Hùng, Viện trưởng\nPhạm Thị Lan, Chánh Văn phòng",
+           "absent_names": "Đặng Quang Vũ, Phó Viện trưởng: đi công tác"}
 
 
 def test_every_document_renders_exactly_from_a_case(app, session, browser, uploads):
@@ -104,7 +110,9 @@ def test_every_document_renders_exactly_from_a_case(app, session, browser, uploa
         < to_trinh.rindex("Trần Thị Thủy")
 
     minutes = flat(text_of(pages["bien_ban"]))
-    for expected in ("BIÊN BẢN HỌP", "ngày 19 tháng 8 năm 2024", "Phòng họp VKSND TP Đồng Hới", "Chủ trì: Lê Văn Hùng",
+    for expected in ("BIÊN BẢN HỌP", "08 giờ 30 phút, ngày 19 tháng 8 năm 2024", "Phòng họp VKSND TP Đồng Hới",
+                     "Chủ trì: Lê Văn Hùng", "- Phạm Thị Lan, Chánh Văn phòng",
+                     "Thành viên vắng mặt: - Đặng Quang Vũ, Phó Viện trưởng: đi công tác", "phương thức bỏ phiếu kín",
                      "Thư ký: Phạm Thị Lan", "Tổng số thành viên Hội đồng: 9; có mặt: 8; vắng mặt: 1",
                      "trên 50% số thành viên có mặt", "KẾT LUẬN", "THƯ KÝ", "CHỦ TRÌ"):
         assert expected in minutes, expected

@@ -22,6 +22,10 @@ class DocumentSpec:
     per_nominee: bool = False
 
 
+# The minutes form's vote_method, as the biên bản says it.
+VOTE_METHODS = {"secret_ballot": "bỏ phiếu kín", "show_of_hands": "giơ tay biểu quyết"}
+
+
 def _nominees(data: dict) -> list[str]:
     return [] if data.get("nominees") else ["danh sách tập thể, cá nhân được đề nghị"]
 
@@ -144,7 +148,8 @@ def html_for(code: str, data: dict, campaign, unit, *, nominee: int | None = Non
     c.update(
         forms=_set_forms(c["legal_set"]), doc_title=DOCUMENTS[code].name, with_list=(code == "to_trinh"),
         absent=max(total - present, 0), voting=voting, votes=_vote_rows(data, nominees),
-        vote_method=voting.get("method") or "biểu quyết (bỏ phiếu) từng trường hợp",
+        vote_method=(VOTE_METHODS.get(data.get("vote_method")) or voting.get("method")
+                     or "biểu quyết (bỏ phiếu) từng trường hợp"),
         default_conclusion=("Hội đồng thống nhất đề nghị khen thưởng các tập thể, cá nhân đạt tỷ lệ phiếu đồng ý "
                             "theo quy định như danh sách trên."),
         selected=chosen, report_date=data.get("submission_date") or data.get("meeting_date"),
