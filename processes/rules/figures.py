@@ -4,13 +4,11 @@ each nominee's approval against the campaign's voting rule — the same arithmet
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from ..awards import award_name
 from ..models import Case
-from ..nominees import normalise
 from . import criteria
-from .voting import _passes, _percent, rule_for
+from .voting import _percent, tally
 
 
 @dataclass(frozen=True)
@@ -40,33 +38,15 @@ def _needed(rule: str, threshold: float) -> str:
 
 
 def vote_summary(voting: dict, minutes: dict, nominees: list[dict]) -> VoteSummary | None:
-    """None until the minutes are recorded. Mirrors `vote_violations`: the quorum is the highest any nominee's
-    award form asks; each nominee's share is of the members present."""
+    """None until the minutes are recorded; otherwise the tally the submission enforces, as the page shows it."""
     if "members_total" not in minutes or "members_present" not in minutes:
         return None
-    total, present = int(minutes.get("members_total") or 0), int(minutes.get("members_present") or 0)
-    general = rule_for(voting, None)
-    valid = total > 0 and 0 <= present <= total
-    attendance = Fraction(present, total) if valid else Fraction(0)
-    forms = {n.get("award_form") for n in nominees} or {None}
-    quorum = max(rule_for(voting, f)["quorum"] for f in forms)
-    votes = {normalise(v.get("nominee")): v for v in minutes.get("votes") or []}
-    rows = []
-    for nominee in nominees:
-        rule = rule_for(voting, nominee.get("award_form"))
-        vote = votes.get(normalise(nominee.get("name")))
-        needed = _needed(rule["approval_rule"], rule["approval"])
-        if vote is None:
-            rows.append(NomineeVote(str(nominee.get("name")), award_name(nominee.get("award_form", "")), None, None,
-                                    "—", needed, False))
-            continue
-        votes_for = int(vote.get("votes_for") or 0)
-        share = Fraction(votes_for, present) if present else Fraction(0)
-        rows.append(NomineeVote(str(nominee.get("name")), award_name(nominee.get("award_form", "")), votes_for,
-                                int(vote.get("votes_against") or 0), _percent(float(share)), needed,
-                                valid and _passes(share, rule["approval"], rule["approval_rule"])))
-    return VoteSummary(total, present, _percent(float(attendance)), _needed(general["quorum_rule"], quorum),
-                       valid and _passes(attendance, quorum, general["quorum_rule"]), valid, rows)
+    t = tally(voting, minutes, nominees)
+    rows = [NomineeVote(str(r.nominee.get("name")), award_name(r.nominee.get("award_form", "")), r.votes_for,
+                        r.votes_against, "—" if r.votes_for is None else _percent(float(r.share)),
+                        _needed(r.rule["approval_rule"], r.rule["approval"]), r.passes) for r in t.nominees]
+    return VoteSummary(t.total, t.present, _percent(float(t.attendance)), _needed(t.quorum_rule, t.quorum),
+                       t.quorum_met, t.valid, rows)
 
 
 def for_case(case: Case, *, editing: dict | None = None) -> dict:

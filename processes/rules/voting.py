@@ -2,6 +2,7 @@
 says so (`[voting]` and `[voting.by_award_form.<code>]` in the campaign file)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 from ..awards import award_name
@@ -27,36 +28,77 @@ def rule_for(voting: dict, award_form: str | None) -> dict:
     return {**rule, **((voting or {}).get("by_award_form", {}).get(award_form or "", {}))}
 
 
-def vote_violations(voting: dict, minutes: dict, nominees: list[dict]) -> list[Violation]:
-    """Quorum from the attendance, and each nominee's share of votes for among members present."""
+@dataclass(frozen=True)
+class NomineeTally:
+    nominee: dict
+    rule: dict  # the voting rule of the nominee's award form
+    votes_for: int | None  # None: the minutes have no vote for this nominee
+    votes_against: int | None
+    share: Fraction  # of the members present
+    passes: bool
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The arithmetic of one meeting's votes against the campaign's rule: what the submission enforces and what the
+    council's page shows."""
+    total: int
+    present: int
+    valid: bool  # False when the attendance cannot be right (no members, or more present than members)
+    attendance: Fraction
+    quorum: float  # the highest quorum any nominee's award form asks
+    quorum_rule: str
+    quorum_met: bool
+    nominees: list[NomineeTally]
+
+
+def tally(voting: dict, minutes: dict, nominees: list[dict]) -> Tally:
     total, present = int(minutes.get("members_total") or 0), int(minutes.get("members_present") or 0)
-    found: list[Violation] = []
     general = rule_for(voting, None)
-    if total <= 0 or present > total:
-        return [Violation("voting", f"Biên bản ghi {present} thành viên có mặt trên tổng số {total}: số liệu không hợp lệ.")]
-    attendance = Fraction(present, total)
+    valid = total > 0 and 0 <= present <= total
+    attendance = Fraction(present, total) if valid else Fraction(0)
     forms = {n.get("award_form") for n in nominees} or {None}
-    quorum_needed = max((rule_for(voting, f)["quorum"] for f in forms), default=general["quorum"])
-    if not _passes(attendance, quorum_needed, general["quorum_rule"]):
-        found.append(Violation(
-            "voting_quorum",
-            f"Cuộc họp không đủ số thành viên: cần {'ít nhất ' if general['quorum_rule'] == 'at_least' else 'trên '}"
-            f"{_percent(quorum_needed)} số thành viên, có mặt {present}/{total} ({_percent(float(attendance))}).",
-            None, present))
+    quorum = max(rule_for(voting, f)["quorum"] for f in forms)
     votes = {normalise(v.get("nominee")): v for v in minutes.get("votes") or []}
+    rows = []
     for nominee in nominees:
         rule = rule_for(voting, nominee.get("award_form"))
         vote = votes.get(normalise(nominee.get("name")))
         if vote is None:
-            found.append(Violation("voting_missing", f"Biên bản chưa có kết quả biểu quyết cho «{nominee.get('name')}»."))
+            rows.append(NomineeTally(nominee, rule, None, None, Fraction(0), False))
             continue
         votes_for = int(vote.get("votes_for") or 0)
         share = Fraction(votes_for, present) if present else Fraction(0)
-        if not _passes(share, rule["approval"], rule["approval_rule"]):
+        rows.append(NomineeTally(nominee, rule, votes_for, int(vote.get("votes_against") or 0), share,
+                                 valid and _passes(share, rule["approval"], rule["approval_rule"])))
+    return Tally(total, present, valid, attendance, quorum, general["quorum_rule"],
+                 valid and _passes(attendance, quorum, general["quorum_rule"]), rows)
+
+
+def _at_least(rule: str) -> str:
+    return "ít nhất " if rule == "at_least" else "trên "
+
+
+def vote_violations(voting: dict, minutes: dict, nominees: list[dict]) -> list[Violation]:
+    """Quorum from the attendance, and each nominee's share of votes for among members present."""
+    t = tally(voting, minutes, nominees)
+    if not t.valid:
+        return [Violation("voting", f"Biên bản ghi {t.present} thành viên có mặt trên tổng số {t.total}: "
+                                    "số liệu không hợp lệ.")]
+    found: list[Violation] = []
+    if not t.quorum_met:
+        found.append(Violation(
+            "voting_quorum",
+            f"Cuộc họp không đủ số thành viên: cần {_at_least(t.quorum_rule)}{_percent(t.quorum)} số thành viên, "
+            f"có mặt {t.present}/{t.total} ({_percent(float(t.attendance))}).", None, t.present))
+    for row in t.nominees:
+        name = row.nominee.get("name")
+        if row.votes_for is None:
+            found.append(Violation("voting_missing", f"Biên bản chưa có kết quả biểu quyết cho «{name}»."))
+        elif not row.passes:
             found.append(Violation(
                 "voting_approval",
-                f"«{nominee.get('name')}» ({award_name(nominee.get('award_form', ''))}) được {votes_for}/{present} "
-                f"phiếu đồng ý ({_percent(float(share))}), cần "
-                f"{'ít nhất ' if rule['approval_rule'] == 'at_least' else 'trên '}{_percent(rule['approval'])} "
-                f"số thành viên có mặt.", None, votes_for))
+                f"«{name}» ({award_name(row.nominee.get('award_form', ''))}) được {row.votes_for}/{t.present} "
+                f"phiếu đồng ý ({_percent(float(row.share))}), cần {_at_least(row.rule['approval_rule'])}"
+                f"{_percent(row.rule['approval'])} số thành viên có mặt.", None, row.votes_for))
     return found
