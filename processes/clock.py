@@ -83,6 +83,27 @@ def format_datetime(value: dt.datetime | None) -> str:
     return to_local(value).strftime("%H:%M %d/%m/%Y")
 
 
+def parse_any_date(value) -> dt.date | None:
+    """A date kept in case or campaign data: a date, an ISO string (a datetime's day), or dd/mm/yyyy; None when the
+    value is none of these."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return parse_vn_date(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def format_any_date(value) -> str:
+    """dd/mm/yyyy of a date kept in data, or the text as given when it is not one."""
+    day = parse_any_date(value)
+    return format_date(day) if day else (str(value) if value else "")
+
+
 def parse_vn_date(text: str) -> dt.date:
     """Accept dd/mm/yyyy (what people type) and yyyy-mm-dd (what APIs send)."""
     text = text.strip()

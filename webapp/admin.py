@@ -1,14 +1,12 @@
 """Campaign administration pages: list, new / edit as TOML, copy as next year's round, close / reopen, export."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from processes import campaign_admin, campaign_definition
-from processes.clock import format_date, format_datetime, now, to_local
+from processes.clock import now, to_local
 from processes.errors import ValidationFailed
 from processes.models import Unit
 from processes.seeding import SEED_DIR
@@ -16,33 +14,6 @@ from processes.seeding import SEED_DIR
 from .extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.app_template_filter("round_label")
-def round_label(code: str | None) -> str:
-    return campaign_definition.ROUND_LABELS.get(code or "", code or "")
-
-
-@bp.app_template_filter("campaign_status_label")
-def campaign_status_label(code: str | None) -> str:
-    return campaign_definition.STATUS_LABELS.get(code or "", code or "")
-
-
-@bp.app_template_filter("iso_vn_date")
-def iso_vn_date(value: str | None) -> str:
-    """dd/mm/yyyy for the ISO dates kept in a campaign's details."""
-    try:
-        return format_date(dt.date.fromisoformat(value)) if value else ""
-    except (TypeError, ValueError):
-        return str(value)
-
-
-@bp.app_template_filter("iso_vn_datetime")
-def iso_vn_datetime(value: str | None) -> str:
-    try:
-        return format_datetime(dt.datetime.fromisoformat(value)) if value else ""
-    except (TypeError, ValueError):
-        return str(value)
 
 
 @bp.get("/campaigns")

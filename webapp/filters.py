@@ -1,7 +1,9 @@
 """Template filters and globals: Vietnamese dates and the labels of roles, award forms, statuses, actions."""
 from __future__ import annotations
 
-from processes import clock
+import datetime as dt
+
+from processes import campaign_definition, clock
 from processes.audit import ACTION_LABELS, MESSAGE_LABELS
 from processes.awards import award_name
 from processes.cases import STATUS_LABELS
@@ -17,5 +19,16 @@ def register(app) -> None:
         status_label=lambda s: STATUS_LABELS.get(s, s),
         action_label=lambda a: ACTION_LABELS.get(a, a),
         message_label=lambda m: MESSAGE_LABELS.get(m, m),
+        round_label=lambda code: campaign_definition.ROUND_LABELS.get(code or "", code or ""),
+        campaign_status_label=lambda code: campaign_definition.STATUS_LABELS.get(code or "", code or ""),
+        iso_vn_date=clock.format_any_date,  # the ISO dates kept in a campaign's details
+        iso_vn_datetime=_iso_datetime,
     )
     app.jinja_env.globals.update(now=clock.now)
+
+
+def _iso_datetime(value: str | None) -> str:
+    try:
+        return clock.format_datetime(dt.datetime.fromisoformat(value)) if value else ""
+    except (TypeError, ValueError):
+        return str(value)

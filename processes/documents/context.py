@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..awards import award_name
-from ..clock import format_date
+from ..clock import format_any_date, parse_any_date
 
 KIND_TITLES = {"collective": "Tập thể", "individual": "Cá nhân"}
 LAW = "Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022"
@@ -18,27 +18,8 @@ DECREES = {
 }
 
 
-def parse_date(value) -> dt.date | None:
-    """Form dates are ISO strings in case data; accept a date, an ISO string or dd/mm/yyyy."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(text[:10], fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def dmy(value) -> str:
-    """dd/mm/yyyy, or the text as given when it is not a date."""
-    day = parse_date(value)
-    return format_date(day) if day else (str(value) if value else "")
+# Dates in case data are ISO strings, typed ones dd/mm/yyyy: read and written as everywhere else.
+parse_date, dmy = parse_any_date, format_any_date
 
 
 def long_date(value) -> str:
