@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from .awards import award_name
+from .catalog import units_below
 from .errors import Forbidden, InvalidInput
 from .models import AwardRecord, Campaign, Case, Unit, User
 from .nominees import nominee_key, normalise
@@ -107,16 +108,7 @@ def visible_unit_ids(session: Session, user: User) -> set[int] | None:
 
 def subtree(session: Session, unit_id: int) -> set[int]:
     """The unit and every unit below it."""
-    children: dict[int | None, list[int]] = {}
-    for uid, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
-        children.setdefault(parent_id, []).append(uid)
-    found, stack = set(), [unit_id]
-    while stack:
-        uid = stack.pop()
-        if uid not in found:
-            found.add(uid)
-            stack.extend(children.get(uid, []))
-    return found
+    return units_below(session, [unit_id])
 
 
 def visible_units(session: Session, user: User) -> list[Unit]:
