@@ -79,7 +79,7 @@ def _acceptance(session: Session, case: Case, data: dict) -> list[Violation]:
     if data.get("check_decision") != "accept":
         return []
     if case.kind == "consolidation":
-        return consolidation.selection_quotas(case, data.get("nominees") or [], final=True)
+        return consolidation.selection_quotas(session, case, data.get("nominees") or [], final=True)
     return (unit_violations((case.campaign.details or {}).get("quota") or [], unit_facts(case.unit),
                             data.get("nominees") or [])
             + eligibility.violations(session, case, data.get("nominees") or [], registered_before=True))

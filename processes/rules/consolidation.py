@@ -9,12 +9,11 @@ from .quotas import Violation, campaign_violations
 from .voting import vote_violations
 
 
-def selection_quotas(case: Case, nominees: list[dict], *, final: bool) -> list[Violation]:
+def selection_quotas(session: Session, case: Case, nominees: list[dict], *, final: bool) -> list[Violation]:
     """The campaign-wide quotas (what the receiving level may pass upward), each nominee counted under the unit
     that proposed it so quotas limited to some kinds of unit count only theirs."""
     from . import unit_facts
 
-    session = Session.object_session(case)
     ids = {n.get("case_id") for n in nominees if n.get("case_id")}
     units = dict(session.execute(select(Case.id, Unit).join(Unit, Unit.id == Case.unit_id)
                                  .where(Case.id.in_(ids))).all()) if ids else {}
@@ -39,11 +38,11 @@ def selection_violations(session: Session, case: Case, data: dict) -> list[Viola
     minutes = {"members_total": data.get("members_total"), "members_present": present,
                "votes": [{"nominee": c.get("name"), "votes_for": c.get("votes_for") or 0} for c in chosen]}
     found += vote_violations((case.campaign.details or {}).get("voting") or {}, minutes, chosen)
-    return found + selection_quotas(case, chosen, final=False)
+    return found + selection_quotas(session, case, chosen, final=False)
 
 
 def submission_violations(session: Session, case: Case, data: dict) -> list[Violation]:
     from .. import rollup
 
     found = [Violation("deadline_check", "Chưa thể trình lên: " + m) for m in rollup.submission_blockers(session, case)]
-    return found + selection_quotas(case, data.get("nominees") or [], final=True)
+    return found + selection_quotas(session, case, data.get("nominees") or [], final=True)
