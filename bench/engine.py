@@ -24,7 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from processes import cases
-from processes.awards import dossier_level
+from processes.award_forms import dossier_level
 from processes.diagram_versions import BPMN_DIR
 from processes.models import Campaign, OpenTask, User
 from tests.factories import reported

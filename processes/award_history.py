@@ -1,10 +1,11 @@
 """The award history: one row per nominee a decision awarded, the search over it, and what a nominee already
 received for the same achievement period.
 
-`record_decision` runs inside the transaction that completes a case (cases.persist), so a case that ends with a
-decision and its history rows are committed together. A unit case that waited on the supreme decision completes
-with its own nominees' `awards` (rollup.deliver_decision), so both the provincial and the supreme path write here;
-the consolidation case itself writes nothing (its awards are its units' nominees, recorded on their own cases).
+`record_decision` listens to cases that end (a listener of CaseMoved inside the ending change's own transaction, so a
+case that ends with a decision and its history rows are committed together; rerunning it replaces the rows). A unit
+case that waited on the supreme decision completes with its own nominees' `awards` (rollup.deliver_decision), so
+both the provincial and the supreme path write here; the consolidation case itself writes nothing (its awards are
+its units' nominees, recorded on their own cases).
 """
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from .awards import award_name
-from .catalog import units_below
+from .award_forms import award_name
+from .case_processor import CaseMoved
+from .contracts import CaseKind, CaseStatus
+from .executor import Tx, listen
+from .unit_tree import hierarchy_unit_ids, units_below
 from .errors import Forbidden, InvalidInput
 from .models import AwardRecord, Campaign, Case, Unit, User
 from .nominees import nominee_key, normalise
@@ -32,7 +36,7 @@ def record_decision(session: Session, case: Case) -> int:
     """Replace the case's history rows with one per nominee its decision awarded; returns how many. A case whose
     data holds no decision, and a consolidation case, write nothing."""
     data = case.data or {}
-    if case.kind == "consolidation" or not data.get("decision_number") or not data.get("awards"):
+    if case.kind == CaseKind.CONSOLIDATION or not data.get("decision_number") or not data.get("awards"):
         return 0
     campaign = case.campaign
     period_start, period_end = campaign_period(campaign)
@@ -90,22 +94,6 @@ class AwardPage(Paged):
     per_page: int
 
 
-def visible_unit_ids(session: Session, user: User) -> set[int] | None:
-    """Award decisions are public within a hierarchy: a user reads the history of every unit under the root of
-    each unit they belong to or hold a role in (the procuracy, or the province's tree). None = all (admin)."""
-    if user.is_admin:
-        return None
-    parents = dict(session.execute(select(Unit.id, Unit.parent_id)).all())
-
-    def root(unit_id):
-        while parents.get(unit_id) is not None:
-            unit_id = parents[unit_id]
-        return unit_id
-
-    roots = {root(u) for u in {user.unit_id, *(r.unit_id for r in user.roles)} if u is not None}
-    return {u for u in parents if root(u) in roots}
-
-
 def subtree(session: Session, unit_id: int) -> set[int]:
     """The unit and every unit below it."""
     return units_below(session, [unit_id])
@@ -113,7 +101,7 @@ def subtree(session: Session, unit_id: int) -> set[int]:
 
 def visible_units(session: Session, user: User) -> list[Unit]:
     """The units the unit filter offers, by name."""
-    ids = visible_unit_ids(session, user)
+    ids = hierarchy_unit_ids(session, user)
     query = select(Unit).order_by(Unit.name)
     if ids is not None:
         query = query.where(Unit.id.in_(ids))
@@ -128,7 +116,7 @@ def search(session: Session, user: User, q: str = "", kind: str = "", unit_id: i
         raise InvalidInput("Đối tượng phải là «individual» (cá nhân) hoặc «collective» (tập thể).")
     page, per_page = max(1, page or 1), min(max(1, per_page or PER_PAGE), MAX_PER_PAGE)
     query = select(AwardRecord)
-    visible = visible_unit_ids(session, user)
+    visible = hierarchy_unit_ids(session, user)
     if unit_id:
         if visible is not None and unit_id not in visible:
             raise Forbidden("Bạn không có quyền xem lịch sử khen thưởng của đơn vị này.")
@@ -188,3 +176,11 @@ def earlier_for_case(session: Session, case: Case) -> list[EarlierAwards] | None
         return None
     found = earlier_awards(session, case.campaign, nominees)
     return [EarlierAwards(n, nominee_key(n), found.get(nominee_key(n), [])) for n in nominees]
+
+
+def _record_ended(tx: Tx, event: CaseMoved) -> None:
+    record_decision(tx.session, tx.session.get(Case, event.case_id))
+
+
+listen(CaseMoved, "award_history.record_decision", _record_ended,
+       wants=lambda e: e.ended and e.status == CaseStatus.COMPLETED and e.kind == CaseKind.UNIT, after_commit=False)

@@ -16,10 +16,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, undefer
 
+from . import access
 from . import campaign_definition as cdef
 from .clock import now
-from .db import unit_of_work
-from .errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .errors import Conflict, NotFound, ValidationFailed
+from .executor import Command, execute
 from .models import Campaign, Case, Unit, User
 from .paging import Paged
 
@@ -30,8 +31,7 @@ SHIFTED_DATES = ("deadline", "upper_deadline", "document_date", "period_start", 
 
 
 def check_admin(user: User) -> None:
-    if not user.is_admin:
-        raise Forbidden("Chỉ quản trị viên mới được quản lý phong trào thi đua.")
+    access.check_admin(user, "Chỉ quản trị viên mới được quản lý phong trào thi đua.")
 
 
 def unit_tree(session: Session) -> dict[str, str | None]:
@@ -55,36 +55,6 @@ def read_campaign(session: Session, user: User, campaign_id: int) -> Campaign:
     return _campaign(session, campaign_id)
 
 
-def create_campaign(session: Session, user: User, source: str | Mapping) -> Campaign:
-    check_admin(user)
-    definition = cdef.parse(source)
-    return _add_campaign(session, definition, lambda checked: _admin_record(None, user, "created", checked, source),
-                         "hãy chọn mã khác")
-
-
-def update_campaign(session: Session, user: User, campaign_id: int, source: str | Mapping) -> Campaign:
-    """Replace a campaign's definition. Cases already started keep running on the new text; the code is the
-    campaign's identity (seeding and links use it), so it never changes."""
-    check_admin(user)
-    definition = cdef.parse(source)
-    with unit_of_work(session):
-        campaign = _campaign(session, campaign_id, lock=True)
-        errors = {}
-        if "code" in definition and definition["code"] != campaign.code:  # a missing code is the schema's to report
-            errors["code"] = [f"Mã phong trào là «{campaign.code}» và không đổi được; "
-                              "để tạo đợt mới, hãy sao chép phong trào."]
-        try:
-            definition = cdef.check(definition, unit_tree(session))
-        except ValidationFailed as exc:  # report the code beside the other errors, not instead of them
-            merged = {**exc.field_errors, **{k: exc.field_errors.get(k, []) + v for k, v in errors.items()}}
-            raise ValidationFailed(exc.message, merged) from exc
-        if errors:
-            raise ValidationFailed("Không được đổi mã phong trào.", errors)
-        cdef.apply(campaign, definition, _units(session, definition),
-                   _admin_record(campaign.details, user, "updated", definition, source))
-    return campaign
-
-
 def next_round(campaign: Campaign) -> dict:
     """The definition of the same campaign one year on: its own dates a year later, no document number yet, the
     years in its code and name moved on. What the copy form shows and what `copy_campaign` saves by default."""
@@ -104,56 +74,135 @@ def next_round(campaign: Campaign) -> dict:
     return definition
 
 
+class AdminCommand(Command):
+    """A campaign administration verb: administrators only, decided before the campaign is looked at."""
+
+    def authorize(self, tx, target):
+        check_admin(tx.actor)
+        if isinstance(target, MissingCampaign):
+            raise NotFound("Không tìm thấy phong trào thi đua.")
+
+
+class MissingCampaign:
+    """The target of a verb whose campaign id does not exist (reported after the administrator check)."""
+
+
+def _locked(tx, campaign_id: int):
+    campaign = tx.session.scalar(select(Campaign).where(Campaign.id == campaign_id)
+                                 .options(undefer(Campaign.details)).with_for_update())
+    return campaign if campaign is not None else MissingCampaign()
+
+
+class CreateCampaign(AdminCommand):
+    """Check a definition and insert it as a new open campaign; `record(checked)` is its change record."""
+    name = "create_campaign"
+
+    def __init__(self, definition_of, record, hint: str):
+        self.definition_of, self.record, self.hint = definition_of, record, hint
+
+    def run(self, tx, target):
+        definition = cdef.check(self.definition_of(tx), unit_tree(tx.session))
+        if tx.session.scalar(select(Campaign.id).where(Campaign.code == definition["code"])) is not None:
+            raise Conflict(f"Đã có phong trào mã «{definition['code']}»; {self.hint}.")
+        campaign = Campaign(status="open")
+        cdef.apply(campaign, definition, _units(tx.session, definition), self.record(tx, definition))
+        tx.session.add(campaign)
+        return campaign
+
+
+def _add_campaign(session: Session, user: User, command: CreateCampaign) -> Campaign:
+    try:
+        return execute(session, user, command)
+    except IntegrityError as exc:  # two administrators created the same code at once
+        raise Conflict("Đã có phong trào mã này; hãy chọn mã khác.") from exc
+
+
+def create_campaign(session: Session, user: User, source: str | Mapping) -> Campaign:
+    return _add_campaign(session, user, CreateCampaign(
+        lambda tx: cdef.parse(source),
+        lambda tx, checked: _admin_record(None, tx.actor, "created", checked, source), "hãy chọn mã khác"))
+
+
 def copy_campaign(session: Session, user: User, campaign_id: int, code: str | None = None,
                   name: str | None = None) -> Campaign:
-    check_admin(user)
-    source = _campaign(session, campaign_id)
-    definition = next_round(source)
-    if code:
-        definition["code"] = code.strip()
-    if name:
-        definition["name"] = name.strip()
-    return _add_campaign(session, definition,
-                         lambda checked: {**_admin_record(None, user, "copied", checked, None),
-                                          "copied_from": source.code},
-                         "hãy nhập mã khác cho đợt mới")
+    copied_from = []
+
+    def definition_of(tx):
+        source = session.get(Campaign, campaign_id)
+        if source is None:
+            raise NotFound("Không tìm thấy phong trào thi đua.")
+        copied_from.append(source.code)
+        definition = next_round(source)
+        if code:
+            definition["code"] = code.strip()
+        if name:
+            definition["name"] = name.strip()
+        return definition
+
+    return _add_campaign(session, user, CreateCampaign(
+        definition_of,
+        lambda tx, checked: {**_admin_record(None, tx.actor, "copied", checked, None), "copied_from": copied_from[0]},
+        "hãy nhập mã khác cho đợt mới"))
 
 
-def _add_campaign(session: Session, definition: dict, record, hint: str) -> Campaign:
-    """Check a definition and insert it as a new open campaign, in one transaction; `record(checked)` is its
-    change record."""
-    try:
-        with unit_of_work(session):
-            definition = cdef.check(definition, unit_tree(session))
-            if session.scalar(select(Campaign.id).where(Campaign.code == definition["code"])) is not None:
-                raise Conflict(f"Đã có phong trào mã «{definition['code']}»; {hint}.")
-            campaign = Campaign(status="open")
-            cdef.apply(campaign, definition, _units(session, definition), record(definition))
-            session.add(campaign)
-    except IntegrityError as exc:  # two administrators created the same code at once
-        raise Conflict(f"Đã có phong trào mã «{definition.get('code')}».") from exc
-    return campaign
+class UpdateCampaign(AdminCommand):
+    """Replace a campaign's definition. Cases already started keep running on the new text; the code is the
+    campaign's identity (seeding and links use it), so it never changes."""
+    name = "update_campaign"
+
+    def __init__(self, campaign_id: int, source: str | Mapping):
+        self.campaign_id, self.source = campaign_id, source
+
+    def target(self, tx):
+        return _locked(tx, self.campaign_id)
+
+    def run(self, tx, campaign):
+        definition = cdef.parse(self.source)
+        errors = {}
+        if "code" in definition and definition["code"] != campaign.code:  # a missing code is the schema's to report
+            errors["code"] = [f"Mã phong trào là «{campaign.code}» và không đổi được; "
+                              "để tạo đợt mới, hãy sao chép phong trào."]
+        try:
+            definition = cdef.check(definition, unit_tree(tx.session))
+        except ValidationFailed as exc:  # report the code beside the other errors, not instead of them
+            merged = {**exc.field_errors, **{k: exc.field_errors.get(k, []) + v for k, v in errors.items()}}
+            raise ValidationFailed(exc.message, merged) from exc
+        if errors:
+            raise ValidationFailed("Không được đổi mã phong trào.", errors)
+        cdef.apply(campaign, definition, _units(tx.session, definition),
+                   _admin_record(campaign.details, tx.actor, "updated", definition, self.source))
+        return campaign
+
+
+def update_campaign(session: Session, user: User, campaign_id: int, source: str | Mapping) -> Campaign:
+    return execute(session, user, UpdateCampaign(campaign_id, source))
+
+
+class SetCampaignStatus(AdminCommand):
+    """Close (no new case can start; cases under way go on) or reopen a campaign. Asking twice is not an error."""
+    name = "set_campaign_status"
+
+    def __init__(self, campaign_id: int, status: str):
+        self.campaign_id, self.status = campaign_id, status
+
+    def target(self, tx):
+        return _locked(tx, self.campaign_id)
+
+    def run(self, tx, campaign):
+        if campaign.status != self.status:
+            campaign.status = self.status
+            action = "closed" if self.status == "closed" else "reopened"
+            campaign.details = {**campaign.details,
+                                cdef.ADMIN_KEY: _admin_record(campaign.details, tx.actor, action, None, None)}
+        return campaign
 
 
 def close_campaign(session: Session, user: User, campaign_id: int) -> Campaign:
-    """No new case can start (start_case refuses a campaign that is not open); cases under way go on."""
-    return _set_status(session, user, campaign_id, "closed")
+    return execute(session, user, SetCampaignStatus(campaign_id, "closed"))
 
 
 def reopen_campaign(session: Session, user: User, campaign_id: int) -> Campaign:
-    return _set_status(session, user, campaign_id, "open")
-
-
-def _set_status(session: Session, user: User, campaign_id: int, status: str) -> Campaign:
-    check_admin(user)
-    with unit_of_work(session):
-        campaign = _campaign(session, campaign_id, lock=True)
-        if campaign.status != status:  # asking twice is not an error: the campaign is as asked
-            campaign.status = status
-            action = "closed" if status == "closed" else "reopened"
-            campaign.details = {**campaign.details,
-                                cdef.ADMIN_KEY: _admin_record(campaign.details, user, action, None, None)}
-    return campaign
+    return execute(session, user, SetCampaignStatus(campaign_id, "open"))
 
 
 # ── the administrators' list ────────────────────────────────────────────────────────────────────────────────

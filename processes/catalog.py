@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from .models import Campaign, Case, Unit, User
 from .paging import Paged
+from .unit_tree import visible_unit_ids
 
 PER_PAGE = 20
 
@@ -32,27 +33,6 @@ def campaigns_for(session: Session, user: User) -> list[CampaignRow]:
                  if not participants or u.code in participants]
         rows.append(CampaignRow(campaign, units))
     return rows
-
-
-def visible_unit_ids(session: Session, user: User) -> set[int] | None:
-    """The units whose cases a user may see: those they hold a role in and every unit below them (None = all)."""
-    if user.is_admin:
-        return None
-    return units_below(session, [r.unit_id for r in user.roles])
-
-
-def units_below(session: Session, unit_ids) -> set[int]:
-    """The given units and every unit below them."""
-    children: dict[int | None, list[int]] = {}
-    for unit_id, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
-        children.setdefault(parent_id, []).append(unit_id)
-    seen, stack = set(), list(unit_ids)
-    while stack:
-        unit_id = stack.pop()
-        if unit_id not in seen:
-            seen.add(unit_id)
-            stack.extend(children.get(unit_id, []))
-    return seen
 
 
 @dataclass

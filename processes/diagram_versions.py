@@ -1,38 +1,67 @@
-"""Published diagram versions: publishing a BPMN document, finding the newest, loading a version's spec."""
+"""Publishing BPMN documents as numbered, immutable versions of their process (the shipped ones and, later, the
+process owners' own), after the engine's checks and the application's: the rules a task names exist, every lane
+names a role."""
 from __future__ import annotations
-
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .access import check_admin
 from .clock import now
-from .db import unit_of_work
-from .engine.diagrams import LoadedDiagram, SpecCache, checksum, load_diagram
-from .errors import Forbidden, NotFound
-from .forms import FORMS_DIR
+from .contracts import RULES_PROPERTY
+from .engine.diagrams import LoadedDiagram, checksum, properties
+from .executor import Command, execute
 from .models import DiagramVersion, User
+from .roles import role_for_lane
+from .rules import CHECKS
+from .workflows import BPMN_DIR, parse
 
-BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
-spec_cache = SpecCache(FORMS_DIR)
+
+def _named_rules_exist(spec, label: str):
+    unknown = [n.strip() for n in properties(spec).get(RULES_PROPERTY, "").split(",")
+               if n.strip() and n.strip() not in CHECKS]
+    if unknown:
+        yield f"nhiệm vụ «{label}» khai báo quy tắc không có: {', '.join(unknown)} (có: {', '.join(CHECKS)})"
+
+
+def _lane_names_a_role(spec, label: str):
+    if getattr(spec, "manual", False) and spec.lane and role_for_lane(spec.lane) is None:
+        yield f"làn «{spec.lane}» của nhiệm vụ «{label}» không ứng với vai trò nào"
+
+
+TASK_CHECKS = (_named_rules_exist, _lane_names_a_role)
+
+
+def validate(xml: str) -> LoadedDiagram:
+    """Everything publishing checks; DiagramError (422) listing each problem."""
+    return parse(xml, task_checks=TASK_CHECKS)
+
+
+class PublishDiagram(Command):
+    name = "publish_diagram"
+
+    def __init__(self, xml: str, note: str = ""):
+        self.xml, self.note = xml, note
+
+    def authorize(self, tx, target):
+        check_admin(tx.actor, "Chỉ quản trị viên quy trình mới được xuất bản sơ đồ.")
+
+    def run(self, tx, target):
+        loaded = validate(self.xml)  # raises DiagramError before anything is written
+        latest = tx.session.scalar(
+            select(func.max(DiagramVersion.version)).where(DiagramVersion.process_id == loaded.process_id))
+        version = DiagramVersion(
+            process_id=loaded.process_id, version=(latest or 0) + 1, name=loaded.spec.description or "",
+            bpmn_xml=self.xml, checksum=checksum(self.xml), published_at=now(),
+            published_by_id=tx.actor_id, note=self.note,
+        )
+        tx.session.add(version)
+        return version
 
 
 def publish(session: Session, xml: str, *, user: User | None, note: str = "") -> DiagramVersion:
     """Validate a BPMN document and store it as the next version of its process. One transaction."""
-    if user is not None and not user.is_admin:
-        raise Forbidden("Chỉ quản trị viên quy trình mới được xuất bản sơ đồ.")
-    loaded = load_diagram(xml, FORMS_DIR)  # raises DiagramError before anything is written
-    with unit_of_work(session):
-        latest = session.scalar(
-            select(func.max(DiagramVersion.version)).where(DiagramVersion.process_id == loaded.process_id)
-        )
-        version = DiagramVersion(
-            process_id=loaded.process_id, version=(latest or 0) + 1, name=loaded.spec.description or "",
-            bpmn_xml=xml, checksum=checksum(xml), published_at=now(),
-            published_by_id=user.id if user else None, note=note,
-        )
-        session.add(version)
-    return version
+    return execute(session, user, PublishDiagram(xml, note))
 
 
 def publish_shipped(session: Session) -> list[DiagramVersion]:
@@ -44,26 +73,3 @@ def publish_shipped(session: Session) -> list[DiagramVersion]:
         if exists is None:
             published.append(publish(session, xml, user=None, note=f"bpmn/{path.name}"))
     return published
-
-
-def latest(session: Session, process_id: str) -> DiagramVersion:
-    version = session.scalar(
-        select(DiagramVersion).where(DiagramVersion.process_id == process_id)
-        .order_by(DiagramVersion.version.desc()).limit(1)
-    )
-    if version is None:
-        raise NotFound(f"Chưa có sơ đồ quy trình «{process_id}» nào được xuất bản.")
-    return version
-
-
-def loaded(session: Session, version_id: int) -> LoadedDiagram:
-    """The parsed diagram of a published version. Versions never change, so after the first load per database the
-    spec comes from memory without touching the database."""
-    key = (str(session.get_bind().url), version_id)
-    cached = spec_cache.peek(key)
-    if cached is not None:
-        return cached
-    row = session.execute(
-        select(DiagramVersion.bpmn_xml, DiagramVersion.process_id).where(DiagramVersion.id == version_id)
-    ).one()
-    return spec_cache.put(key, load_diagram(row.bpmn_xml, FORMS_DIR, row.process_id))

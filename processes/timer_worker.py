@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import audit, clock, diagram_versions
-from .cases import _open_rows, persist
-from .db import make_engine, make_sessionmaker, unit_of_work
-from .engine import runner
-from .errors import Forbidden, NotFound
+from . import audit, clock, wiring  # noqa: F401  (wiring: the listeners this worker's changes must reach)
+from .access import check_admin
+from .case_processor import CaseProcessor
+from .contracts import TimerStatus
+from .db import make_engine, make_sessionmaker
+from .errors import NotFound
+from .executor import Command, execute, pending_effect_ids, run_effects, system_only
 from .models import Case, CaseTimer, User
 from .notifications import deliver_mail
 
@@ -47,15 +49,16 @@ class Pass:
 
 def due_case_ids(session: Session, limit: int = CLAIM_WINDOW):
     """The query the sweep runs: one range scan of ix_case_timers_due."""
-    return (select(CaseTimer.case_id).where(CaseTimer.status == "waiting", CaseTimer.fire_at <= clock.now())
+    return (select(CaseTimer.case_id).where(CaseTimer.status == TimerStatus.WAITING, CaseTimer.fire_at <= clock.now())
             .order_by(CaseTimer.fire_at).limit(limit))
 
 
 def fire_due(session: Session, max_cases: int = 100) -> Pass:
-    """Fire what is due, up to `max_cases` cases, each in its own transaction."""
+    """Fire what is due, up to `max_cases` cases, each in its own transaction; then run after-commit work that a
+    process which died after its commit left in the outbox."""
     result = Pass()
     for _ in range(max_cases):
-        outcome = _fire_one(session)
+        outcome = execute(session, None, FireTimers())
         if outcome is None:
             break
         case_id, ok = outcome
@@ -64,43 +67,55 @@ def fire_due(session: Session, max_cases: int = 100) -> Pass:
             result.fired += 1
         elif ok is False:
             result.incidents += 1
+    run_effects(session, pending_effect_ids(session))
     return result
 
 
-def _fire_one(session: Session) -> tuple[int, bool | None] | None:
-    """Lock one case with a due timer and fire it: (case id, True) fired, (case id, False) became an incident,
-    (case id, None) someone else had just fired it; None when nothing is due."""
-    with unit_of_work(session):
-        case = session.scalar(
-            select(Case).where(Case.id.in_(due_case_ids(session).scalar_subquery()))
+class FireTimers(Command):
+    """Lock one case with a due timer and fire it. Returns (case id, True) fired, (case id, False) became an
+    incident, (case id, None) someone else had just fired it; None when nothing is due."""
+    name = "fire_timers"
+
+    def target(self, tx):
+        return tx.session.scalar(
+            select(Case).where(Case.id.in_(due_case_ids(tx.session).scalar_subquery()))
             .limit(1).with_for_update(of=Case, skip_locked=True).execution_options(populate_existing=True))
+
+    def authorize(self, tx, case):
+        system_only(tx)
+
+    def run(self, tx, case):
+        session = tx.session
         if case is None:
             return None
         due = list(session.scalars(select(CaseTimer).where(
-            CaseTimer.case_id == case.id, CaseTimer.status == "waiting", CaseTimer.fire_at <= clock.now())))
+            CaseTimer.case_id == case.id, CaseTimer.status == TimerStatus.WAITING, CaseTimer.fire_at <= clock.now())))
         if not due:  # another worker fired it between our look and our lock
             return case.id, None
+        emitted = len(tx.events)
         try:
             with session.begin_nested():
-                workflow = runner.restore(diagram_versions.loaded(session, case.diagram_version_id),
-                                          case.workflow_state)
-                runner.fire_timers(workflow)
-                persist(session, case, workflow, [], _open_rows(session, case.id), actor_id=None)
+                processor = CaseProcessor.restore(tx, case)
+                processor.fire_timers()
+                processor.save()
                 session.flush()
                 _pause_for_tests()
         except Exception as exc:  # noqa: BLE001 - any failure of one case becomes that case's incident
+            del tx.events[emitted:]  # rolled back with the savepoint: nothing happened to tell anyone
             log.exception("timer of case %s failed", case.id)
             message = f"{exc.__class__.__name__}: {exc}"[:2000]
             session.execute(update(CaseTimer).where(CaseTimer.id.in_([t.id for t in due]))
-                            .values(status="incident", attempts=CaseTimer.attempts + 1, last_error=message)
+                            .values(status=TimerStatus.INCIDENT, attempts=CaseTimer.attempts + 1,
+                                    last_error=message)
                             .execution_options(synchronize_session="fetch"))
             audit.record(session, case.id, "timer_incident", None, error=message,
                          timers=[t.bpmn_id for t in due])
             return case.id, False
         # SpiffWorkflow fires strictly after the instant; a timer due exactly now goes round once more.
         session.execute(update(CaseTimer).where(
-            CaseTimer.case_id == case.id, CaseTimer.status == "waiting", CaseTimer.fire_at <= clock.now())
-            .values(fire_at=clock.now() + dt.timedelta(seconds=RETRY_DELAY_SECONDS)).execution_options(synchronize_session=False))
+            CaseTimer.case_id == case.id, CaseTimer.status == TimerStatus.WAITING, CaseTimer.fire_at <= clock.now())
+            .values(fire_at=clock.now() + dt.timedelta(seconds=RETRY_DELAY_SECONDS))
+            .execution_options(synchronize_session=False))
         return case.id, True
 
 
@@ -112,20 +127,35 @@ def _pause_for_tests() -> None:
 
 
 def incidents(session: Session) -> list[CaseTimer]:
-    return list(session.scalars(select(CaseTimer).where(CaseTimer.status == "incident").order_by(CaseTimer.id)))
+    return list(session.scalars(select(CaseTimer).where(CaseTimer.status == TimerStatus.INCIDENT)
+                                .order_by(CaseTimer.id)))
+
+
+class RetryIncidents(Command):
+    """Put a case's failed timers back in the queue (administrators only)."""
+    name = "retry_incidents"
+
+    def __init__(self, case_id: int):
+        self.case_id = case_id
+
+    def target(self, tx):
+        return tx.session.scalar(select(Case).where(Case.id == self.case_id).with_for_update())
+
+    def authorize(self, tx, case):
+        check_admin(tx.actor, "Chỉ quản trị viên được chạy lại bộ hẹn giờ bị lỗi.")
+        if case is None:
+            raise NotFound("Không tìm thấy hồ sơ.")
+
+    def run(self, tx, case):
+        count = tx.session.execute(
+            update(CaseTimer).where(CaseTimer.case_id == case.id, CaseTimer.status == TimerStatus.INCIDENT)
+            .values(status=TimerStatus.WAITING).execution_options(synchronize_session="fetch")).rowcount
+        audit.record(tx.session, case.id, "timer_retry", tx.actor_id, timers=count)
+        return count
 
 
 def retry(session: Session, user: User | None, case_id: int) -> int:
-    """Put a case's failed timers back in the queue (administrators only)."""
-    if user is not None and not user.is_admin:
-        raise Forbidden("Chỉ quản trị viên được chạy lại bộ hẹn giờ bị lỗi.")
-    with unit_of_work(session):
-        if session.get(Case, case_id) is None:
-            raise NotFound("Không tìm thấy hồ sơ.")
-        count = session.execute(update(CaseTimer).where(CaseTimer.case_id == case_id, CaseTimer.status == "incident")
-                                .values(status="waiting").execution_options(synchronize_session="fetch")).rowcount
-        audit.record(session, case_id, "timer_retry", user.id if user else None, timers=count)
-    return count
+    return execute(session, user, RetryIncidents(case_id))
 
 
 def run(database_url: str, *, poll: float = 0.5, stop: threading.Event | None = None,

@@ -142,7 +142,7 @@ def test_every_document_renders_exactly_from_a_case(app, session, browser, uploa
     one = staff.get(f"/cases/{case_id}/documents/bao_cao_thanh_tich.pdf?nominee=2")
     assert "VKSND thành phố Đồng Hới" in text_of(one.data) and "Trần Thị Thủy" not in text_of(one.data)
     assert staff.get(f"/cases/{case_id}/documents/khong_co.pdf").status_code == 404
-    assert browser("vks-qb-le-thuy.canbo").get(f"/cases/{case_id}/documents/to_trinh.pdf").status_code == 403
+    assert browser("vks-qb-le-thuy.canbo").get(f"/cases/{case_id}/documents/to_trinh.pdf").status_code == 404
 
 
 def test_a_long_list_breaks_across_pages_with_headers_and_page_numbers(session):
@@ -254,7 +254,7 @@ def test_uploads_are_checked_and_stored_outside_the_web_root(app, session, brows
     assert big.status_code == 400 and "Tệp quá lớn" in big.get_data(as_text=True)
     app.config["TDKT_UPLOAD_MAX_BYTES"] = 10 * 1024 * 1024
     other_unit = browser("vks-qb-le-thuy.thutruong")
-    assert _post_file(other_unit, case_id, "bien_ban", "x.pdf", scan).status_code == 403
+    assert _post_file(other_unit, case_id, "bien_ban", "x.pdf", scan).status_code == 404
     province = browser("vks-quang-binh.tdkt")  # reads the case, but the scans are the unit's to upload
     assert _post_file(province, case_id, "bien_ban", "x.pdf", scan).status_code == 403
     assert session.scalar(select(Attachment)) is None and not any(uploads.rglob("*.pdf"))
@@ -277,7 +277,7 @@ def test_uploads_are_checked_and_stored_outside_the_web_root(app, session, brows
     download = province.get(f"/attachments/{row.id}")
     assert download.status_code == 200 and download.data == scan
     assert download.headers["X-Content-Type-Options"] == "nosniff"
-    assert browser("vks-qb-le-thuy.canbo").get(f"/attachments/{row.id}").status_code == 403
+    assert browser("vks-qb-le-thuy.canbo").get(f"/attachments/{row.id}").status_code == 404
     events = session.scalars(select(AuditEvent).where(AuditEvent.action == "attachment_uploaded")).all()
     assert len(events) == 2 and events[0].details["sha256"] == row.sha256
 
@@ -311,7 +311,7 @@ def test_the_complete_dossier_as_zip_and_merged_pdf(app, session, browser, api, 
     assert len(reader.pages) == expected_pages
     assert [o.title for o in reader.outline][:2] == ["Tờ trình của cấp trình khen thưởng (bản ký)",
                                                       "Danh sách tập thể, cá nhân được đề nghị khen thưởng (kèm theo tờ trình)"]
-    assert browser("vks-qb-le-thuy.canbo").get(f"/cases/{case_id}/dossier.zip").status_code == 403
+    assert browser("vks-qb-le-thuy.canbo").get(f"/cases/{case_id}/dossier.zip").status_code == 404
 
     # The same through the API.
     client = api("vks-quang-binh.tdkt")

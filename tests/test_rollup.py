@@ -163,7 +163,7 @@ def test_two_districts_roll_up_to_the_province_and_the_supreme_decision_flows_ba
     staff = browser("vks-qb-dong-hoi.canbo")
     html = staff.get(f"/cases/{dong_hoi}").get_data(as_text=True)
     assert "Đã có quyết định" in html and "1234/QĐ-VKSTC" in html
-    assert staff.get(f"/cases/{parent.id}").status_code == 403  # the province's own case is the province's
+    assert staff.get(f"/cases/{parent.id}").status_code == 404  # the province's own case: not the district's to see
 
 
 def test_a_case_outside_the_consolidated_units_cannot_be_selected_from_the_api(app, session, browser, api):
@@ -181,7 +181,7 @@ def test_a_case_outside_the_consolidated_units_cannot_be_selected_from_the_api(a
     assert response.get_json()["fields"][""] == [
         "«Trần Thị Thủy»: hình thức hoặc đối tượng khen thưởng khác với hồ sơ của đơn vị."]
     other = api("vks-qb-dong-hoi.hoidong").post(f"/api/tasks/{task_id}/complete", json=body)
-    assert other.status_code == 403  # a district's council is not the province's
+    assert other.status_code == 404  # a district's council may not see the province's case
 
 
 # --- the campaign's quotas at the consolidation level, and the receiving level's own deadline ----------------------

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from processes import wiring  # noqa: F401  (the core's after-commit listeners)
 from processes.db import configure_engine, engine_options, normalise_url
 
 from .extensions import csrf, db, login_manager
@@ -41,13 +42,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import admin, auth, cases, cli, errors, filters, inbox, notifications, tasks
     from .api import bp as api_bp
-    from .awards import bp as awards_bp
+    from .award_history import bp as award_history_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
-    app.register_blueprint(awards_bp)
+    app.register_blueprint(award_history_bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(admin.bp)
     from .documents import bp as documents_bp

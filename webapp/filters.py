@@ -5,8 +5,8 @@ import datetime as dt
 
 from processes import campaign_definition, clock
 from processes.audit import ACTION_LABELS, MESSAGE_LABELS
-from processes.awards import award_name
-from processes.cases import STATUS_LABELS
+from processes.award_forms import award_name
+from processes.contracts import CASE_STATUS_LABELS as STATUS_LABELS
 from processes.roles import role_label
 
 

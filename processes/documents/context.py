@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..awards import award_name
+from ..award_forms import award_name
 from ..clock import format_any_date, parse_any_date
 
 KIND_TITLES = {"collective": "Tập thể", "individual": "Cá nhân"}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from .. import attachments as uploads
 from ..access import check_may_read_case
-from ..awards import award_name, dossier_level
+from ..award_forms import award_name, dossier_level
 from ..clock import format_date, format_datetime, now
 from ..errors import InvalidInput, NotFound
 from ..models import Attachment, AwardRecord, Case
@@ -105,28 +105,12 @@ def documents_of(session: Session, user, case_id: int) -> tuple[Case, list[Docum
     return case, rows, extra
 
 
-def violations(session: Session, case: Case, data: dict) -> list:
-    """The `documents` rule: every required document signed-and-uploaded or generatable from `data` (the case's
-    data with the submitted form merged in)."""
-    from ..rules.quotas import Violation  # at call time: processes.rules imports this module for its CHECKS
-    found = []
-    for row in rows_for(case.campaign, data, uploads.for_case(session, case.id) if case.id else []):
-        if row.required and row.status == "missing":
-            found.append(Violation("documents", f"Thiếu thành phần hồ sơ «{row.name}»: chưa tải lên bản đã ký và "
-                                                f"chưa lập được ({'; '.join(row.missing)})."))
-    return found
-
-
-def rule(first, second, data: dict) -> list:
-    """The `documents` entry of processes.rules.CHECKS. Takes (session, case, data) — and, for the older calling
-    convention (campaign, unit, data), finds the unit's case of that campaign."""
-    if isinstance(second, Case):
-        return violations(first, second, data)
-    from sqlalchemy.orm import object_session
-    session = object_session(first)
-    case = session.scalar(select(Case).where(Case.campaign_id == first.id, Case.unit_id == second.id,
-                                             Case.kind == "unit"))
-    return violations(session, case, data) if case is not None else []
+def missing_documents(session: Session, case: Case, data: dict) -> list[str]:
+    """What the `documents` rule refuses: each required document neither signed-and-uploaded nor generatable from
+    `data` (the case's data with the submitted form merged in), as a message."""
+    return [f"Thiếu thành phần hồ sơ «{row.name}»: chưa tải lên bản đã ký và chưa lập được ({'; '.join(row.missing)})."
+            for row in rows_for(case.campaign, data, uploads.for_case(session, case.id) if case.id else [])
+            if row.required and row.status == "missing"]
 
 
 # ── rendering from a case ────────────────────────────────────────────────────────────────────────────────────

@@ -8,7 +8,7 @@ from typing import Callable
 
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 
-from ..awards import award_name
+from ..award_forms import award_name
 from . import context as ctx
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -19,9 +19,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
-from ..errors import DiagramError
-from ..roles import role_for_lane
-from ..rules import CHECKS, RULES_PROPERTY
+from .errors import DiagramInvalid
 from .scripting import check_source
 
 MAX_BPMN_BYTES = 2 * 1024 * 1024
@@ -52,13 +50,13 @@ def checksum(xml: str) -> str:
 def parse_xml(xml: str | bytes) -> etree._Element:
     raw = xml.encode("utf-8") if isinstance(xml, str) else xml
     if len(raw) > MAX_BPMN_BYTES:
-        raise DiagramError(f"Tệp BPMN quá lớn ({len(raw) // 1024} KB, tối đa {MAX_BPMN_BYTES // 1024} KB).")
+        raise DiagramInvalid(f"Tệp BPMN quá lớn ({len(raw) // 1024} KB, tối đa {MAX_BPMN_BYTES // 1024} KB).")
     if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
-        raise DiagramError("Tệp BPMN không được chứa DOCTYPE hay ENTITY (có thể là tệp độc hại).")
+        raise DiagramInvalid("Tệp BPMN không được chứa DOCTYPE hay ENTITY (có thể là tệp độc hại).")
     try:
         return etree.fromstring(raw, _XML_PARSER)
     except etree.XMLSyntaxError as exc:
-        raise DiagramError(f"Tệp BPMN không phải XML hợp lệ: {exc}") from exc
+        raise DiagramInvalid(f"Tệp BPMN không phải XML hợp lệ: {exc}") from exc
 
 
 @dataclass
@@ -69,8 +67,11 @@ class LoadedDiagram:
     problems: list[str] = field(default_factory=list)
 
 
-def load_diagram(xml: str, forms_dir: Path, process_id: str | None = None) -> LoadedDiagram:
-    """Parse, validate and check a BPMN document; raise DiagramError listing everything wrong with it."""
+def load_diagram(xml: str, forms_dir: Path, process_id: str | None = None, task_checks=()) -> LoadedDiagram:
+    """Parse, validate and check a BPMN document; raise DiagramInvalid listing everything wrong with it.
+
+    `task_checks` are the application's own checks: callables (task spec, its label) → problem texts, run on every
+    task spec (e.g. that a lane names a known role, that the rules a task names exist)."""
     root = parse_xml(xml)
     parser = SpiffBpmnParser(validator=_bpmn_validator())
     try:
@@ -79,21 +80,29 @@ def load_diagram(xml: str, forms_dir: Path, process_id: str | None = None) -> Lo
                       if parser.get_process_parser(pid).node.get("isExecutable", "true") != "false"]
         if process_id is None:
             if not executable:
-                raise DiagramError("Sơ đồ không có quy trình nào có thể thực thi (isExecutable).")
+                raise DiagramInvalid("Sơ đồ không có quy trình nào có thể thực thi (isExecutable).")
             process_id = executable[0]
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
-    except DiagramError:
+    except DiagramInvalid:
         raise
     except ValidationException as exc:
-        raise DiagramError(f"Sơ đồ BPMN không hợp lệ: {exc}") from exc
+        raise DiagramInvalid(f"Sơ đồ BPMN không hợp lệ: {exc}") from exc
     except (SpiffWorkflowException, KeyError, ValueError) as exc:
-        raise DiagramError(f"Không đọc được sơ đồ BPMN: {exc}") from exc
+        raise DiagramInvalid(f"Không đọc được sơ đồ BPMN: {exc}") from exc
 
     problems = list(_check_runnable(spec, subprocess_specs, forms_dir))
+    for ts in _all_task_specs(spec, subprocess_specs):
+        for check in task_checks:
+            problems.extend(check(ts, ts.bpmn_name or ts.name))
     if problems:
-        raise DiagramError("Sơ đồ chưa thể chạy: " + "; ".join(problems), problems=problems)
+        raise DiagramInvalid("Sơ đồ chưa thể chạy: " + "; ".join(problems), problems=problems)
     return LoadedDiagram(process_id, spec, subprocess_specs)
+
+
+def properties(spec) -> dict:
+    """A task spec's spiffworkflow:property values (its form, UI schema, the application's own properties)."""
+    return (getattr(spec, "extensions", None) or {}).get("properties", {}) or {}
 
 
 def _all_task_specs(spec, subprocess_specs):
@@ -114,11 +123,6 @@ def _check_runnable(spec, subprocess_specs, forms_dir: Path):
             ui = props.get(UI_PROPERTY)
             if ui and not _form_exists(forms_dir, ui):
                 yield f"nhiệm vụ «{label}» dùng gợi ý giao diện «{ui}» không có trong forms/"
-            unknown = [n for n in props.get(RULES_PROPERTY, "").split(",") if n.strip() and n.strip() not in CHECKS]
-            if unknown:
-                yield f"nhiệm vụ «{label}» khai báo quy tắc không có: {', '.join(unknown)} (có: {', '.join(CHECKS)})"
-            if ts.lane and role_for_lane(ts.lane) is None:
-                yield f"làn «{ts.lane}» của nhiệm vụ «{label}» không ứng với vai trò nào"
         scripts = [getattr(ts, "prescript", None), getattr(ts, "postscript", None)]
         if isinstance(ts, ScriptTask):
             scripts.append(ts.script)

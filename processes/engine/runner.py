@@ -10,24 +10,23 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition a
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from ..awards import dossier_level, selected_nominees
-from ..errors import Conflict, DomainError
-from ..workdays import days_before, working_days_after
-from . import timers  # also puts SpiffWorkflow's timers on our clock
-from .diagrams import FORM_PROPERTY, UI_PROPERTY, LoadedDiagram
+from . import timers  # also puts SpiffWorkflow's timers on the installed clock
+from .diagrams import FORM_PROPERTY, UI_PROPERTY, LoadedDiagram, properties
+from .errors import TaskNotReady, WorkflowFailed
 from .scripting import make_script_engine
 from .serialization import clean_data, dump_state, load_state
 
-# Functions the shipped and drawn diagrams may call from scripts, conditions and timer expressions.
-SCRIPT_FUNCTIONS = {"dossier_level": dossier_level, "working_days_after": working_days_after,
-                    "days_before": days_before, "selected_nominees": selected_nominees}
-_script_engine = make_script_engine(SCRIPT_FUNCTIONS)
+# Functions the diagrams may call from scripts, conditions and timer expressions; the application lends them with
+# `register_script_functions` (working days, award levels…), so the engine needs nothing of the domain.
+_script_functions: dict = {}
+_script_engine = make_script_engine(_script_functions)
 
 
-class WorkflowFailed(DomainError):
-    """A script or condition in the diagram failed; the case stays where it was."""
-    code = "workflow_error"
-    status = 422
+def register_script_functions(**functions) -> None:
+    """Offer `functions` to every diagram's scripts and expressions (by name)."""
+    global _script_engine
+    _script_functions.update(functions)
+    _script_engine = make_script_engine(_script_functions)
 
 
 @dataclass(frozen=True)
@@ -63,12 +62,12 @@ def save(workflow: BpmnWorkflow) -> str:
 def complete_user_task(workflow: BpmnWorkflow, task_uuid: str, data: dict) -> None:
     task = workflow.get_task_from_id(UUID(task_uuid))
     if task is None or task.state != TaskState.READY or not task.task_spec.manual:
-        raise Conflict("Nhiệm vụ này không còn chờ xử lý.")
+        raise TaskNotReady(task_uuid)
     task.data.update(data)
     try:
         task.run()
     except (SpiffWorkflowException, WorkflowException) as exc:
-        raise WorkflowFailed(f"Quy trình gặp lỗi khi hoàn thành nhiệm vụ: {exc}") from exc
+        raise WorkflowFailed(str(exc)) from exc
     _advance(workflow)
 
 
@@ -78,7 +77,7 @@ def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict) -> None:
     try:
         workflow.send_event(BpmnEvent(SpiffMessage(name), payload))
     except (SpiffWorkflowException, WorkflowException) as exc:
-        raise WorkflowFailed(f"Hồ sơ không chờ thông điệp «{name}»: {exc}") from exc
+        raise WorkflowFailed(f"{name}: {exc}") from exc
     _advance(workflow)
 
 
@@ -90,12 +89,17 @@ def waiting_for(workflow: BpmnWorkflow) -> list[str]:
 
 def task_property(workflow: BpmnWorkflow, task_uuid: str, name: str) -> str:
     """An extension property (spiffworkflow:property) of a task's spec, "" when absent."""
-    return _properties(workflow.get_task_from_id(UUID(task_uuid)).task_spec).get(name, "")
+    return properties(workflow.get_task_from_id(UUID(task_uuid)).task_spec).get(name, "")
 
 
-def _properties(spec) -> dict:
-    """A task spec's spiffworkflow:property values (forms, rules)."""
-    return (getattr(spec, "extensions", None) or {}).get("properties", {}) or {}
+def update_ready_task(workflow: BpmnWorkflow, bpmn_id: str, data: dict) -> bool:
+    """Put `data` on the ready user task with this BPMN id; False when none is ready."""
+    task = next((t for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+                 if t.task_spec.bpmn_id == bpmn_id), None)
+    if task is None:
+        return False
+    task.data.update(data)
+    return True
 
 
 def fire_timers(workflow: BpmnWorkflow) -> None:
@@ -113,7 +117,7 @@ def _advance(workflow: BpmnWorkflow) -> None:
         workflow.refresh_timers()
         workflow.do_engine_steps(did_complete_task=note_timer)
     except (SpiffWorkflowException, WorkflowException) as exc:
-        raise WorkflowFailed(f"Quy trình gặp lỗi khi chạy tiếp: {exc}") from exc
+        raise WorkflowFailed(str(exc)) from exc
 
 
 def fired_timers(workflow: BpmnWorkflow) -> set[str]:
@@ -129,7 +133,7 @@ def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
     ready = []
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
         spec = task.task_spec
-        props = _properties(spec)
+        props = properties(spec)
         ready.append(ReadyTask(
             uuid=str(task.id),
             bpmn_id=spec.bpmn_id or spec.name,

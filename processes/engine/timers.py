@@ -1,8 +1,8 @@
 """Timers: SpiffWorkflow's timer events on our injectable clock, and the fire time of each waiting timer.
 
 SpiffWorkflow's timer definitions call `datetime.now(timezone.utc)` inside their own module. Giving that module a
-`datetime` whose `now()` reads `processes.clock` makes every timer (date, duration, cycle; boundary or
-intermediate) follow the clock tests and the worker control, without forking the library.
+`datetime` whose `now()` reads the clock the application installs (`use_clock`) makes every timer (date, duration,
+cycle; boundary or intermediate) follow the clock tests and the worker control, without forking the library.
 """
 from __future__ import annotations
 
@@ -17,13 +17,29 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
-from .. import clock
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+_now = _utc_now  # naive UTC; replaced by use_clock
+
+
+def use_clock(now) -> None:
+    """Make timers read `now()` (a callable returning naive UTC) instead of the system clock."""
+    global _now
+    _now = now
+
+
+def use_local_zone(zone: dt.tzinfo) -> None:
+    """The zone a timer written without one ("2024-08-23T23:59:59") is read in, whatever zone the server runs in."""
+    spiff_timer.LOCALTZ = zone
 
 
 class _ClockedDatetime(dt.datetime):
     @classmethod
     def now(cls, tz=None):
-        current = clock.now().replace(tzinfo=dt.timezone.utc)
+        current = _now().replace(tzinfo=dt.timezone.utc)
         return current.astimezone(tz) if tz else current.replace(tzinfo=None)
 
 
@@ -72,7 +88,3 @@ def _fire_time(task, definition) -> dt.datetime | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-
-# A timer written without a zone ("2024-08-23T23:59:59") means Việt Nam time, whatever zone the server runs in.
-spiff_timer.LOCALTZ = clock.VN_TZ

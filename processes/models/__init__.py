@@ -2,11 +2,13 @@
 from .org import ApiToken, RoleAssignment, Unit, User
 from .campaign import Campaign
 from .case import AuditEvent, Case, DiagramVersion, OpenTask
-from .timer import CaseTimer, Notification
+from .timer import CaseTimer
+from .notification import Notification
 from .award import AwardRecord, Nomination
 from .attachment import Attachment
+from .effect import PendingEffect
 
 __all__ = [
-    "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramVersion", "Nomination", "Notification", "OpenTask",
+    "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramVersion", "Nomination", "Notification", "OpenTask", "PendingEffect",
     "RoleAssignment", "Unit", "User",
 ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
+from ..contracts import CaseKind, CaseStatus
 from ..db import Base
 from .campaign import Campaign
 from .org import Unit, User
@@ -36,7 +37,11 @@ class Case(Base):
     __tablename__ = "cases"
     # One case per unit per campaign round, and one consolidation case per receiving unit: a receiving unit that
     # also takes part (Sở TT&TT Thanh Hóa) has both.
-    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "kind", name="uq_cases_campaign_unit_kind"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "unit_id", "kind", name="uq_cases_campaign_unit_kind"),
+        CheckConstraint(f"status IN {tuple(s.value for s in CaseStatus)}", name="status"),
+        CheckConstraint(f"kind IN {tuple(k.value for k in CaseKind)}", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))

@@ -1,16 +1,16 @@
-"""Waiting timers of cases (kept in step with the workflows, swept by the timer worker) and notifications."""
+"""Waiting timers of cases, kept in step with the workflows and swept by the timer worker."""
 from __future__ import annotations
 
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
+from ..contracts import TimerStatus
 from ..db import Base
 from .case import Case
-from .org import User
 
 
 class CaseTimer(Base):
@@ -20,6 +20,7 @@ class CaseTimer(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "task_uuid"),
         Index("ix_case_timers_due", "status", "fire_at"),
+        CheckConstraint(f"status IN {tuple(s.value for s in TimerStatus)}", name="status"),
         {"sqlite_autoincrement": True},
     )
 
@@ -35,25 +36,3 @@ class CaseTimer(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
 
     case: Mapped[Case] = relationship()
-
-
-class Notification(Base):
-    __tablename__ = "notifications"
-    __table_args__ = (
-        Index("ix_notifications_user_unread", "user_id", "read_at", "id"),  # the bell's capped count
-        Index("ix_notifications_user", "user_id", "id"),  # the newest-first list
-        Index("ix_notifications_unsent", "email_status", "id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(40))
-    message: Mapped[str] = mapped_column(String(500))
-    link: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(default=now)
-    read_at: Mapped[Optional[dt.datetime]]
-    # "" = no e-mail wanted; "pending" → "sent" | "failed" | "no_address" once the mailer has run
-    email_status: Mapped[str] = mapped_column(String(20), default="")
-
-    user: Mapped[User] = relationship()

@@ -25,15 +25,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from ..contracts import RULES_PROPERTY, CaseKind, DataKey, Rule
+from ..documents.dossier import missing_documents
 from ..errors import ValidationFailed
 from ..models import Campaign, Case, Unit
-from .quotas import UnitFacts, Violation, campaign_violations, unit_violations
+from . import consolidation, criteria, eligibility, figures, registry
+from .quotas import UnitFacts, Violation, campaign_violations, unit_facts, unit_violations
 from .voting import vote_violations
-from ..documents.dossier import rule as documents_rule  # every required dossier document present
-from . import consolidation  # noqa: E402  (uses unit_facts from this module at call time)
-from . import criteria, eligibility, figures, registry
-
-RULES_PROPERTY = "tdktRules"
 
 __all__ = ["RULES_PROPERTY", "RulesBroken", "UnitFacts", "Violation", "campaign_violations", "dossier_violations",
            "enforce", "unit_facts", "unit_violations", "vote_violations"]
@@ -52,10 +50,6 @@ class RulesBroken(ValidationFailed):
         self.violations = violations
 
 
-def unit_facts(unit: Unit) -> UnitFacts:
-    return UnitFacts(unit.code, unit.name, unit.kind, unit.level, unit.staff_count or 0, unit.collective_count or 0)
-
-
 def dossier_violations(campaign: Campaign, unit: Unit, data: dict) -> list[Violation]:
     details = campaign.details or {}
     nominees = data.get("nominees") or []
@@ -71,22 +65,27 @@ def _dossier(session: Session, case: Case, data: dict) -> list[Violation]:
     return found
 
 
+def _documents(session: Session, case: Case, data: dict) -> list[Violation]:
+    return [Violation("documents", message) for message in missing_documents(session, case, data)]
+
+
 def _eligibility(session: Session, case: Case, data: dict) -> list[Violation]:
     return eligibility.violations(session, case, data.get("nominees") or [])
 
 
 def _acceptance(session: Session, case: Case, data: dict) -> list[Violation]:
-    if data.get("check_decision") != "accept":
+    if data.get(DataKey.CHECK_DECISION) != "accept":
         return []
-    if case.kind == "consolidation":
+    if case.kind == CaseKind.CONSOLIDATION:
         return consolidation.selection_quotas(session, case, data.get("nominees") or [], final=True)
     return (unit_violations((case.campaign.details or {}).get("quota") or [], unit_facts(case.unit),
                             data.get("nominees") or [])
             + eligibility.violations(session, case, data.get("nominees") or [], registered_before=True))
 
 
-CHECKS = {"documents": documents_rule, "dossier": _dossier, "eligibility": _eligibility, "acceptance": _acceptance, "selection": consolidation.selection_violations,
-          "consolidation": consolidation.submission_violations}
+CHECKS = {Rule.DOCUMENTS: _documents, Rule.DOSSIER: _dossier, Rule.ELIGIBILITY: _eligibility,
+          Rule.ACCEPTANCE: _acceptance, Rule.SELECTION: consolidation.selection_violations,
+          Rule.CONSOLIDATION: consolidation.submission_violations}
 
 
 def enforce(session: Session, case: Case, names: str, data: dict) -> None:

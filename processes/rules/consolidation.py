@@ -5,15 +5,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Case, Unit
-from .quotas import Violation, campaign_violations
+from ..rollup_state import check_candidates, submission_blockers
+from .quotas import Violation, campaign_violations, unit_facts
 from .voting import vote_violations
 
 
 def selection_quotas(session: Session, case: Case, nominees: list[dict], *, final: bool) -> list[Violation]:
     """The campaign-wide quotas (what the receiving level may pass upward), each nominee counted under the unit
     that proposed it so quotas limited to some kinds of unit count only theirs."""
-    from . import unit_facts
-
     ids = {n.get("case_id") for n in nominees if n.get("case_id")}
     units = dict(session.execute(select(Case.id, Unit).join(Unit, Unit.id == Case.unit_id)
                                  .where(Case.id.in_(ids))).all()) if ids else {}
@@ -26,10 +25,8 @@ def selection_quotas(session: Session, case: Case, nominees: list[dict], *, fina
 
 
 def selection_violations(session: Session, case: Case, data: dict) -> list[Violation]:
-    from .. import rollup  # rollup runs workflows; the diagram loader imports this package to know the checks
-
     candidates = data.get("candidates") or []
-    found = [Violation("selection_unknown", m) for m in rollup.check_candidates(session, case, candidates)]
+    found = [Violation("selection_unknown", m) for m in check_candidates(session, case, candidates)]
     chosen = [c for c in candidates if c.get("selected")]
     if not chosen:
         found.append(Violation("selection_empty", "Hội đồng chưa chọn trường hợp nào để trình lên trung ương."))
@@ -42,7 +39,5 @@ def selection_violations(session: Session, case: Case, data: dict) -> list[Viola
 
 
 def submission_violations(session: Session, case: Case, data: dict) -> list[Violation]:
-    from .. import rollup
-
-    found = [Violation("deadline_check", "Chưa thể trình lên: " + m) for m in rollup.submission_blockers(session, case)]
+    found = [Violation("deadline_check", "Chưa thể trình lên: " + m) for m in submission_blockers(session, case)]
     return found + selection_quotas(session, case, data.get("nominees") or [], final=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..awards import award_name
+from ..award_forms import award_name
 from ..models import Campaign, Case, Nomination, Unit
 from ..nominees import achievement_key, nominee_key
 from .quotas import Violation

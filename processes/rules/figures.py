@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..awards import award_name
+from ..award_forms import award_name
 from ..models import Case
 from . import criteria
 from .voting import _percent, tally

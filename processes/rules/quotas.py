@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..awards import award_name
+from ..award_forms import award_name
 
 KIND_WORDS = {"collective": "tập thể", "individual": "cá nhân"}
 
@@ -32,6 +32,11 @@ class UnitFacts:
     level: str
     staff_count: int = 0
     collective_count: int = 0
+
+
+def unit_facts(unit) -> UnitFacts:
+    """The facts the quotas read from a unit row (processes.models.Unit)."""
+    return UnitFacts(unit.code, unit.name, unit.kind, unit.level, unit.staff_count or 0, unit.collective_count or 0)
 
 
 @dataclass(frozen=True)

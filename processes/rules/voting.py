@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..awards import award_name
+from ..award_forms import award_name
 from ..nominees import normalise
 from .quotas import Violation
 

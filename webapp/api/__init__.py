@@ -4,6 +4,6 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 from . import views  # noqa: E402,F401  (routes register on bp)
-from . import awards  # noqa: E402,F401  (award history)
+from . import award_history  # noqa: E402,F401
 from . import campaign_views  # noqa: E402,F401  (campaign administration routes)
 from . import documents  # noqa: E402,F401  (dossier documents, uploads, the complete dossier)

@@ -1,0 +1,250 @@
+"""The case processor: the one object that owns a locked case's workflow while a verb changes it.
+
+    processor = CaseProcessor.restore(tx, case)        (or CaseProcessor.start(…) for a new case)
+    processor.complete(task_row, data) | .fire_timers() | .deliver(message, payload) | .put_task_data(…)
+    processor.save(events)
+
+`save` writes the workflow back and keeps every projection in step inside the verb's transaction: the case row
+(state, page data, status, current step), its open-task rows, its timer rows and the audit trail; then it emits one
+`CaseMoved` event. Whatever else reacts — notifications, the roll-up to other cases, the award history — listens to
+that event after the commit (processes/executor.py). Completion, timers, messages between cases, migration and
+every intervention go through here, so "restore → act → step → write back" exists once.
+
+The caller has locked the case (executor lock order) before it builds a processor.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session, undefer
+
+from . import audit, clock, workflows
+from .contracts import CASE_STATUS_LABELS, RETURN, CaseKind, CaseStatus, Message
+from .engine import runner, timers
+from .engine.errors import TaskNotReady, WorkflowFailed
+from .errors import Conflict, DomainError
+from .executor import Tx
+from .models import Campaign, Case, CaseTimer, DiagramVersion, OpenTask, Unit
+from .models.case import NO_DUE
+from .roles import role_for_lane, unit_for_scope
+
+
+class WorkflowError(DomainError):
+    """A script or condition in the diagram failed; the case stays where it was (the transaction rolls back)."""
+    code = "workflow_error"
+    status = 422
+
+
+@dataclass
+class CaseMoved:
+    """A case's workflow moved (started, a task done, a timer fired, a message received). After-commit listeners
+    react to it: who to tell, which other case to move, what to record."""
+    case_id: int
+    kind: str
+    actor_id: int | None
+    status: str
+    new_tasks: list[dict] = field(default_factory=list)  # {id?, bpmn_id, name, unit_id, role}
+    messages: list[str] = field(default_factory=list)  # messages the diagram threw for the application
+    ended: bool = False  # reached its end in this change
+    sent_back: bool = False  # the task just completed decided to return the case (a *_decision of "return")
+
+
+class CaseProcessor:
+    def __init__(self, tx: Tx, case: Case, workflow, open_rows: list[OpenTask] | None):
+        self.tx = tx
+        self.case = case
+        self.workflow = workflow
+        self._open_rows = open_rows
+        self._status_before = case.status
+        self._sent_back = False
+
+    # --- getting one ------------------------------------------------------------------------------------------------
+
+    @classmethod
+    def restore(cls, tx: Tx, case: Case, open_rows: list[OpenTask] | None = None) -> "CaseProcessor":
+        """The locked `case` with its workflow restored. `open_rows`: its open-task rows when the caller has them."""
+        workflow = runner.restore(workflows.loaded(tx.session, case.diagram_version_id), case.workflow_state)
+        return cls(tx, case, workflow, open_rows)
+
+    @classmethod
+    def start(cls, tx: Tx, campaign: Campaign, unit_id: int, version: DiagramVersion, data: dict, *,
+              kind: str = CaseKind.UNIT) -> "CaseProcessor":
+        """A new case of `campaign` for `unit_id` on a published diagram version, its workflow run to the first
+        wait state with `data` (what timers and scripts read)."""
+        workflow = _engine(lambda: runner.start(workflows.loaded(tx.session, version.id), data))
+        case = Case(campaign=campaign, unit_id=unit_id, kind=kind, diagram_version_id=version.id,
+                    started_by_id=tx.actor_id, workflow_state="", created_at=clock.now())
+        tx.session.add(case)
+        processor = cls(tx, case, workflow, [])
+        processor._status_before = None
+        return processor
+
+    # --- acting -----------------------------------------------------------------------------------------------------
+
+    def complete(self, task: OpenTask, data: dict) -> None:
+        try:
+            _engine(lambda: runner.complete_user_task(self.workflow, task.task_uuid, data))
+        except TaskNotReady as exc:
+            raise Conflict("Nhiệm vụ này không còn chờ xử lý.") from exc
+        self._sent_back = any(key.endswith("_decision") and value == RETURN for key, value in data.items())
+
+    def fire_timers(self) -> None:
+        _engine(lambda: runner.fire_timers(self.workflow))
+
+    def deliver(self, message: str, payload: dict) -> None:
+        try:
+            runner.deliver_message(self.workflow, message, payload)
+        except WorkflowFailed as exc:
+            raise WorkflowError(f"Hồ sơ không chờ thông điệp «{message}»: {exc}") from exc
+
+    def task_property(self, task: OpenTask, name: str) -> str:
+        return runner.task_property(self.workflow, task.task_uuid, name)
+
+    def put_task_data(self, bpmn_id: str, **data) -> bool:
+        """Put data on the ready user task `bpmn_id` (e.g. the candidates of the council's selection while it
+        waits); False when no such task is ready."""
+        return runner.update_ready_task(self.workflow, bpmn_id, data)
+
+    # --- writing back -----------------------------------------------------------------------------------------------
+
+    def save(self, events: list[dict] | None = None, *, completed_task_id: int | None = None) -> CaseMoved:
+        """Write the workflow and its projections into the case (inside the verb's transaction); emit CaseMoved."""
+        session, case, actor_id = self.tx.session, self.case, self.tx.actor_id
+        events = list(events or [])
+        messages = runner.thrown_messages(self.workflow)
+        ready = self._store(messages)
+        if case.id is None:  # a new case: its row (version 1) is written once, with its first state
+            session.flush()
+            for event in events:
+                event["case_id"] = case.id
+        events += [audit.event(case.id, "message", actor_id, name=name) for name in messages]
+        new_tasks, task_events = self._sync_open_tasks(ready, completed_task_id)
+        events += task_events
+        events += self._sync_timers()
+        audit.write(session, events)
+        moved = CaseMoved(case.id, case.kind, actor_id, case.status, new_tasks, messages,
+                          ended=case.status != self._status_before and case.status in
+                          (CaseStatus.COMPLETED, CaseStatus.NOT_SUBMITTED), sent_back=self._sent_back)
+        self.tx.emit(moved)
+        self._status_before = case.status
+        return moved
+
+    def _store(self, messages: list[str]) -> list:
+        case, workflow = self.case, self.workflow
+        ready = runner.ready_user_tasks(workflow)
+        case.workflow_state = runner.save(workflow)
+        case.data = runner.current_data(workflow)
+        case.updated_at = clock.now()
+        if Message.LATE in messages and case.late_at is None:
+            case.late_at = case.updated_at
+        if runner.is_completed(workflow):
+            case.status = CaseStatus.NOT_SUBMITTED if Message.NOT_SUBMITTED in messages else CaseStatus.COMPLETED
+            case.completed_at = case.updated_at
+            case.current_step = CASE_STATUS_LABELS[case.status]
+        else:
+            case.status = CaseStatus.LATE if case.late_at else CaseStatus.RUNNING
+            case.current_step = ", ".join([t.name for t in ready] or runner.waiting_for(workflow))[:400]
+        return ready
+
+    def _existing_rows(self) -> list[OpenTask]:
+        if self._open_rows is None:
+            self._open_rows = open_rows(self.tx.session, self.case.id)
+        return self._open_rows
+
+    def _sync_open_tasks(self, ready_tasks: list, completed_id: int | None) -> tuple[list[dict], list[dict]]:
+        """Rewrite the case's open-task rows to match the workflow's ready user tasks (Core statements: these rows
+        are a projection for queries, never edited as objects here). Returns the new rows and the audit events."""
+        session, case, actor_id = self.tx.session, self.case, self.tx.actor_id
+        ready = {t.uuid: t for t in ready_tasks}
+        existing = {row.task_uuid: row for row in self._existing_rows()}
+        gone = [row for uuid, row in existing.items() if uuid not in ready]
+        events = [audit.event(case.id, "task_cancelled", actor_id, row) for row in gone if row.id != completed_id]
+        if gone:
+            session.execute(delete(OpenTask).where(OpenTask.id.in_([row.id for row in gone]))
+                            .execution_options(synchronize_session=False))
+        new_rows = [self._task_row(task) for uuid, task in ready.items() if uuid not in existing]
+        if new_rows:
+            session.execute(insert(OpenTask), new_rows)
+        self._open_rows = None  # rewritten: read again if this processor saves once more
+        if case.status in (CaseStatus.COMPLETED, CaseStatus.NOT_SUBMITTED) and self._status_before != case.status:
+            events.append(audit.event(case.id, "case_completed", actor_id, status=case.status))
+        return ([{k: row[k] for k in ("bpmn_id", "name", "unit_id", "role")} for row in new_rows], events)
+
+    def _campaign(self) -> Campaign:
+        """The case's campaign with its details (deadlines are read from them), in one statement."""
+        return self.tx.session.get(Campaign, self.case.campaign_id, options=[undefer(Campaign.details)])
+
+    def _task_row(self, task) -> dict:
+        """An open-task row: the role its lane names, the unit whose holders of that role do it, its due date (the
+        unit's tasks by the campaign's deadline, the consolidation case's by the receiving level's own)."""
+        case, campaign = self.case, self._campaign()
+        role = role_for_lane(task.lane)
+        scope = role.scope if role else "unit"
+        if scope == "unit":
+            unit_id = case.unit_id
+            due = campaign.upper_deadline_at if case.kind == CaseKind.CONSOLIDATION else campaign.deadline_at
+        else:
+            unit = self.tx.session.get(Unit, case.unit_id)
+            unit_id = unit_for_scope(scope, unit, campaign.receiving_unit).id
+            due = None
+        return dict(case_id=case.id, task_uuid=task.uuid, bpmn_id=task.bpmn_id, name=task.name, lane=task.lane,
+                    role=role.code if role else "", unit_id=unit_id, assignee_id=None, form=task.form,
+                    ui_form=task.ui_form, instructions=task.instructions, created_at=clock.now(), due_at=due,
+                    sort_due=due or NO_DUE)
+
+    def _sync_timers(self) -> list[dict]:
+        """Rewrite the case's timer rows to match the timers its workflow waits on; audit the ones that fired."""
+        session, case, actor_id, workflow = self.tx.session, self.case, self.tx.actor_id, self.workflow
+        waiting = {t.task_uuid: t for t in timers.waiting_timers(workflow)}
+        fired_now = runner.fired_timers(workflow)
+        rows = {r.task_uuid: r for r in session.execute(
+            select(CaseTimer.id, CaseTimer.task_uuid, CaseTimer.bpmn_id, CaseTimer.name, CaseTimer.fire_at)
+            .where(CaseTimer.case_id == case.id)).all()} if self._status_before is not None else {}
+        events, gone = [], [r for uuid, r in rows.items() if uuid not in waiting]
+        for row in gone:
+            # An overdue timer whose activity a person completed first did not fire: it was cancelled.
+            events.append(audit.event(case.id, "timer_fired" if row.task_uuid in fired_now else "timer_cancelled",
+                                      actor_id, timer=row.bpmn_id, name=row.name, task_uuid=row.task_uuid,
+                                      due=row.fire_at.isoformat()))
+        for uuid in sorted(fired_now - rows.keys()):  # entered and fired in the same step: a date already past
+            timer = timers.describe(workflow.get_task_from_id(UUID(uuid)))
+            events.append(audit.event(case.id, "timer_fired", actor_id, timer=timer.bpmn_id, name=timer.name,
+                                      task_uuid=uuid, due=timer.fire_at.isoformat() if timer.fire_at else None))
+        fired_now.clear()  # recorded: a second save of this processor must not record them again
+        if gone:
+            session.execute(delete(CaseTimer).where(CaseTimer.id.in_([r.id for r in gone]))
+                            .execution_options(synchronize_session=False))
+        new = []
+        for uuid, timer in waiting.items():
+            row = rows.get(uuid)
+            if row is None:
+                new.append(dict(case_id=case.id, task_uuid=uuid, bpmn_id=timer.bpmn_id, name=timer.name[:300],
+                                fire_at=timer.fire_at, status="waiting", attempts=0, last_error="",
+                                created_at=clock.now()))
+            elif row.fire_at != timer.fire_at:  # a cycle timer fired and moved on to its next occurrence
+                if row.fire_at <= clock.now():
+                    events.append(audit.event(case.id, "timer_fired", actor_id, timer=row.bpmn_id, name=row.name,
+                                              task_uuid=row.task_uuid, due=row.fire_at.isoformat()))
+                session.execute(update(CaseTimer).where(CaseTimer.id == row.id)
+                                .values(fire_at=timer.fire_at, status="waiting")
+                                .execution_options(synchronize_session=False))
+        if new:
+            session.execute(insert(CaseTimer), new)
+        return events
+
+
+def open_rows(session: Session, case_id: int) -> list[OpenTask]:
+    """The case's open-task rows as they are now (after waiting for its lock)."""
+    return list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)
+                                .execution_options(populate_existing=True)))
+
+
+def _engine(step):
+    """Run an engine step; a failing script or condition becomes a 422 naming it, and the transaction rolls back."""
+    try:
+        return step()
+    except WorkflowFailed as exc:
+        raise WorkflowError(f"Quy trình gặp lỗi: {exc}") from exc
+

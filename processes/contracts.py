@@ -1,0 +1,100 @@
+"""The strings the shipped diagrams (bpmn/), the forms (forms/) and the code must agree on, in one place.
+
+A diagram is data a process owner may edit; these are the names the code still reads from it. Renaming one here
+without the diagrams (or the other way round) is caught by tests/test_contracts.py, which looks each of them up in
+the shipped diagrams, and by the status columns' CHECK constraints (migration 0004).
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CaseStatus(StrEnum):
+    RUNNING = "running"
+    LATE = "late"  # the submission deadline passed with the dossier unsent; the case still runs
+    COMPLETED = "completed"  # ended with a decision
+    NOT_SUBMITTED = "not_submitted"  # closed by the receiving level after the deadline
+    CANCELLED = "cancelled"
+
+
+#: A case in one of these states is over: nothing more can happen to it.
+SETTLED = (CaseStatus.COMPLETED, CaseStatus.NOT_SUBMITTED, CaseStatus.CANCELLED)
+
+#: What people read for a case's status, everywhere (pages, API labels, documents).
+CASE_STATUS_LABELS = {
+    CaseStatus.RUNNING: "Đang xử lý",
+    CaseStatus.LATE: "Quá hạn nộp",
+    CaseStatus.COMPLETED: "Đã có quyết định",
+    CaseStatus.NOT_SUBMITTED: "Không nộp hồ sơ",
+    CaseStatus.CANCELLED: "Đã hủy",
+}
+
+
+class CaseKind(StrEnum):
+    UNIT = "unit"  # a unit's own nomination (bpmn/nomination.bpmn)
+    CONSOLIDATION = "consolidation"  # the receiving level's case gathering its units' dossiers
+
+
+class TimerStatus(StrEnum):
+    WAITING = "waiting"
+    INCIDENT = "incident"  # its firing failed; an administrator retries it
+
+
+class EmailStatus(StrEnum):
+    NONE = ""  # no e-mail wanted
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    NO_ADDRESS = "no_address"
+
+
+class Message(StrEnum):
+    """Messages the diagrams throw for the application (end or intermediate throw events) or catch from it."""
+    REMINDER = "tdkt.reminder"  # the submission deadline is near
+    LATE = "tdkt.late"  # the submission deadline passed with the dossier unsent
+    NOT_SUBMITTED = "tdkt.not_submitted"  # the receiving level closed a late case
+    REVIEW_OVERDUE = "tdkt.review_overdue"  # the receiving level's review period passed
+    FORWARDED = "tdkt.forwarded"  # a unit's accepted dossier goes into the consolidation case
+    DECIDED = "tdkt.decided"  # the consolidated decision, thrown by the consolidation case, caught by each unit case
+
+
+class Process(StrEnum):
+    """Process ids of the shipped diagrams the code starts by name."""
+    NOMINATION = "tdkt_nomination"
+    CONSOLIDATION = "tdkt_consolidation"
+
+
+class TaskId(StrEnum):
+    """User-task ids the code names (the others are the diagram's own business)."""
+    REGISTER_NOMINEES = "register_nominees"
+    SUBMIT_DOSSIER = "submit_dossier"
+    SELECT_NOMINEES = "select_nominees"  # gets its candidate rows from the roll-up while it waits
+
+
+class Rule(StrEnum):
+    """Values of a user task's `tdktRules` extension property: the campaign checks that step enforces."""
+    DOCUMENTS = "documents"
+    DOSSIER = "dossier"
+    ELIGIBILITY = "eligibility"
+    ACCEPTANCE = "acceptance"
+    SELECTION = "selection"
+    CONSOLIDATION = "consolidation"
+
+
+class DataKey(StrEnum):
+    """Case data the timers and gateways read (start data) and that the code reads back from forms."""
+    CAMPAIGN_CODE = "campaign_code"
+    DEADLINE_AT = "deadline_at"  # deadline timer: the end of the last receiving day, ISO instant
+    REMINDER_AT = "reminder_at"  # reminder timer
+    REVIEW_WORKING_DAYS = "review_working_days"  # review-period timers (working_days_after)
+    AWARD_LEVELS = "award_levels"  # dossier_level() in the level gateway
+    CRITERIA_TEMPLATE = "criteria_template"
+    NOMINEES = "nominees"
+    CANDIDATES = "candidates"
+    CHECK_DECISION = "check_decision"  # "accept" | "return" on the receiving level's check
+
+
+#: The extension property (spiffworkflow:property) a user task names its rules with.
+RULES_PROPERTY = "tdktRules"
+ACCEPT = "accept"
+RETURN = "return"

@@ -1,0 +1,62 @@
+"""The domain's side of the engine: what it lends SpiffWorkflow, and the published diagrams cases run on.
+
+`processes/engine/` knows only SpiffWorkflow. Here the application installs its clock and time zone for the timers
+and offers the functions diagrams may call (working days, award levels…); every module that runs a workflow gets
+its spec through `loaded`, so importing this module is what makes the engine ready.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import clock
+from .award_forms import dossier_level, selected_nominees
+from .engine import runner, timers
+from .engine.diagrams import LoadedDiagram, SpecCache, load_diagram
+from .engine.errors import DiagramInvalid
+from .errors import DiagramError, NotFound
+from .forms import FORMS_DIR
+from .models import DiagramVersion
+from .workdays import days_before, working_days_after
+
+BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
+
+timers.use_clock(clock.now)
+timers.use_local_zone(clock.VN_TZ)  # "2024-08-23T23:59:59" in a diagram means Việt Nam time
+runner.register_script_functions(dossier_level=dossier_level, working_days_after=working_days_after,
+                                 days_before=days_before, selected_nominees=selected_nominees)
+
+spec_cache = SpecCache(FORMS_DIR)
+
+
+def parse(xml: str, process_id: str | None = None, task_checks=()) -> LoadedDiagram:
+    """Load a BPMN document with the engine's checks and `task_checks`; DiagramError (422) listing what is wrong."""
+    try:
+        return load_diagram(xml, FORMS_DIR, process_id, task_checks)
+    except DiagramInvalid as exc:
+        raise DiagramError(str(exc), problems=exc.problems) from exc
+
+
+def latest(session: Session, process_id: str) -> DiagramVersion:
+    version = session.scalar(
+        select(DiagramVersion).where(DiagramVersion.process_id == process_id)
+        .order_by(DiagramVersion.version.desc()).limit(1)
+    )
+    if version is None:
+        raise NotFound(f"Chưa có sơ đồ quy trình «{process_id}» nào được xuất bản.")
+    return version
+
+
+def loaded(session: Session, version_id: int) -> LoadedDiagram:
+    """The parsed diagram of a published version. Versions never change, so after the first load per database the
+    spec comes from memory without touching the database."""
+    key = (str(session.get_bind().url), version_id)
+    cached = spec_cache.peek(key)
+    if cached is not None:
+        return cached
+    row = session.execute(
+        select(DiagramVersion.bpmn_xml, DiagramVersion.process_id).where(DiagramVersion.id == version_id)
+    ).one()
+    return spec_cache.put(key, parse(row.bpmn_xml, row.process_id))
