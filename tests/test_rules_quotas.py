@@ -115,7 +115,9 @@ def test_per_unit_kind_refuses_a_second_commune():
     assert messages(found) == [
         f"Hạn mức {BK_TINH_NAME} của Ủy ban nhân dân huyện Hoằng Hóa: tối đa 1 tập thể là UBND cấp xã, đã đề nghị 2."]
     assert found[0].rule == "quota_per_unit_kind"
-    assert len(unit_violations(TH_CDS, unit_facts("ubnd-tp-thanh-hoa"), communes("A", "B", "C"))) == 1  # city: 2
+    assert messages(unit_violations(TH_CDS, unit_facts("ubnd-tp-thanh-hoa"), communes("A", "B", "C"))) == [
+        f"Hạn mức {BK_TINH_NAME} của Ủy ban nhân dân thành phố Thanh Hóa: tối đa 2 tập thể là UBND cấp xã, đã đề "
+        "nghị 3."]  # the city: two
 
 
 # --- campaign totals for a kind of unit (what the receiving level passes on) -----------------------------------------
@@ -133,7 +135,9 @@ def test_campaign_totals_for_enterprises_and_the_press():
     # an agency's nominees do not count against the enterprises' or the press's totals
     assert campaign_violations(TH_CDS, [(unit_facts("so-tttt-thanh-hoa"), teams(5, BK_TINH))]) == []
     # one enterprise alone cannot submit more than the whole bloc may receive
-    assert len(unit_violations(TH_CDS, viettel, teams(4, BK_TINH))) == 1
+    assert messages(unit_violations(TH_CDS, viettel, teams(4, BK_TINH))) == [
+        f"Hạn mức {BK_TINH_NAME} của cả phong trào: 3 tập thể hoặc 3 cá nhân (không đồng thời cả hai), đã đề nghị 4 "
+        "tập thể và 0 cá nhân."]
 
 
 # --- branch_range ----------------------------------------------------------------------------------------------------
