@@ -184,7 +184,8 @@ def test_a_case_outside_the_consolidated_units_cannot_be_selected_from_the_api(a
     assert other.status_code == 404  # a district's council may not see the province's case
 
 
-# --- the campaign's quotas at the consolidation level, and the receiving level's own deadline ----------------------
+# --- the receiving level's own deadline (the consolidation's rules — selection, campaign quotas, the deadline check —
+# are tested on the core in test_rules_enforce.py; the API test above is their wiring) -------------------------------
 
 def forwarded_candidates(browser, session):
     dong_hoi = submitted_dossier(browser, session, "vks-qb-dong-hoi", DONG_HOI,
@@ -195,36 +196,6 @@ def forwarded_candidates(browser, session):
         assert submit(reviewer, check_task_of(session, case_id), {"check_decision": "accept"}).status_code == 302
     parent = session.scalar(select(Case).where(Case.kind == "consolidation"))
     return parent, parent.data["candidates"]
-
-
-def test_the_branch_wide_range_binds_the_consolidated_selection(app, session, browser, amend_campaign):
-    # 001 §III.5.3 (tổng kết, cấp Nhà nước): "Toàn ngành lựa chọn 02-03 tập thể, 02-03 cá nhân".
-    amend_campaign(quota=[{"award_form": "bang_khen_vkstc", "kind": "branch_range", "scope": "campaign",
-                           "for_kinds": ["individual"], "min": 2, "max": 3,
-                           "source": "Toàn ngành lựa chọn 02-03 tập thể, 02-03 cá nhân."}])
-    parent, candidates = forwarded_candidates(browser, session)
-    council = browser("vks-quang-binh.hoidong")
-    clock.set_clock(clock.ShiftedClock(AFTER_UNITS_DEADLINE))
-    # The council may select one individual (the minimum binds only what goes upward) …
-    assert submit(council, inbox_task(council), selection(candidates, {"Trần Thị Thủy": 8})).status_code == 302
-    head = browser("vks-quang-binh.thutruong")
-    response = submit(head, inbox_task(head), PROVINCE_SUBMIT)
-    assert response.status_code == 422  # … but the consolidated dossier needs two to three
-    assert ("Hạn mức Bằng khen của Viện trưởng VKSND tối cao của cả phong trào: từ 2 đến 3 cá nhân, đã chọn 1."
-            in response.get_data(as_text=True))
-
-
-def test_the_campaign_quota_limits_what_the_council_selects(app, session, browser, amend_campaign):
-    amend_campaign(quota=[{"award_form": "bang_khen_vkstc", "kind": "count", "scope": "campaign", "individuals": 1,
-                           "source": "Mỗi tỉnh không quá 01 cá nhân."}])
-    parent, candidates = forwarded_candidates(browser, session)
-    council = browser("vks-quang-binh.hoidong")
-    task = inbox_task(council)
-    over = submit(council, task, selection(candidates, {"Trần Thị Thủy": 8, "Hoàng Văn Nam": 8}))
-    assert over.status_code == 422
-    assert ("Hạn mức Bằng khen của Viện trưởng VKSND tối cao của cả phong trào: tối đa 1 cá nhân, đã đề nghị 2."
-            in over.get_data(as_text=True))
-    assert submit(council, task, selection(candidates, {"Hoàng Văn Nam": 8})).status_code == 302
 
 
 def test_the_receiving_levels_own_deadline_runs_on_the_consolidation_case(app, session, browser, amend_campaign):
