@@ -7,6 +7,8 @@ way as the bench's, so the campaign's deadlines are where the bench put them.
   python -m bench.clocked --database-url URL [--poll S]  one timer worker until idle (processes.timer_worker.run);
       prints `fired=N incidents=N start=T end=T` (wall-clock seconds around run(), after imports and the diagram
       cache are warm, so a fire rate does not count the interpreter's start-up)
+  python -m bench.clocked --database-url URL --serve     a worker polling as deployed (0.5 s) until SIGTERM;
+      prints `ready` once it is about to poll
 """
 from __future__ import annotations
 
@@ -50,15 +52,24 @@ def worker(argv=None) -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--poll", type=float, default=0.05)
+    parser.add_argument("--poll", type=float, default=None)
+    parser.add_argument("--serve", action="store_true")
     args = parser.parse_args(argv)
     engine = make_engine(args.database_url)
     with make_sessionmaker(engine)() as session:  # a long-running worker has its diagrams parsed already
         for version_id in session.scalars(select(DiagramVersion.id)):
             diagram_versions.loaded(session, version_id)
     engine.dispose()
+    if args.serve:
+        import signal
+        import threading
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        print("ready", flush=True)
+        timer_worker.run(args.database_url, poll=args.poll or 0.5, stop=stop)
+        return
     start = time.time()
-    result = timer_worker.run(args.database_url, poll=args.poll, until_idle=True)
+    result = timer_worker.run(args.database_url, poll=args.poll or 0.05, until_idle=True)
     end = time.time()
     print(f"fired={result.fired} incidents={result.incidents} start={start:.6f} end={end:.6f}", flush=True)
 
