@@ -114,7 +114,7 @@ def verdict(label: str, value: float, target: float, *, sign: str = "≤", unit:
     """One target line: `TARGET <label>: <value><unit> (target <sign> <target><unit>) PASS|MISS`.
     tests/test_benches.py looks for these lines; a MISS never fails a bench (timings on a shared machine are noisy)."""
     ok = {"≤": value <= target, "<": value < target, "≥": value >= target, ">": value > target}[sign]
-    print(f"  TARGET {label}: {value:.2f}{unit} (target {sign} {target:g}{unit}) {'PASS' if ok else 'MISS'}")
+    print(f"  TARGET {label}: {value:.2f}{unit} (target {sign} {target:.3g}{unit}) {'PASS' if ok else 'MISS'}")
     return ok
 
 
