@@ -156,19 +156,25 @@ class Gunicorn:
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         _running.add(self)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + self.ready_timeout
+        try:
+            self._wait_ready(base)
+        except BaseException:
+            self.stop()
+            raise
+        return base
+
+    def _wait_ready(self, base: str) -> None:
         import requests
+        deadline = time.monotonic() + self.ready_timeout
         while True:
             if self.proc.poll() is not None:
-                self.stop()
                 raise RuntimeError(f"gunicorn exited with {self.proc.returncode} while starting:\n{self.log_tail()}")
             try:
                 if requests.get(base + "/api/openapi.json", timeout=self.ready_timeout).status_code == 200:
-                    return base
+                    return
             except requests.ConnectionError:
                 pass
             if time.monotonic() > deadline:
-                self.stop()
                 raise RuntimeError(f"gunicorn not ready after {self.ready_timeout:.0f} s:\n{self.log_tail()}")
             time.sleep(0.1)
 
