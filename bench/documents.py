@@ -6,6 +6,8 @@ build the complete dossier of a case (every document of the campaign, ZIP with m
 10 and 100 nominees. Medians of several runs after one warm-up; SQLite, seeded like the demo.
 
 Usage: .venv/bin/python bench/documents.py [runs per measurement, default 5]
+       .venv/bin/python bench/documents.py --quick   (1 run, tờ trình with 10 nominees, dossier of 2; fails only if
+                                                      the bench breaks, not on a MISS)
 """
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ import statistics
 import sys
 import tempfile
 import time
+import zipfile
 
 import _path  # noqa: F401
-from bench.common import sqlite_url
+from bench.common import quick_flag, sqlite_url, verdict
 
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -59,7 +62,7 @@ def pages(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
-def main(runs: int) -> None:
+def main(runs: int, nominees: int, dossier_sizes: tuple[int, ...]) -> None:
     url = sqlite_url()
     upgrade_schema(url)
     session = make_sessionmaker(make_engine(url))()
@@ -72,24 +75,36 @@ def main(runs: int) -> None:
     print(f"Tờ trình + danh sách (WeasyPrint, median of {runs}):")
     base, pdf1 = timed(lambda: pdf_for(html_for("to_trinh", case_data(1), campaign, unit)), runs)
     print(f"  baseline   1 nominee : {base:6.3f} s  ({pages(pdf1)} pages)")
-    html_t, html100 = timed(lambda: html_for("to_trinh", case_data(100), campaign, unit), runs)
-    t100, pdf100 = timed(lambda: pdf_for(html100), runs)
-    verdict = "OK" if t100 + html_t < 1.5 else "ABOVE TARGET"
-    print(f"  100 nominees         : {t100 + html_t:6.3f} s  ({pages(pdf100)} pages; HTML {html_t * 1000:.1f} ms)"
-          f"  target < 1.5 s: {verdict}; {(t100 + html_t) / base:.1f}× the 1-nominee baseline")
+    html_t, html_n = timed(lambda: html_for("to_trinh", case_data(nominees), campaign, unit), runs)
+    t_n, pdf_n = timed(lambda: pdf_for(html_n), runs)
+    total = t_n + html_t
+    assert pages(pdf_n) > pages(pdf1), (pages(pdf_n), pages(pdf1))
+    print(f"  {nominees:3d} nominees         : {total:6.3f} s  ({pages(pdf_n)} pages; HTML {html_t * 1000:.1f} ms)")
+    if nominees == 100:
+        verdict("tờ trình, 100 nominees", total, 1.5, sign="<", unit=" s")
+    else:
+        print("  (the target, 100 nominees < 1.5 s, is judged in the full run only; below: its ratio, for 10)")
+    verdict(f"tờ trình, {nominees} nominees / 1 nominee", total / base, 1.5 / base, sign="<")
 
     folder = tempfile.mkdtemp(prefix="tdkt-bench-uploads-")
-    for n in (10, 100):
+    for n in dossier_sizes:
         case = Case(campaign=campaign, unit=unit, kind=f"bench{n}", diagram_version_id=version.id,
                     workflow_state="", data=case_data(n))
         session.add(case)
         session.commit()
         tz, (_, archive) = timed(lambda: dossier.zip_dossier(session, admin, case.id, folder), runs)
         tp, (_, merged) = timed(lambda: dossier.merged_pdf(session, admin, case.id, folder), runs)
+        with zipfile.ZipFile(io.BytesIO(archive)) as z:
+            assert z.testzip() is None and len(z.namelist()) > 1, z.namelist()
+        assert pages(merged) >= pages(pdf1), pages(merged)
         print(f"Full dossier, {n:3d} nominees: ZIP {tz:6.3f} s ({len(archive) / 1024:.0f} KiB), "
               f"merged PDF {tp:6.3f} s ({pages(merged)} pages)")
     session.close()
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    quick, args = quick_flag()
+    if quick:
+        main(1, 10, (2,))
+    else:
+        main(int(args[0]) if args else 5, 100, (10, 100))

@@ -1,11 +1,19 @@
-"""One task completion through the core vs the same step in raw SpiffWorkflow, on the shipped diagram.
+"""One task completion — the council's approval (council_review → submit_dossier) on the shipped nomination
+diagram — three ways, interleaved in one run so all three share the machine's load, on SQLite and PostgreSQL:
 
-Raw SpiffWorkflow: deserialize the saved workflow (its own serializer, spec included), put the form data on the
-task, run it, run the engine steps, serialize. The core: the whole `complete_task` verb — permission check, JSON
-Schema validation, case row lock, restore, run, save, open-task rows, audit row, commit — on a real database.
-Both complete the council's approval (council_review → submit_dossier) on cases in the same state.
+  engine work (the baseline): restore the case's saved state with our state-only serializer and the cached spec,
+      complete the task with the data, run the engine steps, save (bench/completion.py EngineWork);
+  the core: the whole `processes.cases.complete_task` verb on the same state, task and data — permission check,
+      form validation, case row lock, restore, rules, run, save, open-task rows, audit row, commit — one session
+      per completion as one web request has;
+  HTTP: POST /api/tasks/{id}/complete, one client, against gunicorn as scripts/demo.sh runs it.
+
+Every case is started and brought to the council through the core on a clock inside the campaign's round
+(deadlines ahead), so each completion walks the normal path. Also printed: one database round trip (SELECT 1) and
+one INSERT + COMMIT, for scale. Targets, as ratios of the engine work's median: core ≤ 3×, HTTP ≤ 4×.
 
 Usage: .venv/bin/python bench/engine.py [completions per measurement, default 200]
+       .venv/bin/python bench/engine.py --quick   (5 completions; fails only if the bench breaks, not on a MISS)
 """
 from __future__ import annotations
 
@@ -13,108 +21,98 @@ import sys
 import time
 
 import _path  # noqa: F401  (first: keeps bench/http.py from shadowing the standard library's http)
-from bench.common import postgres_url, prepare, sqlite_url, summary
+import requests
+from bench.common import (CAMPAIGN_TIME, Gunicorn, postgres_url, prepare, quick_flag, sqlite_url, summary,
+                          use_clock, verdict)
+from bench.completion import APPROVE, EngineWork, check_done, council_cases
+from sqlalchemy import text
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from processes import cases, tokens
+from processes.models import User
 
-from processes import cases
-from processes.award_forms import dossier_level
-from processes.diagram_versions import BPMN_DIR
-from processes.models import Campaign, OpenTask, User
-from tests.factories import reported
-
-NOMINEES = {"nominees": [
-    reported({"kind": "individual", "name": f"Cán bộ {i}", "award_form": "bang_khen_vkstc",
-              "achievement_summary": "Triển khai phần mềm quản lý án, áp dụng từ 01/2024, giảm 30% thời gian xử lý."})
-    for i in range(4)]}
-MINUTES = {"meeting_date": "2024-08-19", "meeting_place": "Phòng họp", "chair": "Lê Văn Hùng",
-           "secretary_name": "Phạm Thị Lan", "members_total": 9, "members_present": 8,
-           "votes": [{"nominee": f"Cán bộ {i}", "votes_for": 8, "votes_against": 0} for i in range(4)]}
-APPROVE = {"council_decision": "approve"}
+CORE_TARGET, HTTP_TARGET = 3.0, 4.0
 
 
-class RawSpiff:
-    """The baseline: SpiffWorkflow on its own, saving with its own serializer (spec included)."""
-
-    def __init__(self):
-        parser = SpiffBpmnParser()
-        parser.add_bpmn_file(str(BPMN_DIR / "nomination.bpmn"))
-        spec, subs = parser.get_spec("tdkt_nomination"), parser.get_subprocess_specs("tdkt_nomination")
-        self.engine = PythonScriptEngine(environment=TaskDataEnvironment({"dossier_level": dossier_level}))
-        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-        workflow = BpmnWorkflow(spec, subs, script_engine=self.engine)
-        workflow.do_engine_steps()
-        for data in (NOMINEES, MINUTES):
-            task = workflow.get_next_task(state=TaskState.READY, manual=True)
-            task.data.update(data)
-            task.run()
-            workflow.do_engine_steps()
-        self.saved = self.serializer.serialize_json(workflow)
-
-    def complete_once(self) -> float:
-        started = time.perf_counter()
-        wf = self.serializer.deserialize_json(self.saved)
-        wf.script_engine = self.engine
-        task = wf.get_next_task(state=TaskState.READY, manual=True)
-        task.data.update(APPROVE)
-        task.run()
-        wf.do_engine_steps()
-        self.serializer.serialize_json(wf)
-        return time.perf_counter() - started
-
-
-def cases_at_council_review(url: str, n: int):
-    Session, pairs = prepare(url, extra_units=n)
-    with Session() as session:
-        campaign_id = session.scalar(select(Campaign.id).where(Campaign.code == "qb-1532-2024"))
-        waiting = []
-        for unit_id, user_id in pairs:
-            user = session.get(User, user_id)
-            case = cases.start_case(session, user, campaign_id, unit_id)
-            for data in (NOMINEES, MINUTES):
-                task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
-                cases.complete_task(session, user, task_id, data)
-            waiting.append((session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id)), user_id))
-    return Session, waiting
-
-
-def core_once(Session, task_id: int, user_id: int) -> float:
+def core_once(Session, w) -> float:
     with Session() as session:  # one session per completion, as one web request has
         started = time.perf_counter()
-        user = session.get(User, user_id)
-        cases.complete_task(session, user, task_id, APPROVE)
+        cases.complete_task(session, session.get(User, w.user_id), w.task_id, APPROVE)
         return time.perf_counter() - started
+
+
+def run(label: str, url: str, n: int, warm: int, clock_env: dict) -> None:
+    Session, pairs = prepare(url, extra_units=2 * (n + warm))
+    waiting = council_cases(Session, pairs)
+    core_cases, http_cases = waiting[:n + warm], waiting[n + warm:]
+    with Session() as session:
+        headers = {w.user_id: {"Authorization": f"Bearer {tokens.create(session, session.get(User, w.user_id), 'bench')}"}
+                   for w in http_cases}
+        session.execute(text("CREATE TABLE bench_probe (id integer PRIMARY KEY, note varchar(40))"))
+        session.commit()
+    engine_work = EngineWork(Session, waiting[0].version_id)
+    probe_id = iter(range(1, 10 ** 9))
+    http = requests.Session()
+
+    def by_http(base, w) -> float:
+        started = time.perf_counter()
+        r = http.post(f"{base}/api/tasks/{w.task_id}/complete", json=APPROVE, headers=headers[w.user_id])
+        elapsed = time.perf_counter() - started
+        assert r.status_code == 200, (r.status_code, r.text[:500])
+        return elapsed
+
+    def round_trips(session) -> tuple[float, float]:
+        session.execute(text("SELECT 1"))  # the transaction is open: the next one is one round trip
+        t0 = time.perf_counter()
+        session.execute(text("SELECT 1"))
+        t1 = time.perf_counter()
+        session.commit()
+        t2 = time.perf_counter()
+        session.execute(text("INSERT INTO bench_probe (id, note) VALUES (:id, 'x')"), {"id": next(probe_id)})
+        session.commit()
+        return t1 - t0, time.perf_counter() - t2
+
+    samples = {k: [] for k in ("engine", "restore", "run", "save", "core", "http", "select", "insert")}
+    with Gunicorn(url, clock_env) as base, Session() as probe:
+        for i, (mine, theirs) in enumerate(zip(core_cases, http_cases)):
+            steps = [lambda: engine_work.once(mine), lambda: core_once(Session, mine), lambda: by_http(base, theirs),
+                     lambda: round_trips(probe)]
+            rotated = steps[i % 4:] + steps[:i % 4]  # no measurement always runs right after the same other one
+            results = {}
+            for step in rotated:
+                results[steps.index(step)] = step()
+            if i < warm:  # imports, caches, both gunicorn workers' first requests
+                continue
+            (restore, run_, save), core, by_web, (select1, insert) = (results[k] for k in range(4))
+            for key, value in (("restore", restore), ("run", run_), ("save", save), ("engine", restore + run_ + save),
+                               ("core", core), ("http", by_web), ("select", select1), ("insert", insert)):
+                samples[key].append(value)
+    check_done(Session, waiting)
+
+    med = {k: summary(v) for k, v in samples.items()}
+    state_kib = sum(len(w.state) for w in core_cases) / len(core_cases) / 1024
+    print(f"  {label} ({n} completions each, state restored {state_kib:.1f} KiB):")
+    print(f"    engine work (restore, complete + engine steps, save): median {med['engine'][0]:.2f} ms, "
+          f"p95 {med['engine'][1]:.2f} ms  [restore {med['restore'][0]:.2f} + run {med['run'][0]:.2f} "
+          f"+ save {med['save'][0]:.2f} ms]")
+    print(f"    core complete_task:                                   median {med['core'][0]:.2f} ms, "
+          f"p95 {med['core'][1]:.2f} ms")
+    print(f"    HTTP POST /api/tasks/{{id}}/complete (gunicorn):         median {med['http'][0]:.2f} ms, "
+          f"p95 {med['http'][1]:.2f} ms")
+    print(f"    database: SELECT 1 {med['select'][0]:.3f} ms; INSERT + COMMIT {med['insert'][0]:.3f} ms (medians)")
+    verdict(f"{label} core / engine work", med["core"][0] / med["engine"][0], CORE_TARGET)
+    verdict(f"{label} HTTP / engine work", med["http"][0] / med["engine"][0], HTTP_TARGET)
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    raw = RawSpiff()
-    for _ in range(20):  # warm-up: imports, caches
-        raw.complete_once()
-    print(f"Hoàn thành 1 nhiệm vụ (Hội đồng thông qua), {n} lần mỗi phép đo; hai cách đo xen kẽ nhau để cùng "
-          "chịu một tải máy")
+    quick, args = quick_flag()
+    n = 5 if quick else int(args[0]) if args else 200
+    warm = 2 if quick else 10
+    clock_env = use_clock(CAMPAIGN_TIME)  # inside the round: deadlines ahead, the normal path
+    print("One task completion (council approval): engine work, core and HTTP, interleaved"
+          + (" — quick mode, figures not meaningful" if quick else ""))
     for label, url in (("SQLite", sqlite_url()), ("PostgreSQL", postgres_url())):
-        if url is None:
-            continue
-        Session, waiting = cases_at_council_review(url, n)
-        raw_samples, core_samples = [], []
-        for task_id, user_id in waiting:
-            raw_samples.append(raw.complete_once())
-            core_samples.append(core_once(Session, task_id, user_id))
-        raw_med, raw_p95 = summary(raw_samples)
-        med, p95 = summary(core_samples)
-        print(f"  {label}:")
-        print(f"    SpiffWorkflow thuần (deserialize, chạy, engine steps, serialize): trung vị {raw_med:.2f} ms, "
-              f"p95 {raw_p95:.2f} ms")
-        print(f"    Lõi TĐKT Flow (quyền, kiểm tra biểu mẫu, khóa, chạy, lưu, nhiệm vụ mở, nhật ký, commit): "
-              f"trung vị {med:.2f} ms, p95 {p95:.2f} ms")
-        print(f"    tỷ lệ lõi / SpiffWorkflow thuần (trung vị): {med / raw_med:.2f}×")
+        if url is not None:
+            run(label, url, n, warm, clock_env)
 
 
 if __name__ == "__main__":

@@ -1,60 +1,35 @@
-"""The running app through its JSON API, one client: medians and p95 of the calls people make most.
+"""The running app through its JSON API, one client, against gunicorn as scripts/demo.sh runs it (2 workers × 4
+threads): medians and p95 of the calls people make most.
 
-For SQLite and PostgreSQL in turn: a fresh database seeded like the demo, gunicorn serving it, then
+For SQLite and PostgreSQL in turn: a fresh database seeded like the demo, on a clock inside the campaign's round
+(deadlines ahead, as for the units that ran it; gunicorn gets the same clock through bench/clocked.py), then
   - start a case and reach its first task (POST /api/cases, whose answer carries the first task);
-  - one task completion (POST /api/tasks/{id}/complete);
+  - one task completion, the council's approval (POST /api/tasks/{id}/complete), interleaved with the engine work
+    the same completion needs (bench/completion.py EngineWork) and printed as a ratio of it (target ≤ 4×);
   - the inbox (GET /api/tasks) of a provincial reviewer whose queue holds 100, 1,000 and 5,000 open tasks.
+gunicorn is stopped with its whole process group however the bench ends.
 
 Usage: .venv/bin/python bench/http.py [requests per measurement, default 100]
+       .venv/bin/python bench/http.py --quick   (5 requests, queues of 10 and 50; fails only if the bench breaks)
 """
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import _path  # noqa: F401,I001  (first: keeps bench/http.py from shadowing the standard library's http)
 import requests
-from bench.common import postgres_url, prepare, sqlite_url, summary
+from bench.common import (CAMPAIGN_TIME, Gunicorn, postgres_url, prepare, quick_flag, sqlite_url, summary,
+                          use_clock, verdict)
+from bench.completion import APPROVE, CAMPAIGN, EngineWork, check_done, council_cases, only_task
 from sqlalchemy import insert, select, text
 
 from processes import tokens
 from processes.models import Campaign, Case, OpenTask, Unit, User
-from tests.factories import reported
 
-ROOT = Path(__file__).resolve().parent.parent
-NOMINEES = {"nominees": [reported({"kind": "individual", "name": "Nguyễn Văn An", "award_form": "bang_khen_vkstc",
-                                   "achievement_summary": "Triển khai phần mềm quản lý án từ 01/2024, giảm 30% thời gian."})]}
+HTTP_TARGET = 4.0
 INBOX_SIZES = (100, 1000, 5000)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(url: str):
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--bind", f"127.0.0.1:{port}", "webapp:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(base + "/api/openapi.json", timeout=1)
-            return proc, base
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("gunicorn did not start")
 
 
 def timed(call, n: int) -> list[float]:
@@ -88,69 +63,91 @@ def fill_queue(Session, reviewer_unit_id: int, campaign_id: int, diagram_version
         session.commit()
 
 
-def run(label: str, url: str, n: int) -> None:
-    Session, pairs = prepare(url, extra_units=n)
+def run(label: str, url: str, n: int, warm: int, inbox_sizes: tuple[int, ...], clock_env: dict) -> None:
+    Session, pairs = prepare(url, extra_units=2 * (n + warm))
+    starters, council = pairs[:n + warm], pairs[n + warm:]
+    waiting = council_cases(Session, council)
+    engine_work = EngineWork(Session, waiting[0].version_id)
     with Session() as session:
-        campaign_id = session.scalar(select(Campaign.id).where(Campaign.code == "qb-1532-2024"))
-        staff = [(unit_id, {"Authorization": f"Bearer {tokens.create(session, session.get(User, user_id), 'bench')}"})
-                 for unit_id, user_id in pairs]
+        campaign_id = session.scalar(select(Campaign.id).where(Campaign.code == CAMPAIGN))
+
+        def bearer(user_id: int) -> dict:
+            return {"Authorization": f"Bearer {tokens.create(session, session.get(User, user_id), 'bench')}"}
+
+        staff = [(unit_id, bearer(user_id)) for unit_id, user_id in starters]
+        council_headers = {w.user_id: bearer(w.user_id) for w in waiting}
         reviewer = session.scalar(select(User).where(User.username == "vks-quang-binh.tdkt"))
-        reviewer_token = tokens.create(session, reviewer, "bench")
+        as_reviewer = bearer(reviewer.id)
         reviewer_unit = reviewer.unit_id
-    proc, base = serve(url)
-    try:
-        http = requests.Session()
-        as_reviewer = {"Authorization": f"Bearer {reviewer_token}"}
-        starters = iter(staff)
-        first_tasks = []
+    http = requests.Session()
+    with Gunicorn(url, clock_env) as base:
+        started_cases = []
 
-        def start_case():
-            unit_id, headers = next(starters)
+        def start_case(unit_id, headers):
             r = http.post(base + "/api/cases", json={"campaign_id": campaign_id, "unit_id": unit_id}, headers=headers)
-            assert r.status_code == 201, r.text
-            first_tasks.append((r.json()["tasks"][0]["id"], headers))
+            assert r.status_code == 201, (r.status_code, r.text[:500])
+            body = r.json()
+            assert [t["bpmn_id"] for t in body["tasks"]] == ["register_nominees"], body["tasks"]
+            started_cases.append(body["id"])
 
-        floor = summary(timed(lambda: http.get(base + "/api/openapi.json"), n))
-        start = summary(timed(start_case, n))
-        pending = iter(first_tasks)
+        def complete(w):
+            r = http.post(f"{base}/api/tasks/{w.task_id}/complete", json=APPROVE, headers=council_headers[w.user_id])
+            assert r.status_code == 200, (r.status_code, r.text[:500])
 
-        def complete():
-            task_id, headers = next(pending)
-            r = http.post(f"{base}/api/tasks/{task_id}/complete", json=NOMINEES, headers=headers)
-            assert r.status_code == 200, r.text
-
-        completion = summary(timed(complete, n))
+        floor = timed(lambda: http.get(base + "/api/openapi.json"), n + warm)[warm:]
+        starts = [timed(lambda: start_case(*s), 1)[0] for s in staff][warm:]
+        engine, completion = [], []
+        for i, w in enumerate(waiting):  # interleaved: the engine work on the same state, then the request
+            t0 = time.perf_counter()
+            engine_work.once(w)
+            t1 = time.perf_counter()
+            complete(w)
+            t2 = time.perf_counter()
+            if i >= warm:
+                engine.append(t1 - t0)
+                completion.append(t2 - t1)
+        check_done(Session, waiting)
+        with Session() as session:
+            for case_id in started_cases:
+                only_task(session, case_id, "register_nominees")
+        floor, start, completion, engine = map(summary, (floor, starts, completion, engine))
         print(f"{label}:")
-        print(f"  (nền HTTP, không chạm CSDL: GET /api/openapi.json trung vị {floor[0]:.2f} ms)")
-        print(f"  tạo hồ sơ và tới nhiệm vụ đầu tiên: trung vị {start[0]:.2f} ms, p95 {start[1]:.2f} ms")
-        print(f"  hoàn thành 1 nhiệm vụ:              trung vị {completion[0]:.2f} ms, p95 {completion[1]:.2f} ms")
+        print(f"  (HTTP floor, no database: GET /api/openapi.json median {floor[0]:.2f} ms)")
+        print(f"  start a case and reach its first task: median {start[0]:.2f} ms, p95 {start[1]:.2f} ms")
+        print(f"  complete one task (council approval):  median {completion[0]:.2f} ms, p95 {completion[1]:.2f} ms"
+              f"  (engine work in the same run: median {engine[0]:.2f} ms)")
+        verdict(f"{label} HTTP completion / engine work", completion[0] / engine[0], HTTP_TARGET)
 
         with Session() as session:
             version_id = session.scalar(select(Case.diagram_version_id).limit(1))
+        already = http.get(base + "/api/tasks", headers=as_reviewer).json()["total"]
         filled, inbox = 0, {}
         analyze = "ANALYZE open_tasks" if url.startswith("postgresql") else "ANALYZE"
-        for size in INBOX_SIZES:
+        for size in inbox_sizes:
             fill_queue(Session, reviewer_unit, campaign_id, version_id, size - filled)
             filled = size
             with Session() as session:  # planner statistics, as autovacuum keeps them on a live database
                 session.execute(text(analyze))
                 session.commit()
             check = http.get(base + "/api/tasks", headers=as_reviewer).json()
-            assert check["total"] == min(size, 1001), check["total"]  # counted exactly up to 1,000
+            assert check["total"] == min(already + size, 1001), (check["total"], already, size)  # exact up to 1,000
             inbox[size] = summary(timed(lambda: http.get(base + "/api/tasks", headers=as_reviewer), n))
-            print(f"  hộp việc với {size:>5} nhiệm vụ mở:     trung vị {inbox[size][0]:.2f} ms, p95 {inbox[size][1]:.2f} ms")
-        print(f"  hộp việc 5.000 / 100 (trung vị): {inbox[5000][0] / inbox[100][0]:.2f}×")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(10)
+            print(f"  inbox with {size:>5} open tasks:          median {inbox[size][0]:.2f} ms, p95 {inbox[size][1]:.2f} ms")
+        small, large = inbox_sizes[0], inbox_sizes[-1]
+        print(f"  inbox {large:,} / {small:,} (medians): {inbox[large][0] / inbox[small][0]:.2f}×")
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    print(f"API JSON qua gunicorn (2 worker × 4 luồng), 1 client, {n} yêu cầu mỗi phép đo")
+    quick, args = quick_flag()
+    n = 5 if quick else int(args[0]) if args else 100
+    warm = 2 if quick else 10
+    sizes = (10, 50) if quick else INBOX_SIZES
+    clock_env = use_clock(CAMPAIGN_TIME)  # inside the round: deadlines ahead, no late-decision tasks
+    print(f"JSON API through gunicorn (2 workers × 4 threads), 1 client, {n} requests per measurement"
+          + (" — quick mode, figures not meaningful" if quick else ""))
     for label, url in (("SQLite", sqlite_url()), ("PostgreSQL", postgres_url("tdkt_bench_http"))):
         if url is not None:
-            run(label, url, n)
+            run(label, url, n, warm, sizes, clock_env)
 
 
 if __name__ == "__main__":
