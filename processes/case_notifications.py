@@ -3,14 +3,14 @@ rows inside the change's own transaction — a notice exists exactly when its ch
 per role and unit, so nobody's rows are read first. E-mail goes out after the commit, from the worker's pass."""
 from __future__ import annotations
 
-from sqlalchemy import and_, insert, literal, select
+from sqlalchemy import insert, literal, select
 from sqlalchemy.orm import Session
 
 from .case_processor import CaseMoved
 from .clock import format_date, now
 from .contracts import CaseKind, CaseStatus, EmailStatus, Message
 from .executor import Tx, listen
-from .models import AuditEvent, Campaign, Case, Notification, OpenTask, RoleAssignment
+from .models import Case, Notification, OpenTask, RoleAssignment
 from .notifications import mail_enabled
 
 UNIT_LEADS = ("unit_head", "unit_staff")
@@ -40,16 +40,12 @@ def after_change(tx: Tx, event: CaseMoved) -> None:
     case = session.get(Case, event.case_id)  # in the identity map already: the verb holds it
     where = f"hồ sơ #{case.id} ({case.unit.display_name})"
     if new_tasks:
-        done_before = set(session.scalars(select(AuditEvent.task_bpmn_id).where(and_(
-            AuditEvent.case_id == case.id, AuditEvent.action == "task_completed",
-            AuditEvent.task_bpmn_id.in_([t["bpmn_id"] for t in new_tasks]),
-            AuditEvent.task_id.is_not(None)))))
         # A step comes back to people when they did it before, or when the decision just taken was a return
         # (council_decision / check_decision == "return") that sends the case to a step of its own, like the
         # supplement after the receiving level's check.
         sent_back = event.sent_back
         for task in new_tasks:
-            returned = task["bpmn_id"] in done_before or sent_back
+            returned = task["again"] or sent_back
             kind = "task_returned" if returned else "task_assigned"
             text = (f"Hồ sơ bị trả lại, cần «{task['name']}»: {where}" if returned
                     else f"Nhiệm vụ mới «{task['name']}»: {where}")
@@ -63,7 +59,7 @@ def after_change(tx: Tx, event: CaseMoved) -> None:
 
 def _tell_messages(session: Session, case: Case, messages: list[str], where: str) -> None:
     """The notices of the messages the diagram threw: reminder, late, closed, review overdue."""
-    campaign = session.get(Campaign, case.campaign_id)
+    campaign = case.campaign
     # The last day a dossier is received ("" without one); a consolidation case runs to the receiving level's own.
     deadline = format_date(campaign.upper_deadline_at if case.kind == CaseKind.CONSOLIDATION else campaign.deadline_at)
     above = ((case.unit.root().id, "supreme_reviewer") if case.kind == CaseKind.CONSOLIDATION

@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy import delete, inspect, insert, select, update
+from sqlalchemy.orm import Session, defer, joinedload, undefer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import audit, clock, workflows
 from .contracts import CASE_STATUS_LABELS, RETURN, CaseKind, CaseStatus, Message
@@ -26,7 +27,7 @@ from .engine import runner, timers
 from .engine.errors import TaskNotReady, WorkflowFailed
 from .errors import Conflict, DomainError
 from .executor import Tx
-from .models import Campaign, Case, CaseTimer, DiagramVersion, OpenTask, Unit
+from .models import Campaign, Case, CaseTimer, DiagramVersion, OpenTask
 from .models.case import NO_DUE
 from .roles import role_for_lane, unit_for_scope
 
@@ -45,7 +46,7 @@ class CaseMoved:
     kind: str
     actor_id: int | None
     status: str
-    new_tasks: list[dict] = field(default_factory=list)  # {id?, bpmn_id, name, unit_id, role}
+    new_tasks: list[dict] = field(default_factory=list)  # {bpmn_id, name, unit_id, role, again}
     messages: list[str] = field(default_factory=list)  # messages the diagram threw for the application
     ended: bool = False  # reached its end in this change
     sent_back: bool = False  # the task just completed decided to return the case (a *_decision of "return")
@@ -167,14 +168,22 @@ class CaseProcessor:
         new_rows = [self._task_row(task) for uuid, task in ready.items() if uuid not in existing]
         if new_rows:
             session.execute(insert(OpenTask), new_rows)
+        again = runner.completed_before(self.workflow, [row["bpmn_id"] for row in new_rows]) if new_rows else set()
         self._open_rows = None  # rewritten: read again if this processor saves once more
         if case.status in (CaseStatus.COMPLETED, CaseStatus.NOT_SUBMITTED) and self._status_before != case.status:
             events.append(audit.event(case.id, "case_completed", actor_id, status=case.status))
-        return ([{k: row[k] for k in ("bpmn_id", "name", "unit_id", "role")} for row in new_rows], events)
+        return ([{**{k: row[k] for k in ("bpmn_id", "name", "unit_id", "role")}, "again": row["bpmn_id"] in again}
+                 for row in new_rows], events)
 
     def _campaign(self) -> Campaign:
-        """The case's campaign with its details (deadlines are read from them), in one statement."""
-        return self.tx.session.get(Campaign, self.case.campaign_id, options=[undefer(Campaign.details)])
+        """The case's campaign with its details (deadlines are read from them): loaded with the case by
+        `lock_options`, else read once and kept on the case for the listeners."""
+        state = inspect(self.case)
+        if "campaign" not in state.unloaded:
+            return self.case.campaign
+        campaign = self.tx.session.get(Campaign, self.case.campaign_id, options=[undefer(Campaign.details)])
+        set_committed_value(self.case, "campaign", campaign)
+        return campaign
 
     def _task_row(self, task) -> dict:
         """An open-task row: the role its lane names, the unit whose holders of that role do it, its due date (the
@@ -186,8 +195,7 @@ class CaseProcessor:
             unit_id = case.unit_id
             due = campaign.upper_deadline_at if case.kind == CaseKind.CONSOLIDATION else campaign.deadline_at
         else:
-            unit = self.tx.session.get(Unit, case.unit_id)
-            unit_id = unit_for_scope(scope, unit, campaign.receiving_unit).id
+            unit_id = unit_for_scope(scope, case.unit, campaign.receiving_unit).id
             due = None
         return dict(case_id=case.id, task_uuid=task.uuid, bpmn_id=task.bpmn_id, name=task.name, lane=task.lane,
                     role=role.code if role else "", unit_id=unit_id, assignee_id=None, form=task.form,
@@ -233,6 +241,13 @@ class CaseProcessor:
         if new:
             session.execute(insert(CaseTimer), new)
         return events
+
+
+def lock_options():
+    """Loader options for locking a case the processor will run: its state, its campaign (with the details its
+    deadlines are read from) and unit in the same statement — `FOR UPDATE OF cases` locks only the case row."""
+    return (undefer(Case.workflow_state), defer(Case.data),
+            joinedload(Case.campaign).undefer(Campaign.details), joinedload(Case.unit))
 
 
 def open_rows(session: Session, case_id: int) -> list[OpenTask]:

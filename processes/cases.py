@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer, joinedload, undefer
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, rules, wiring, workflows  # noqa: F401  (wiring: the listeners of these verbs' events)
 from .access import TASK_NOT_FOUND, check_may_do_task, check_may_read_case, check_may_start_case, may_read_case
 from .case_data import start_data
-from .case_processor import CaseProcessor, open_rows
+from .case_processor import CaseProcessor, lock_options, open_rows
 from .clock import format_datetime
 from .contracts import RULES_PROPERTY
 from .errors import Conflict, InvalidInput, NotFound
@@ -88,7 +88,7 @@ def lock_task(tx: Tx, task_id: int) -> LockedTask:
     row gone. populate_existing makes a transaction that waited see the winner's state."""
     case = tx.session.scalar(
         select(Case).join(OpenTask, OpenTask.case_id == Case.id).where(OpenTask.id == task_id)
-        .options(undefer(Case.workflow_state), defer(Case.data)).limit(1)
+        .options(*lock_options()).limit(1)
         .with_for_update(of=Case).execution_options(populate_existing=True))
     rows = open_rows(tx.session, case.id) if case is not None else []
     return LockedTask(case, rows, next((row for row in rows if row.id == task_id), None))

@@ -15,11 +15,10 @@ id order), restored, advanced and saved by the case processor like any other ste
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import undefer
 
 from . import audit, workflows
 from .case_data import start_data
-from .case_processor import CaseMoved, CaseProcessor
+from .case_processor import CaseMoved, CaseProcessor, lock_options
 from .contracts import SETTLED, CaseKind, DataKey, Message, Process, TaskId
 from .executor import Tx, listen
 from .models import Campaign, Case
@@ -27,8 +26,8 @@ from .rollup_state import awards_for, candidates_for, consolidation_case, forwar
 
 
 def _lock_case(tx: Tx, case_id: int) -> Case:
-    return tx.session.scalar(select(Case).where(Case.id == case_id).options(undefer(Case.workflow_state))
-                             .with_for_update().execution_options(populate_existing=True))
+    return tx.session.scalar(select(Case).where(Case.id == case_id).options(*lock_options())
+                             .with_for_update(of=Case).execution_options(populate_existing=True))
 
 
 # --- upward ---------------------------------------------------------------------------------------------------------

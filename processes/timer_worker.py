@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, clock, wiring  # noqa: F401  (wiring: the listeners this worker's changes must reach)
 from .access import check_admin
-from .case_processor import CaseProcessor
+from .case_processor import CaseProcessor, lock_options
 from .contracts import TimerStatus
 from .db import make_engine, make_sessionmaker
 from .errors import NotFound
@@ -78,7 +78,7 @@ class FireTimers(Command):
 
     def target(self, tx):
         return tx.session.scalar(
-            select(Case).where(Case.id.in_(due_case_ids(tx.session).scalar_subquery()))
+            select(Case).where(Case.id.in_(due_case_ids(tx.session).scalar_subquery())).options(*lock_options())
             .limit(1).with_for_update(of=Case, skip_locked=True).execution_options(populate_existing=True))
 
     def authorize(self, tx, case):

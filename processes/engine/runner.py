@@ -129,6 +129,13 @@ def fired_timers(workflow: BpmnWorkflow) -> set[str]:
     return workflow._tdkt_fired_timers
 
 
+def completed_before(workflow: BpmnWorkflow, bpmn_ids) -> set[str]:
+    """Which of these user-task ids this workflow has completed before (a step it comes back to)."""
+    wanted = set(bpmn_ids)
+    return {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED, manual=True)
+            if t.task_spec.bpmn_id in wanted}
+
+
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
     ready = []
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
