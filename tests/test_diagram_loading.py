@@ -5,7 +5,9 @@ import pytest
 from sqlalchemy import func, select
 
 from processes import diagram_versions
+from processes.diagram_versions import validate
 from processes.engine.diagrams import load_diagram
+from processes.engine.errors import DiagramInvalid
 from processes.errors import DiagramError, Forbidden
 from processes.forms import FORMS_DIR
 from processes.models import DiagramVersion, User
@@ -29,9 +31,11 @@ XXE = """<?xml version="1.0"?>
      "không hợp lệ"),
 ])
 def test_bad_xml_is_refused(xml, words):
-    with pytest.raises(DiagramError) as err:
-        load_diagram(xml, FORMS_DIR)
+    with pytest.raises(DiagramError) as err:  # what publishing answers (422)
+        validate(xml)
     assert words in err.value.message
+    with pytest.raises(DiagramInvalid, match=words):  # the engine's own error, which knows nothing of HTTP
+        load_diagram(xml, FORMS_DIR)
 
 
 def test_unrunnable_diagram_lists_its_problems():
@@ -40,7 +44,7 @@ def test_unrunnable_diagram_lists_its_problems():
            .replace("receiving_level = dossier_level(nominees, award_levels)", "import os")
            .replace('name="tdktRules" value="acceptance"', 'name="tdktRules" value="acceptance,horoscope"', 1))
     with pytest.raises(DiagramError) as err:
-        load_diagram(xml, FORMS_DIR)
+        validate(xml)
     problems = " | ".join(err.value.details["problems"])
     assert "missing-schema.json" in problems
     assert "no_such_role" in problems
@@ -51,7 +55,7 @@ def test_unrunnable_diagram_lists_its_problems():
 def test_form_names_cannot_escape_the_forms_folder():
     xml = SHIPPED.replace('value="register-nominees-schema.json"', 'value="../pyproject.toml"')
     with pytest.raises(DiagramError, match="pyproject"):
-        load_diagram(xml, FORMS_DIR)
+        validate(xml)
 
 
 def test_publishing_is_for_administrators_and_writes_nothing_on_error(session):

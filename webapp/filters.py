@@ -6,7 +6,7 @@ import datetime as dt
 from processes import campaign_definition, clock
 from processes.audit import ACTION_LABELS, MESSAGE_LABELS
 from processes.award_forms import award_name
-from processes.contracts import CASE_STATUS_LABELS as STATUS_LABELS
+from processes.contracts import CASE_STATUS_LABELS
 from processes.roles import role_label
 
 
@@ -16,11 +16,11 @@ def register(app) -> None:
         vn_datetime=clock.format_datetime,
         role_label=role_label,
         award_name=award_name,
-        status_label=lambda s: STATUS_LABELS.get(s, s),
+        status_label=lambda s: CASE_STATUS_LABELS.get(s, s),
         action_label=lambda a: ACTION_LABELS.get(a, a),
         message_label=lambda m: MESSAGE_LABELS.get(m, m),
         round_label=lambda code: campaign_definition.ROUND_LABELS.get(code or "", code or ""),
-        campaign_status_label=lambda code: campaign_definition.STATUS_LABELS.get(code or "", code or ""),
+        campaign_status_label=lambda code: campaign_definition.CAMPAIGN_STATUS_LABELS.get(code or "", code or ""),
         iso_vn_date=clock.format_any_date,  # the ISO dates kept in a campaign's details
         iso_vn_datetime=_iso_datetime,
     )

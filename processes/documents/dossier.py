@@ -32,7 +32,7 @@ DEFAULT_DOSSIER = [
     {"code": "bao_cao_thanh_tich", "name": "Báo cáo thành tích của tập thể, cá nhân", "required": True},
 ]
 SUBMISSION_FIELDS = {"số tờ trình", "ngày tờ trình", "người ký", "chức vụ người ký"}
-STATUS_LABELS = {"uploaded": "Đã ký, đã tải lên", "generated": "Lập được từ dữ liệu (chưa có bản ký)",
+DOCUMENT_STATUS_LABELS = {"uploaded": "Đã ký, đã tải lên", "generated": "Lập được từ dữ liệu (chưa có bản ký)",
                  "missing": "Còn thiếu"}
 
 
@@ -51,7 +51,7 @@ class DocumentRow:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return DOCUMENT_STATUS_LABELS[self.status]
 
     @property
     def present(self) -> bool:

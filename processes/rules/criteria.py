@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 MET, NOT_MET, TO_ASSESS, MISSING = "met", "not_met", "to_assess", "missing"
-STATUS_LABELS = {MET: "Đạt", NOT_MET: "Chưa đạt", TO_ASSESS: "Cần đánh giá", MISSING: "Chưa nhập số liệu"}
+CRITERION_STATUS_LABELS = {MET: "Đạt", NOT_MET: "Chưa đạt", TO_ASSESS: "Cần đánh giá", MISSING: "Chưa nhập số liệu"}
 
 
 class _UnitLike(Protocol):
@@ -53,7 +53,7 @@ class Result:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return CRITERION_STATUS_LABELS[self.status]
 
     @property
     def threshold_text(self) -> str:
