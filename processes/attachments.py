@@ -5,6 +5,15 @@ a PNG / JPEG / TIFF image that Pillow can decode) — never from its name or the
 and the name it came with is kept only as a label: the file is stored outside the web root as
 `<upload folder>/<case id>/<sha256>.<ext>`, so no name can reach another path. The row (with the SHA-256) and the
 audit event are one transaction; a file written for a transaction that then fails is removed again.
+
+Images are decompression bombs waiting to happen (a 71 KB TIFF can declare thousands of pages of gigapixels), so an
+image is measured from its headers before any pixel is decoded — pixels per page, pages, pixels in all — and then
+decoded one page at a time, never all at once; a PDF's pages are counted. Above a limit the upload is refused with
+a message (400), never a 500. `image_frames` gives the merged dossier the same checked, one-page-at-a-time reading
+of a stored image (uploads older than these limits included).
+
+An upload can be withdrawn (`withdraw`) by whoever may upload to the case, or an administrator: the row goes, the
+audit trail keeps what it was, and the stored file is removed once no row points to it any more.
 """
 from __future__ import annotations
 
@@ -12,16 +21,20 @@ import hashlib
 import io
 import os
 import re
+import logging
 import tempfile
 import unicodedata
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from PIL import Image
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from . import audit
-from .access import check_may_read_case
+from .access import check_may_read_case, may_read_case
 from .db import unit_of_work
 from .errors import Forbidden, InvalidInput, NotFound
 from .models import Attachment, Case, User
@@ -31,6 +44,19 @@ CLOSED = ("completed", "not_submitted", "cancelled")
 KINDS = {"pdf": ("application/pdf", "pdf"), "PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"),
          "TIFF": ("image/tiff", "tif")}
 
+# Deliberate limits. An A4 page scanned at 600 dpi is 4961 × 7016 ≈ 34.8 million pixels; 40 million leaves a margin
+# (Letter at 600 dpi is 33.7 million) and caps one decoded page at 40–160 MB depending on its colour mode.
+MAX_FRAME_PIXELS = 40_000_000
+MAX_TOTAL_PIXELS = 400_000_000  # every page together: ≈ 11 A4 pages at 600 dpi, 46 at 300 dpi
+MAX_PAGES = 100  # frames of an image, pages of a PDF
+# Pillow's own guard at the same line: it warns above MAX_IMAGE_PIXELS and refuses above twice that; the warning is
+# an error here (and the explicit checks below do not depend on the process's warning filters).
+Image.MAX_IMAGE_PIXELS = MAX_FRAME_PIXELS
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+PDF_MODES = ("1", "L", "RGB", "CMYK")  # what Pillow writes into a PDF page as is; anything else becomes RGB
+
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Detected:
@@ -39,27 +65,103 @@ class Detected:
 
 
 def detect(content: bytes) -> Detected:
-    """The file's real type from its bytes; InvalidInput when it is none we accept or is damaged."""
+    """The file's real type from its bytes, after checking it against the limits; InvalidInput when it is none we
+    accept, is damaged, or is too big once decoded."""
     if content.startswith(b"%PDF-"):
         from pypdf import PdfReader
         try:
             reader = PdfReader(io.BytesIO(content))
             if reader.is_encrypted or len(reader.pages) < 1:
                 raise ValueError("encrypted or empty")
+            pages = len(reader.pages)
         except Exception as exc:
             raise InvalidInput("Tệp PDF bị hỏng, có mật khẩu hoặc không có trang nào; vui lòng quét lại.") from exc
+        if pages > MAX_PAGES:
+            raise InvalidInput(f"Tệp PDF có {pages} trang, tối đa {MAX_PAGES} trang một tệp; vui lòng tách thành "
+                               "nhiều tệp.")
         return Detected(*KINDS["pdf"])
-    from PIL import Image, UnidentifiedImageError
-    try:
-        with Image.open(io.BytesIO(content)) as image:
-            fmt = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise InvalidInput("Chỉ nhận bản quét dạng PDF hoặc ảnh (PNG, JPEG, TIFF); nội dung tệp không phải các "
-                           "dạng này.") from exc
+    fmt = _image_format(content)
     if fmt not in KINDS or fmt == "pdf":
         raise InvalidInput(f"Ảnh dạng {fmt} không được nhận; chỉ nhận PDF, PNG, JPEG hoặc TIFF.")
+    for _frame in image_frames(content):  # every page decoded once, one at a time: damage shows now, not later
+        pass
     return Detected(*KINDS[fmt])
+
+
+NOT_AN_IMAGE = "Chỉ nhận bản quét dạng PDF hoặc ảnh (PNG, JPEG, TIFF); nội dung tệp không phải các dạng này."
+
+
+def _too_big(detail: str) -> InvalidInput:
+    return InvalidInput(f"Ảnh quá lớn: {detail}. Tối đa {MAX_FRAME_PIXELS // 1_000_000} triệu điểm ảnh một trang "
+                        f"(khổ A4 quét 600 dpi), {MAX_PAGES} trang và {MAX_TOTAL_PIXELS // 1_000_000} triệu điểm ảnh "
+                        "cả tệp; vui lòng quét lại ở 300 dpi hoặc tách thành nhiều tệp.")
+
+
+def _open(content: bytes):
+    try:
+        return Image.open(io.BytesIO(content))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_big("kích thước khai báo trong tệp vượt giới hạn") from exc
+    except Exception as exc:  # hostile input can make a decoder raise anything; never a 500
+        raise InvalidInput(NOT_AN_IMAGE) from exc
+
+
+def _image_format(content: bytes) -> str:
+    with _open(content) as image:
+        fmt = image.format
+        try:
+            image.verify()
+        except Exception as exc:
+            raise InvalidInput(NOT_AN_IMAGE) from exc
+    return fmt
+
+
+def _measure(image) -> int:
+    """Walk the frames' headers (no pixel decoded) and check them against the limits; the number of frames."""
+    total = frames = 0
+    while True:
+        if frames >= MAX_PAGES:
+            raise _too_big(f"tệp có hơn {MAX_PAGES} trang")
+        width, height = image.size
+        if width < 1 or height < 1:
+            raise InvalidInput(NOT_AN_IMAGE)
+        if width * height > MAX_FRAME_PIXELS:
+            raise _too_big(f"trang {frames + 1} rộng {width} × cao {height} điểm ảnh "
+                           f"({width * height / 1_000_000:.0f} triệu)")
+        total += width * height
+        if total > MAX_TOTAL_PIXELS:
+            raise _too_big(f"các trang cộng lại hơn {MAX_TOTAL_PIXELS // 1_000_000} triệu điểm ảnh")
+        frames += 1
+        try:
+            image.seek(frames)
+        except EOFError:
+            return frames
+
+
+def image_frames(content: bytes) -> Iterator[Image.Image]:
+    """The image's pages, each decoded only when asked for and ready to be written into a PDF (mode 1, L, RGB or
+    CMYK); the page before is released when the next is read. The headers are checked first, so a bomb is refused
+    before a single pixel is decoded. InvalidInput for an image over the limits or one that cannot be decoded."""
+    try:
+        with _open(content) as image:
+            count = _measure(image)
+        with _open(content) as image:
+            for index in range(count):
+                image.seek(index)
+                if image.width * image.height > MAX_FRAME_PIXELS:  # the same file, read again: cannot change
+                    raise _too_big(f"trang {index + 1} vượt giới hạn")
+                image.load()
+                if image.mode in PDF_MODES:
+                    yield image
+                else:  # grey with alpha or 16/32-bit grey stays grey; palette, alpha and the rest become RGB
+                    grey = image.mode in ("LA", "La", "I", "F") or image.mode.startswith("I;")
+                    yield image.convert("L" if grey else "RGB")
+    except InvalidInput:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_big("kích thước khai báo trong tệp vượt giới hạn") from exc
+    except Exception as exc:
+        raise InvalidInput("Ảnh bị hỏng, không đọc được hết các trang; vui lòng quét lại.") from exc
 
 
 def clean_filename(name: str | None) -> str:
@@ -118,6 +220,68 @@ def upload(session: Session, user: User, case_id: int, document_code: str, filen
             target.unlink(missing_ok=True)
         raise
     return row
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    case_id: int
+    filename: str
+    document_name: str
+
+
+def _check_may_withdraw(user: User, case: Case) -> None:
+    """Whoever may upload to the case now (a member of the case's unit while the case is open), or an administrator
+    at any time (to clear a bad upload from a closed case too). The caller has already checked the user reads it."""
+    if user.is_admin:
+        return
+    if not any(r.unit_id == case.unit_id for r in user.roles):
+        raise Forbidden("Chỉ người của đơn vị lập hồ sơ hoặc quản trị viên mới được rút bản quét.")
+    if case.status in CLOSED:
+        raise Forbidden("Hồ sơ đã kết thúc: chỉ quản trị viên mới rút được bản quét.")
+
+
+def may_withdraw(user: User, case: Case) -> bool:
+    """For the page: whether to offer the withdraw button (the verb checks again)."""
+    try:
+        _check_may_withdraw(user, case)
+    except Forbidden:
+        return False
+    return True
+
+
+def withdraw(session: Session, user: User, attachment_id: int, upload_dir: str | os.PathLike,
+             case_id: int | None = None) -> Withdrawn:
+    """Withdraw an upload: in one transaction, check the permission (NotFound to who may not read the case, as if
+    the upload did not exist; Forbidden to a reader who may not withdraw), delete the row and audit
+    `attachment_withdrawn` with what the row said. The row is deleted rather than marked: the audit event keeps the
+    name, size, SHA-256, uploader and time, and nothing else (required documents, ZIP, merged PDF) has to learn to
+    skip withdrawn rows. The stored file goes only after the commit, and only when no other row of the case points
+    to the same content."""
+    with unit_of_work(session):
+        # Locked (PostgreSQL) and read afresh: of two withdrawals at once the second finds nothing, not a stale row.
+        row = session.get(Attachment, attachment_id, with_for_update=True, populate_existing=True)
+        if row is None or (case_id is not None and row.case_id != case_id) or not may_read_case(user, row.case):
+            raise NotFound("Không tìm thấy bản quét.")
+        case = row.case
+        _check_may_withdraw(user, case)
+        names = _document_names(case)
+        gone = Withdrawn(case.id, row.filename, names.get(row.document_code, row.document_code))
+        key = row.storage_key
+        audit.record(session, case.id, "attachment_withdrawn", user.id, attachment_id=row.id,
+                     document=row.document_code, document_name=gone.document_name, filename=row.filename,
+                     sha256=row.sha256, size=row.size, content_type=row.content_type,
+                     uploaded_by_id=row.uploaded_by_id,
+                     uploaded_at=row.uploaded_at.isoformat() if row.uploaded_at else None)
+        session.delete(row)
+    if not session.scalar(select(func.count()).select_from(Attachment).where(Attachment.storage_key == key)):
+        root = Path(upload_dir).resolve()
+        target = (root / key).resolve()
+        if root in target.parents:
+            try:
+                target.unlink(missing_ok=True)
+            except OSError:  # the row is gone either way; a stray file is no reason to fail the request
+                log.warning("withdrawn upload %s: could not remove %s", attachment_id, target, exc_info=True)
+    return gone
 
 
 def _write(target: Path, content: bytes) -> bool:

@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export FLASK_APP=webapp
+# The demo is development, not production: without SECRET_KEY its signing key is generated once into
+# instance/secret_key (0600) and shared by every worker. A production server sets TDKT_ENV=production and SECRET_KEY.
+export TDKT_ENV=development
 .venv/bin/flask --app webapp init-db
 .venv/bin/flask --app webapp seed-demo
 # The timer worker fires deadlines and reminders; it stops with this script.

@@ -55,8 +55,9 @@ def read_upload() -> tuple[str, str, bytes]:
 @bp.app_context_processor
 def case_documents_helper():
     def case_documents(case_id: int):
-        _case, rows, extra = dossier.documents_of(db.session, current_user, case_id)
-        return {"rows": rows, "extra": extra, "blocking": [r for r in rows if r.required and r.status == "missing" and not r.at_submission]}
+        case, rows, extra = dossier.documents_of(db.session, current_user, case_id)
+        return {"rows": rows, "extra": extra, "blocking": [r for r in rows if r.required and r.status == "missing" and not r.at_submission],
+                "may_withdraw": attachments.may_withdraw(current_user, case)}
     return {"case_documents": case_documents}
 
 
@@ -74,6 +75,14 @@ def upload(case_id: int):
     row = attachments.upload(db.session, current_user, case_id, code, filename, content, upload_dir(),
                              max_upload_bytes())
     flash(f"Đã tải lên «{row.filename}» (SHA-256 {row.sha256[:12]}…).", "success")
+    return redirect(url_for("cases.show", case_id=case_id) + "#ho-so-van-ban")
+
+
+@bp.post("/cases/<int:case_id>/attachments/<int:attachment_id>/withdraw")
+@login_required
+def withdraw(case_id: int, attachment_id: int):
+    gone = attachments.withdraw(db.session, current_user, attachment_id, upload_dir(), case_id=case_id)
+    flash(f"Đã rút bản quét «{gone.filename}» khỏi thành phần «{gone.document_name}».", "success")
     return redirect(url_for("cases.show", case_id=case_id) + "#ho-so-van-ban")
 
 

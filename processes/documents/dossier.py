@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import logging
 import zipfile
 from dataclasses import dataclass, field
 
@@ -23,6 +24,8 @@ from ..errors import InvalidInput, NotFound
 from ..models import Attachment, AwardRecord, Case
 from ..nominees import nominee_key
 from .render import DOCUMENTS, html_for, missing_fields, pdf_for
+
+log = logging.getLogger(__name__)
 
 # A campaign whose file lists no dossier: the usual set of Nghị định 98/2023/NĐ-CP.
 DEFAULT_DOSSIER = [
@@ -184,6 +187,8 @@ class Part:
     content: bytes
     content_type: str
     original_name: str = ""
+    sha256: str = ""  # an upload's recorded checksum
+    problem: str = ""  # why a stored upload cannot be read: then it is skipped with a note, not the dossier failed
 
 
 def _parts(session: Session, case: Case, upload_dir) -> tuple[list[Part], list[DocumentRow]]:
@@ -194,8 +199,12 @@ def _parts(session: Session, case: Case, upload_dir) -> tuple[list[Part], list[D
         if row.uploads:
             for k, a in enumerate(row.uploads, 1):
                 ext = a.storage_key.rsplit(".", 1)[-1]
+                try:
+                    content, problem = uploads.content_of(a, upload_dir), ""
+                except (NotFound, InvalidInput) as exc:  # gone from the store, or changed since it was uploaded
+                    content, problem = b"", exc.message
                 parts.append(Part(f"{n:02d}-{row.code}-ban-ky-{k}.{ext}", row.code, row.name, "uploaded",
-                                  uploads.content_of(a, upload_dir), a.content_type, a.filename))
+                                  content, a.content_type, a.filename, a.sha256, problem))
         elif row.can_generate:
             pdf = pdf_for(html_for(row.code, case.data or {}, case.campaign, case.unit, **options))
             parts.append(Part(f"{n:02d}-{row.code}.pdf", row.code, row.name, "generated", pdf, "application/pdf"))
@@ -206,22 +215,29 @@ def _parts(session: Session, case: Case, upload_dir) -> tuple[list[Part], list[D
     return parts, rows
 
 
+def _skipped(p: Part, reason: str) -> dict:
+    return {"path": p.path, "document": p.code, "name": p.name, "uploaded_name": p.original_name,
+            "sha256": p.sha256, "reason": reason}
+
+
 def zip_dossier(session: Session, user, case_id: int, upload_dir) -> tuple[str, bytes]:
     case = _case(session, user, case_id)
     parts, rows = _parts(session, case, upload_dir)
+    readable = [p for p in parts if not p.problem]
     manifest = {
         "case_id": case.id, "unit": case.unit.name, "campaign": case.campaign.name,
         "campaign_code": case.campaign.code, "created_at": format_datetime(now()),
         "files": [{"path": p.path, "document": p.code, "name": p.name, "source": p.source,
                    "content_type": p.content_type, "size": len(p.content),
                    "sha256": hashlib.sha256(p.content).hexdigest(),
-                   **({"uploaded_name": p.original_name} if p.original_name else {})} for p in parts],
+                   **({"uploaded_name": p.original_name} if p.original_name else {})} for p in readable],
         "missing": [{"document": r.code, "name": r.name, "required": r.required} for r in rows
                     if r.status == "missing"],
+        "skipped": [_skipped(p, p.problem) for p in parts if p.problem],
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for p in parts:
+        for p in readable:
             archive.writestr(p.path, p.content)
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
         archive.writestr("SHA256SUMS", "".join(f"{f['sha256']}  {f['path']}\n" for f in manifest["files"]))
@@ -229,31 +245,100 @@ def zip_dossier(session: Session, user, case_id: int, upload_dir) -> tuple[str, 
 
 
 def merged_pdf(session: Session, user, case_id: int, upload_dir) -> tuple[str, bytes]:
-    """Every part of the dossier in order as one PDF; scanned images become pages of their own."""
-    from pypdf import PdfWriter, PdfReader
+    """Every part of the dossier in order as one PDF; scanned images become pages of their own, converted one page
+    at a time. An upload that cannot be carried over (missing, changed, over the image limits, undecodable) becomes
+    a page saying so, and the rest of the dossier is still delivered. Scripts and automatic actions that uploaded
+    PDFs bring along are removed."""
+    from pypdf import PdfReader, PdfWriter
     case = _case(session, user, case_id)
     parts, _rows = _parts(session, case, upload_dir)
     writer = PdfWriter()
     for p in parts:
-        content = p.content if p.content_type == "application/pdf" else _image_pdf(p.content)
+        title = p.name + (" (bản ký)" if p.source == "uploaded" else "")
+        try:
+            if p.problem:
+                raise InvalidInput(p.problem)
+            pages = _pdf_pages(p) if p.content_type == "application/pdf" else _image_pages(p.content)
+        except Exception as exc:  # one bad upload must never take the whole dossier down
+            if p.source != "uploaded":
+                raise
+            reason = exc.message if isinstance(exc, InvalidInput) else "tệp không đọc được"
+            log.warning("dossier %s: upload %s skipped in the merged PDF: %r", case.id, p.path, exc)
+            pages, title = [_note_page(p, reason)], p.name + " (bản ký — không ghép được)"
         start = len(writer.pages)
-        writer.append(PdfReader(io.BytesIO(content)), import_outline=False)
-        writer.add_outline_item(title=p.name + (" (bản ký)" if p.source == "uploaded" else ""), page_number=start)
+        for page in pages:
+            writer.append(PdfReader(io.BytesIO(page)), import_outline=False)
+        writer.add_outline_item(title=title, page_number=start)
+    strip_actions(writer)
     buffer = io.BytesIO()
     writer.write(buffer)
     return f"ho-so-{case.id}.pdf", buffer.getvalue()
 
 
-def _image_pdf(content: bytes) -> bytes:
-    from PIL import Image
-    out = io.BytesIO()
-    with Image.open(io.BytesIO(content)) as image:
-        frames = []
-        try:
-            while True:
-                frames.append(image.convert("RGB"))
-                image.seek(image.tell() + 1)
-        except EOFError:
-            pass
-        frames[0].save(out, "PDF", resolution=150.0, save_all=True, append_images=frames[1:])
-    return out.getvalue()
+def _pdf_pages(p: Part) -> list[bytes]:
+    """An uploaded PDF, opened here first so that one pypdf cannot read is skipped before anything is appended."""
+    from pypdf import PdfReader
+    reader = PdfReader(io.BytesIO(p.content))
+    if reader.is_encrypted or not len(reader.pages):
+        raise InvalidInput("Tệp PDF có mật khẩu hoặc không có trang nào.")
+    return [p.content]
+
+
+def _image_pages(content: bytes) -> list[bytes]:
+    """Each frame of a scanned image as a one-page PDF, converted frame by frame: only one decoded frame is held at
+    a time (Pillow's save_all would hold them all); the pages are compressed PDF bytes."""
+    pages = []
+    for frame in uploads.image_frames(content):
+        out = io.BytesIO()
+        frame.save(out, "PDF", resolution=150.0)
+        pages.append(out.getvalue())
+    return pages
+
+
+def _note_page(p: Part, reason: str) -> bytes:
+    from markupsafe import escape
+    return pdf_for(
+        "<h1 style='font-size:14pt'>Bản quét không ghép được vào tệp PDF này</h1>"
+        f"<p>Thành phần hồ sơ: <b>{escape(p.name)}</b></p>"
+        f"<p>Tệp tải lên: «{escape(p.original_name)}», SHA-256 <code>{escape(p.sha256)}</code></p>"
+        f"<p>Lý do: {escape(reason)}</p>"
+        "<p>Đơn vị lập hồ sơ có thể rút bản quét này ở trang hồ sơ và tải lên bản khác.</p>")
+
+
+# Keys that make a viewer run something: the document's open action, additional (event) actions, scripts, the
+# document-level script names, XFA forms (which carry scripts) and embedded files.
+ACTION_KEYS = ("/OpenAction", "/AA", "/JS", "/JavaScript", "/XFA", "/EmbeddedFiles")
+SAFE_ACTIONS = ("/GoTo", "/URI", "/Named")  # a link within the document, to a web address, to the next page
+
+
+def strip_actions(writer) -> int:
+    """Remove every script and automatic action from the merged PDF's objects (its pages, annotations, form
+    fields, names); a link action other than a plain go-to / web link / named page action, or one that chains
+    further actions (/Next), is removed too. Returns how many were."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+    removed, seen, stack = 0, set(), [writer.root_object]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            if (obj.idnum, obj.generation) in seen:
+                continue
+            seen.add((obj.idnum, obj.generation))
+            obj = obj.get_object()
+        if isinstance(obj, DictionaryObject):
+            for key in ACTION_KEYS:
+                if key in obj:
+                    del obj[NameObject(key)]
+                    removed += 1
+            action = obj.get("/A")
+            if action is not None and not _safe_action(action.get_object()):
+                del obj[NameObject("/A")]
+                removed += 1
+            stack.extend(obj.values())
+        elif isinstance(obj, ArrayObject):
+            stack.extend(obj)
+    return removed
+
+
+def _safe_action(action) -> bool:
+    from pypdf.generic import DictionaryObject
+    return isinstance(action, DictionaryObject) and action.get("/S") in SAFE_ACTIONS and "/Next" not in action

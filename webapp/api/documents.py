@@ -1,4 +1,5 @@
-"""API routes for the dossier's documents: their state, generated PDFs, uploads, the complete dossier."""
+"""API routes for the dossier's documents: their state, generated PDFs, uploads and withdrawing them, the complete
+dossier."""
 from __future__ import annotations
 
 from flask import g, jsonify
@@ -43,6 +44,12 @@ def case_upload(case_id: int):
     row = attachments.upload(db.session, g.api_user, case_id, code, filename, content, upload_dir(),
                              max_upload_bytes())
     return jsonify(attachment_doc(row)), 201
+
+
+@bp.delete("/cases/<int:case_id>/attachments/<int:attachment_id>")
+def case_withdraw_upload(case_id: int, attachment_id: int):
+    attachments.withdraw(db.session, g.api_user, attachment_id, upload_dir(), case_id=case_id)
+    return "", 204
 
 
 @bp.get("/attachments/<int:attachment_id>")
