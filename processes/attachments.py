@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from . import audit
 from .access import check_may_read_case, may_read_case
-from .db import unit_of_work
+from .executor import Command, Tx, execute, listen
 from .errors import Forbidden, InvalidInput, NotFound
 from .models import Attachment, Case, User
 
@@ -185,41 +185,70 @@ def _document_names(case: Case) -> dict[str, str]:
             if d.get("code")}
 
 
+def _lock_case(tx: Tx, case_id: int | None) -> Case | None:
+    """The case, locked: an upload and a withdrawal of the same case happen one after the other (lock order: the
+    case before its rows)."""
+    if case_id is None:
+        return None
+    return tx.session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case)
+                             .execution_options(populate_existing=True))
+
+
+class UploadAttachment(Command):
+    """Store a signed scan for one of the case's dossier documents: the file is checked by its content, written
+    under its SHA-256, and its row and audit event committed together."""
+    name = "upload_attachment"
+
+    def __init__(self, case_id, document_code, filename, content, upload_dir, max_bytes):
+        self.case_id, self.document_code, self.filename = case_id, document_code, filename
+        self.content, self.upload_dir, self.max_bytes = content, upload_dir, max_bytes
+        self.written: Path | None = None  # a file this attempt created, removed again if the transaction fails
+
+    def target(self, tx):
+        return _lock_case(tx, self.case_id)
+
+    def authorize(self, tx, case):
+        _check_may_upload(tx.actor, case)
+
+    def run(self, tx, case):
+        content = self.content
+        names = _document_names(case)
+        if self.document_code not in names:
+            raise InvalidInput("Thành phần hồ sơ không thuộc danh mục hồ sơ của phong trào này.")
+        if not content:
+            raise InvalidInput("Tệp tải lên rỗng.")
+        if len(content) > self.max_bytes:
+            raise InvalidInput(f"Tệp quá lớn: {len(content) / 1048576:.1f} MB, "
+                               f"tối đa {self.max_bytes / 1048576:.0f} MB.")
+        kind = detect(content)
+        digest = hashlib.sha256(content).hexdigest()
+        key = f"{case.id}/{digest}.{kind.extension}"
+        root = Path(self.upload_dir).resolve()
+        target = (root / key).resolve()
+        if root not in target.parents:  # cannot happen with a digest name; a last guard all the same
+            raise InvalidInput("Tên tệp không hợp lệ.")
+        if _write(target, content):
+            self.written = target
+        row = Attachment(case_id=case.id, document_code=self.document_code, filename=clean_filename(self.filename),
+                         content_type=kind.content_type, size=len(content), sha256=digest, storage_key=key,
+                         uploaded_by_id=tx.actor.id)
+        tx.session.add(row)
+        tx.session.flush()
+        audit.record(tx.session, case.id, "attachment_uploaded", tx.actor.id, document=self.document_code,
+                     document_name=names[self.document_code], filename=row.filename, sha256=digest,
+                     size=len(content))
+        return row
+
+
 def upload(session: Session, user: User, case_id: int, document_code: str, filename: str | None,
            content: bytes, upload_dir: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> Attachment:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound("Không tìm thấy hồ sơ.")
-    _check_may_upload(user, case)
-    names = _document_names(case)
-    if document_code not in names:
-        raise InvalidInput("Thành phần hồ sơ không thuộc danh mục hồ sơ của phong trào này.")
-    if not content:
-        raise InvalidInput("Tệp tải lên rỗng.")
-    if len(content) > max_bytes:
-        raise InvalidInput(f"Tệp quá lớn: {len(content) / 1048576:.1f} MB, tối đa {max_bytes / 1048576:.0f} MB.")
-    kind = detect(content)
-    digest = hashlib.sha256(content).hexdigest()
-    key = f"{case.id}/{digest}.{kind.extension}"
-    root = Path(upload_dir).resolve()
-    target = (root / key).resolve()
-    if root not in target.parents:  # cannot happen with a digest name; a last guard all the same
-        raise InvalidInput("Tên tệp không hợp lệ.")
-    created = _write(target, content)
+    command = UploadAttachment(case_id, document_code, filename, content, upload_dir, max_bytes)
     try:
-        with unit_of_work(session):
-            row = Attachment(case_id=case.id, document_code=document_code, filename=clean_filename(filename),
-                             content_type=kind.content_type, size=len(content), sha256=digest, storage_key=key,
-                             uploaded_by_id=user.id)
-            session.add(row)
-            session.flush()
-            audit.record(session, case.id, "attachment_uploaded", user.id, document=document_code,
-                         document_name=names[document_code], filename=row.filename, sha256=digest, size=len(content))
+        return execute(session, user, command)
     except BaseException:
-        if created:
-            target.unlink(missing_ok=True)
+        if command.written is not None:
+            command.written.unlink(missing_ok=True)
         raise
-    return row
 
 
 @dataclass(frozen=True)
@@ -249,39 +278,69 @@ def may_withdraw(user: User, case: Case) -> bool:
     return True
 
 
-def withdraw(session: Session, user: User, attachment_id: int, upload_dir: str | os.PathLike,
-             case_id: int | None = None) -> Withdrawn:
-    """Withdraw an upload: in one transaction, check the permission (NotFound to who may not read the case, as if
-    the upload did not exist; Forbidden to a reader who may not withdraw), delete the row and audit
-    `attachment_withdrawn` with what the row said. The row is deleted rather than marked: the audit event keeps the
-    name, size, SHA-256, uploader and time, and nothing else (required documents, ZIP, merged PDF) has to learn to
-    skip withdrawn rows. The stored file goes only after the commit, and only when no other row of the case points
-    to the same content."""
-    with unit_of_work(session):
-        # Locked (PostgreSQL) and read afresh: of two withdrawals at once the second finds nothing, not a stale row.
-        row = session.get(Attachment, attachment_id, with_for_update=True, populate_existing=True)
-        if row is None or (case_id is not None and row.case_id != case_id) or not may_read_case(user, row.case):
+@dataclass
+class AttachmentWithdrawn:
+    """An upload's row is gone; its stored file goes after the commit unless another row still points to it."""
+    storage_key: str
+    upload_dir: str
+
+
+class WithdrawAttachment(Command):
+    """Withdraw an upload: NotFound to who may not read the case (as if the upload did not exist), Forbidden to a
+    reader who may not withdraw; the row is deleted and `attachment_withdrawn` audited with what the row said. The
+    row is deleted rather than marked: the audit event keeps the name, size, SHA-256, uploader and time, and nothing
+    else (required documents, ZIP, merged PDF) has to learn to skip withdrawn rows. The stored file is removed by an
+    after-commit listener (durable through the outbox)."""
+    name = "withdraw_attachment"
+
+    def __init__(self, attachment_id: int, upload_dir, case_id: int | None):
+        self.attachment_id, self.upload_dir, self.case_id = attachment_id, upload_dir, case_id
+
+    def target(self, tx):
+        case_id = tx.session.scalar(select(Attachment.case_id).where(Attachment.id == self.attachment_id))
+        case = _lock_case(tx, case_id)
+        # read afresh under the case lock: of two withdrawals at once the second finds nothing, not a stale row
+        row = tx.session.get(Attachment, self.attachment_id, populate_existing=True) if case is not None else None
+        return row
+
+    def authorize(self, tx, row):
+        if row is None or (self.case_id is not None and row.case_id != self.case_id) \
+                or not may_read_case(tx.actor, row.case):
             raise NotFound("Không tìm thấy bản quét.")
+        _check_may_withdraw(tx.actor, row.case)
+
+    def run(self, tx, row):
         case = row.case
-        _check_may_withdraw(user, case)
-        names = _document_names(case)
-        gone = Withdrawn(case.id, row.filename, names.get(row.document_code, row.document_code))
-        key = row.storage_key
-        audit.record(session, case.id, "attachment_withdrawn", user.id, attachment_id=row.id,
+        gone = Withdrawn(case.id, row.filename, _document_names(case).get(row.document_code, row.document_code))
+        audit.record(tx.session, case.id, "attachment_withdrawn", tx.actor.id, attachment_id=row.id,
                      document=row.document_code, document_name=gone.document_name, filename=row.filename,
                      sha256=row.sha256, size=row.size, content_type=row.content_type,
                      uploaded_by_id=row.uploaded_by_id,
                      uploaded_at=row.uploaded_at.isoformat() if row.uploaded_at else None)
-        session.delete(row)
-    if not session.scalar(select(func.count()).select_from(Attachment).where(Attachment.storage_key == key)):
-        root = Path(upload_dir).resolve()
-        target = (root / key).resolve()
-        if root in target.parents:
-            try:
-                target.unlink(missing_ok=True)
-            except OSError:  # the row is gone either way; a stray file is no reason to fail the request
-                log.warning("withdrawn upload %s: could not remove %s", attachment_id, target, exc_info=True)
-    return gone
+        tx.session.delete(row)
+        tx.emit(AttachmentWithdrawn(row.storage_key, str(Path(self.upload_dir).resolve())))
+        return gone
+
+
+def withdraw(session: Session, user: User, attachment_id: int, upload_dir: str | os.PathLike,
+             case_id: int | None = None) -> Withdrawn:
+    return execute(session, user, WithdrawAttachment(attachment_id, upload_dir, case_id))
+
+
+def _remove_stored_file(tx: Tx, event: AttachmentWithdrawn) -> None:
+    if tx.session.scalar(select(func.count()).select_from(Attachment)
+                         .where(Attachment.storage_key == event.storage_key)):
+        return  # the same content is still another row's
+    root = Path(event.upload_dir)
+    target = (root / event.storage_key).resolve()
+    if root in target.parents:
+        try:
+            target.unlink(missing_ok=True)
+        except OSError:  # the row is gone either way; a stray file is no reason to fail
+            log.warning("withdrawn upload: could not remove %s", target, exc_info=True)
+
+
+listen(AttachmentWithdrawn, "attachments.remove_stored_file", _remove_stored_file)
 
 
 def _write(target: Path, content: bytes) -> bool:

@@ -5,4 +5,4 @@ The web app, the timer worker and the CLI import it once; a test or a script tha
 """
 from __future__ import annotations
 
-from . import award_history, case_notifications, rollup  # noqa: F401  (each registers its listeners on import)
+from . import attachments, award_history, case_notifications, rollup  # noqa: F401  (each registers its listeners)

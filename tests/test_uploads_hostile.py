@@ -337,7 +337,7 @@ def test_the_uploader_withdraws_an_upload_and_it_no_longer_counts(app, session, 
     assert "Đã rút bản quét «xac-nhan.pdf»" in page
     assert 'data-code="xac_nhan_cap_uy" data-status="missing"' in page  # no longer counts for the dossier
     case = session.get(Case, case_id)
-    assert [v.message for v in dossier.violations(session, case, case.data or {})][-1] == (
+    assert dossier.missing_documents(session, case, case.data or {})[-1] == (
         "Thiếu thành phần hồ sơ «Văn bản xác nhận của cấp ủy»: chưa tải lên bản đã ký và chưa lập được "
         "(chưa có mẫu để lập tự động: cần tải lên bản quét).")
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "attachment_withdrawn"))
@@ -359,7 +359,7 @@ def test_who_may_withdraw(app, session, browser, api, uploads):
     first, second = (a.id for a in session.scalars(select(Attachment).order_by(Attachment.id)).all())
 
     other_unit = browser("vks-qb-le-thuy.canbo")  # cannot read the case: as if the upload did not exist
-    assert other_unit.get(f"/cases/{case_id}").status_code == 403
+    assert other_unit.get(f"/cases/{case_id}").status_code == 404
     page = other_unit.get("/")  # a page of their own gives them a CSRF token
     assert other_unit.client.post(f"/cases/{case_id}/attachments/{first}/withdraw",
                                   data={"csrf_token": csrf_of(page)}).status_code == 404
