@@ -31,13 +31,24 @@ def frozen():
     clock.set_clock(previous)
 
 
-def use_diagram(session, xml):
-    """Publish `xml` and point the Quảng Bình campaign at its process."""
-    admin = session.scalar(select(User).where(User.is_admin.is_(True)))
-    version = diagram_versions.publish(session, xml, user=admin)
+@pytest.fixture
+def use_diagram(session):
+    """use_diagram(xml): publish `xml` and point the Quảng Bình campaign at its process — for this test only: the
+    seeded campaign row is shared by the tests on the database, and the diagram is removed after the test."""
+    original = session.scalar(select(Campaign.process_id).where(Campaign.code == "qb-1532-2024"))
+
+    def use(xml):
+        admin = session.scalar(select(User).where(User.is_admin.is_(True)))
+        version = diagram_versions.publish(session, xml, user=admin)
+        with unit_of_work(session):
+            session.execute(update(Campaign).where(Campaign.code == "qb-1532-2024")
+                            .values(process_id=version.process_id))
+        return version
+
+    yield use
+    session.rollback()
     with unit_of_work(session):
-        session.execute(update(Campaign).where(Campaign.code == "qb-1532-2024").values(process_id=version.process_id))
-    return version
+        session.execute(update(Campaign).where(Campaign.code == "qb-1532-2024").values(process_id=original))
 
 
 def start(session, unit_code="vks-qb-dong-hoi"):
@@ -59,8 +70,8 @@ def timer_rows(session, case_id):
     return {r.bpmn_id: r.fire_at for r in session.scalars(select(CaseTimer).where(CaseTimer.case_id == case_id))}
 
 
-def test_every_timer_kind_fires_on_the_clock(app, session, frozen):
-    use_diagram(session, TIMER_KINDS)
+def test_every_timer_kind_fires_on_the_clock(app, session, frozen, use_diagram):
+    use_diagram(TIMER_KINDS)
     case = start(session)
     assert timer_rows(session, case.id) == {"wait_a_day": T0 + dt.timedelta(days=1)}
 
@@ -90,15 +101,15 @@ def test_every_timer_kind_fires_on_the_clock(app, session, frozen):
     assert session.scalar(select(func.count()).select_from(CaseTimer).where(CaseTimer.case_id == case.id)) == 0
 
 
-def test_a_failing_case_becomes_an_incident_and_the_others_go_on(app, session, frozen):
-    use_diagram(session, TIMER_KINDS)
+def test_a_failing_case_becomes_an_incident_and_the_others_go_on(app, session, frozen, use_diagram):
+    use_diagram(TIMER_KINDS)
     healthy = start(session, "vks-qb-ba-don")
     broken_xml = TIMER_KINDS.replace(
         '<bpmn:intermediateThrowEvent id="say_waited"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>'
         '<bpmn:messageEventDefinition messageRef="m_wait"/></bpmn:intermediateThrowEvent>',
         '<bpmn:scriptTask id="say_waited"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>'
         '<bpmn:script>boom = 1 / 0</bpmn:script></bpmn:scriptTask>')
-    use_diagram(session, broken_xml)
+    use_diagram(broken_xml)
     broken = start(session, "vks-qb-le-thuy")
     frozen.advance(days=2)
 
@@ -118,8 +129,8 @@ def test_a_failing_case_becomes_an_incident_and_the_others_go_on(app, session, f
     assert session.scalar(select(CaseTimer.attempts).where(CaseTimer.case_id == broken.id)) == 2
 
 
-def test_a_timer_and_a_person_on_the_same_case_end_consistently(app, session, frozen, monkeypatch):
-    use_diagram(session, TIMER_KINDS)
+def test_a_timer_and_a_person_on_the_same_case_end_consistently(app, session, frozen, monkeypatch, use_diagram):
+    use_diagram(TIMER_KINDS)
     case = start(session)
     frozen.advance(days=1, seconds=1)
     timer_worker.fire_due(session)  # now at "work", with the interrupting three-day timer waiting
@@ -205,10 +216,10 @@ def _worker(db_url, **env):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_four_worker_processes_fire_each_timer_exactly_once(app, session, db_url, backend, frozen):
+def test_four_worker_processes_fire_each_timer_exactly_once(app, session, db_url, backend, frozen, use_diagram):
     if backend.name != "postgresql":
         pytest.skip("several worker processes share the work through PostgreSQL's SKIP LOCKED")
-    use_diagram(session, TIMER_KINDS)
+    use_diagram(TIMER_KINDS)
     case_ids = _clone_due_cases(session, 1000)
     clock.set_clock(clock.Clock())  # the worker processes run on the real clock: every 2024 timer is due
 
@@ -230,10 +241,10 @@ def test_four_worker_processes_fire_each_timer_exactly_once(app, session, db_url
     assert len(case_ids) == 1000
 
 
-def test_a_killed_worker_loses_nothing(app, session, db_url, backend, frozen):
+def test_a_killed_worker_loses_nothing(app, session, db_url, backend, frozen, use_diagram):
     if backend.name != "postgresql":
         pytest.skip("killing a process mid-transaction is shown on the production database")
-    use_diagram(session, TIMER_KINDS)
+    use_diagram(TIMER_KINDS)
     _clone_due_cases(session, 10)
     clock.set_clock(clock.Clock())
 
