@@ -87,9 +87,11 @@ def main(runs: int, nominees: int, dossier_sizes: tuple[int, ...]) -> None:
     verdict(f"tờ trình, {nominees} nominees / 1 nominee", total / base, 1.5 / base, sign="<")
 
     folder = tempfile.mkdtemp(prefix="tdkt-bench-uploads-")
-    for n in dossier_sizes:
-        case = Case(campaign=campaign, unit=unit, kind=f"bench{n}", diagram_version_id=version.id,
-                    workflow_state="", data=case_data(n))
+    # one case per size, each of its own unit (a unit has one case per campaign); the documents read the data only
+    others = session.scalars(select(Unit).where(Unit.parent_id == unit.parent_id).order_by(Unit.id)
+                             .limit(len(dossier_sizes))).all()
+    for n, owner in zip(dossier_sizes, others):
+        case = Case(campaign=campaign, unit=owner, diagram_version_id=version.id, workflow_state="", data=case_data(n))
         session.add(case)
         session.commit()
         tz, (_, archive) = timed(lambda: dossier.zip_dossier(session, admin, case.id, folder), runs)
