@@ -44,8 +44,8 @@ def event(case_id: int, action: str, actor_id: int | None = None, task=None, **d
 def write(session: Session, events: list[dict]) -> None:
     """Append events in one Core INSERT: audit rows are never read back in the same transaction, so they need none
     of the ORM's unit-of-work bookkeeping."""
-    if events:
-        session.execute(insert(AuditEvent), events)
+    if events:  # on the table, not the mapped class: a Core INSERT without the ORM's bulk-persistence layer
+        session.execute(insert(AuditEvent.__table__), events)
 
 
 def record(session: Session, case_id: int, action: str, actor_id: int | None = None, task=None, **details) -> None:

@@ -24,7 +24,7 @@ def notify_roles(session: Session, unit_id: int, roles: tuple[str, ...], kind: s
     if exclude is not None:
         holders = holders.where(RoleAssignment.user_id != exclude)
     holders = holders.subquery()
-    session.execute(insert(Notification).from_select(
+    session.execute(insert(Notification.__table__).from_select(
         ["user_id", "case_id", "kind", "message", "link", "created_at", "email_status"],
         select(holders.c.user_id, literal(case.id), literal(kind), literal(message[:500]),
                literal(f"/cases/{case.id}"), literal(now()),

@@ -60,6 +60,9 @@ class CaseProcessor:
         self._open_rows = open_rows
         self._status_before = case.status
         self._sent_back = False
+        # What the timer rows say now (they mirror the last save): when the workflow still waits on exactly these
+        # and none fired, the rows need not be read or written.
+        self._timers_saved = None if case.id is None else _timer_marks(timers.waiting_timers(workflow))
 
     # --- getting one ------------------------------------------------------------------------------------------------
 
@@ -133,20 +136,36 @@ class CaseProcessor:
         return moved
 
     def _store(self, messages: list[str]) -> list:
+        """Write the state, the page data, status and current step into the case row; returns the ready tasks."""
         case, workflow = self.case, self.workflow
         ready = runner.ready_user_tasks(workflow)
-        case.workflow_state = runner.save(workflow)
-        case.data = runner.current_data(workflow)
-        case.updated_at = clock.now()
-        if Message.LATE in messages and case.late_at is None:
-            case.late_at = case.updated_at
+        at = clock.now()
+        values = dict(workflow_state=runner.save(workflow), data=runner.current_data(workflow), updated_at=at)
+        late_at = case.late_at or (at if Message.LATE in messages else None)
+        if late_at is not None and case.late_at is None:
+            values["late_at"] = late_at
         if runner.is_completed(workflow):
-            case.status = CaseStatus.NOT_SUBMITTED if Message.NOT_SUBMITTED in messages else CaseStatus.COMPLETED
-            case.completed_at = case.updated_at
-            case.current_step = CASE_STATUS_LABELS[case.status]
+            values["status"] = (CaseStatus.NOT_SUBMITTED if Message.NOT_SUBMITTED in messages
+                                else CaseStatus.COMPLETED)
+            values.update(completed_at=at, current_step=CASE_STATUS_LABELS[values["status"]])
         else:
-            case.status = CaseStatus.LATE if case.late_at else CaseStatus.RUNNING
-            case.current_step = ", ".join([t.name for t in ready] or runner.waiting_for(workflow))[:400]
+            values["status"] = CaseStatus.LATE if late_at else CaseStatus.RUNNING
+            values["current_step"] = ", ".join([t.name for t in ready] or runner.waiting_for(workflow))[:400]
+        if case.id is None:  # a new case: the ORM inserts its row (version 1) with its first state
+            for key, value in values.items():
+                setattr(case, key, value)
+            return ready
+        # An existing case: one Core UPDATE guarded by the version the verb read under its lock (the ORM's
+        # unit-of-work flush costs more than the statement itself on this hot path); the object is told the new
+        # values as committed, so nothing is left dirty for a later flush.
+        version = case.version
+        written = self.tx.session.execute(
+            update(Case.__table__).where(Case.__table__.c.id == case.id, Case.__table__.c.version == version)
+            .values(version=version + 1, **values)).rowcount
+        if written != 1:
+            raise Conflict("Hồ sơ vừa được người khác cập nhật; thao tác của bạn chưa được lưu. Vui lòng tải lại.")
+        for key, value in {**values, "version": version + 1}.items():
+            set_committed_value(case, key, value)
         return ready
 
     def _existing_rows(self) -> list[OpenTask]:
@@ -162,12 +181,11 @@ class CaseProcessor:
         existing = {row.task_uuid: row for row in self._existing_rows()}
         gone = [row for uuid, row in existing.items() if uuid not in ready]
         events = [audit.event(case.id, "task_cancelled", actor_id, row) for row in gone if row.id != completed_id]
-        if gone:
-            session.execute(delete(OpenTask).where(OpenTask.id.in_([row.id for row in gone]))
-                            .execution_options(synchronize_session=False))
+        if gone:  # Core statements on the tables: no ORM bookkeeping for rows that are a projection
+            session.execute(delete(OPEN_TASKS).where(OPEN_TASKS.c.id.in_([row.id for row in gone])))
         new_rows = [self._task_row(task) for uuid, task in ready.items() if uuid not in existing]
         if new_rows:
-            session.execute(insert(OpenTask), new_rows)
+            session.execute(insert(OPEN_TASKS), new_rows)
         again = runner.completed_before(self.workflow, [row["bpmn_id"] for row in new_rows]) if new_rows else set()
         self._open_rows = None  # rewritten: read again if this processor saves once more
         if case.status in (CaseStatus.COMPLETED, CaseStatus.NOT_SUBMITTED) and self._status_before != case.status:
@@ -207,6 +225,10 @@ class CaseProcessor:
         session, case, actor_id, workflow = self.tx.session, self.case, self.tx.actor_id, self.workflow
         waiting = {t.task_uuid: t for t in timers.waiting_timers(workflow)}
         fired_now = runner.fired_timers(workflow)
+        marks = _timer_marks(waiting.values())
+        if not fired_now and marks == self._timers_saved:
+            return []
+        self._timers_saved = marks
         rows = {r.task_uuid: r for r in session.execute(
             select(CaseTimer.id, CaseTimer.task_uuid, CaseTimer.bpmn_id, CaseTimer.name, CaseTimer.fire_at)
             .where(CaseTimer.case_id == case.id)).all()} if self._status_before is not None else {}
@@ -222,8 +244,7 @@ class CaseProcessor:
                                       task_uuid=uuid, due=timer.fire_at.isoformat() if timer.fire_at else None))
         fired_now.clear()  # recorded: a second save of this processor must not record them again
         if gone:
-            session.execute(delete(CaseTimer).where(CaseTimer.id.in_([r.id for r in gone]))
-                            .execution_options(synchronize_session=False))
+            session.execute(delete(CASE_TIMERS).where(CASE_TIMERS.c.id.in_([r.id for r in gone])))
         new = []
         for uuid, timer in waiting.items():
             row = rows.get(uuid)
@@ -235,11 +256,10 @@ class CaseProcessor:
                 if row.fire_at <= clock.now():
                     events.append(audit.event(case.id, "timer_fired", actor_id, timer=row.bpmn_id, name=row.name,
                                               task_uuid=row.task_uuid, due=row.fire_at.isoformat()))
-                session.execute(update(CaseTimer).where(CaseTimer.id == row.id)
-                                .values(fire_at=timer.fire_at, status="waiting")
-                                .execution_options(synchronize_session=False))
+                session.execute(update(CASE_TIMERS).where(CASE_TIMERS.c.id == row.id)
+                                .values(fire_at=timer.fire_at, status="waiting"))
         if new:
-            session.execute(insert(CaseTimer), new)
+            session.execute(insert(CASE_TIMERS), new)
         return events
 
 
@@ -250,10 +270,17 @@ def lock_options():
             joinedload(Case.campaign).undefer(Campaign.details), joinedload(Case.unit))
 
 
+OPEN_TASKS, CASE_TIMERS = OpenTask.__table__, CaseTimer.__table__
+
+
 def open_rows(session: Session, case_id: int) -> list[OpenTask]:
     """The case's open-task rows as they are now (after waiting for its lock)."""
     return list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)
                                 .execution_options(populate_existing=True)))
+
+
+def _timer_marks(waiting) -> dict:
+    return {t.task_uuid: t.fire_at for t in waiting}
 
 
 def _engine(step):
