@@ -32,8 +32,8 @@ def revoke(session: Session, user: User, token_id: int) -> None:
 
 
 def authenticate(session: Session, token: str) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token))
-                         .options(joinedload(ApiToken.user).selectinload(User.roles)))
+    row = session.execute(select(ApiToken).where(ApiToken.token_hash == token_digest(token))  # one statement
+                          .options(joinedload(ApiToken.user).joinedload(User.roles))).unique().scalar_one_or_none()
     if row is None or row.revoked or not row.user.active:
         return None
     # Record use coarsely: a write on every API call would serialise readers behind the database's write lock.

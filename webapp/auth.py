@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from processes import tokens
 from processes.models import ApiToken, User
@@ -21,7 +22,7 @@ login_manager.login_message_category = "warning"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])  # the user and roles at once
     return user if user is not None and user.active else None
 
 
