@@ -103,6 +103,12 @@ class CaseProcessor:
         except WorkflowFailed as exc:
             raise WorkflowError(f"Hồ sơ không chờ thông điệp «{message}»: {exc}") from exc
 
+    def due_timers_left(self) -> bool:
+        """Whether a timer the workflow waits on is due by the clock (one due exactly now fires on the next pass:
+        SpiffWorkflow fires strictly after the instant)."""
+        moment = clock.now()
+        return any(t.fire_at <= moment for t in timers.waiting_timers(self.workflow))
+
     def task_property(self, task: OpenTask, name: str) -> str:
         return runner.task_property(self.workflow, task.task_uuid, name)
 
@@ -267,7 +273,8 @@ def lock_options():
     """Loader options for locking a case the processor will run: its state, its campaign (with the details its
     deadlines are read from) and unit in the same statement — `FOR UPDATE OF cases` locks only the case row."""
     return (undefer(Case.workflow_state), defer(Case.data),
-            joinedload(Case.campaign).undefer(Campaign.details), joinedload(Case.unit))
+            joinedload(Case.campaign).options(undefer(Campaign.details), joinedload(Campaign.receiving_unit)),
+            joinedload(Case.unit))
 
 
 OPEN_TASKS, CASE_TIMERS = OpenTask.__table__, CaseTimer.__table__

@@ -112,10 +112,11 @@ class FireTimers(Command):
                          timers=[t.bpmn_id for t in due])
             return case.id, False
         # SpiffWorkflow fires strictly after the instant; a timer due exactly now goes round once more.
-        session.execute(update(CaseTimer).where(
-            CaseTimer.case_id == case.id, CaseTimer.status == TimerStatus.WAITING, CaseTimer.fire_at <= clock.now())
-            .values(fire_at=clock.now() + dt.timedelta(seconds=RETRY_DELAY_SECONDS))
-            .execution_options(synchronize_session=False))
+        if processor.due_timers_left():
+            session.execute(update(CaseTimer).where(
+                CaseTimer.case_id == case.id, CaseTimer.status == TimerStatus.WAITING, CaseTimer.fire_at <= clock.now())
+                .values(fire_at=clock.now() + dt.timedelta(seconds=RETRY_DELAY_SECONDS))
+                .execution_options(synchronize_session=False))
         return case.id, True
 
 
