@@ -13,4 +13,7 @@ if ! ./scripts/ensure-chromium.sh; then
   echo "Cảnh báo: không có Chromium, các bài kiểm thử trình duyệt sẽ bị bỏ qua." >&2
 fi
 export TDKT_PASSWORD_METHOD="pbkdf2:sha256:1000"  # cheap hashes for test users; production uses scrypt
-exec .venv/bin/python -m pytest "$@"
+# On every core (pytest-xdist): each worker seeds its own SQLite and PostgreSQL databases once (tests/conftest.py).
+# worksteal: a worker that runs dry takes pending tests from a busy one, so one long test (the four timer-worker
+# processes) does not leave a queue of short ones waiting behind it. Arguments given later win (e.g. -n 0).
+exec .venv/bin/python -m pytest -n auto --dist worksteal "$@"

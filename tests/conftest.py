@@ -1,8 +1,10 @@
 """Test harness: every app test runs on SQLite and on PostgreSQL, against migrated and demo-seeded databases.
 
-Per backend, one database is migrated and seeded once; each test then starts from that state (SQLite: a copy of
-the seeded file; PostgreSQL: the per-case tables truncated). With CI=true a PostgreSQL that cannot be reached is a
-failure, not a skip.
+Per backend, one database is migrated and seeded once per test process (each pytest-xdist worker has its own);
+each test then starts from that state (SQLite: a copy of the seeded file; PostgreSQL: the per-case tables truncated and
+the seeded rows put back as they were), so tests may run in any order. Every answer under /api/ is checked against
+webapp/api/openapi.json (tests/openapi_check.py). With CI=true a PostgreSQL that cannot be reached is a failure, not a
+skip.
 """
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ from processes.seeding import DEMO_PASSWORD, seed_demo
 PG_ADMIN_URL = os.environ.get("TDKT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 # Tables a test may change; the org data (units, users, campaigns, shipped diagrams) is shared and read-only.
 PER_TEST_TABLES = ("attachments", "award_records", "nominations", "notifications", "case_timers", "audit_events", "open_tasks", "cases", "api_tokens")
-SEEDED_TABLES = ("role_assignments", "users", "campaigns", "units")  # in delete order
+# The seeded tables (in delete order): a test may change them, and fresh() puts back the seeded rows as they were.
+RESTORED_TABLES = ("diagram_versions", "role_assignments", "users", "campaigns", "units")
+SEED_COPY = "tdkt_seed_copy"
 
 
 # Tests live inside the Quảng Bình round (15/8 → 23/8/2024): deadlines are ahead, as for the units that ran it.
@@ -55,42 +59,76 @@ def _seed(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def backend(request, tmp_path_factory):
-    """Yields a factory of fresh database URLs for one backend."""
-    if request.param == "sqlite":
-        template = tmp_path_factory.mktemp("sqlite") / "template.sqlite"
-        _seed(f"sqlite:///{template}")
+# Under pytest-xdist each worker process has its own databases and files; the worker id names them, with the pid so
+# that two test runs on the same PostgreSQL server (two checkouts) never meet.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
-        def fresh() -> str:
-            copy = template.with_name(f"t-{uuid.uuid4().hex[:8]}.sqlite")
-            shutil.copy(template, copy)
-            return f"sqlite:///{copy}"
 
-        yield Backend("sqlite", fresh)
-        return
+@pytest.fixture(scope="session")
+def sqlite_backend(tmp_path_factory):
+    template = tmp_path_factory.mktemp("sqlite") / "template.sqlite"  # the worker's own basetemp under xdist
+    _seed(f"sqlite:///{template}")
 
+    def fresh() -> str:
+        copy = template.with_name(f"t-{uuid.uuid4().hex[:8]}.sqlite")
+        shutil.copy(template, copy)
+        return f"sqlite:///{copy}"
+
+    return Backend("sqlite", fresh)
+
+
+@pytest.fixture(scope="session")
+def postgresql_backend():
     if not _pg_available():
         if os.environ.get("CI") == "true":
             pytest.fail("PostgreSQL không truy cập được tại 127.0.0.1:5432 — bắt buộc khi CI=true.")
         pytest.skip("PostgreSQL không có sẵn")
-    name = f"tdkt_test_{os.getpid()}"
+    name = f"tdkt_test_{WORKER}_{os.getpid()}"
     admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A throwaway database: a commit need not wait for its WAL to reach the disk (nothing a test sees changes).
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = re.sub(r"/[^/]*$", f"/{name}", PG_ADMIN_URL)
     _seed(url)
     engine = make_engine(url)
-    with engine.connect() as conn:  # rows a test adds to the seeded tables are removed after it
-        seeded = {t: conn.scalar(text(f"SELECT coalesce(max(id), 0) FROM {t}")) for t in SEEDED_TABLES}
+    with engine.begin() as conn:
+        # A copy of the seeded rows, in a schema of its own, puts back after each test whatever it changed in them
+        # (e.g. a campaign pointed at a test diagram): every test starts from the seeded state, in any order.
+        conn.execute(text(f"CREATE SCHEMA {SEED_COPY}"))
+        columns = {}
+        for table in RESTORED_TABLES:
+            conn.execute(text(f"CREATE TABLE {SEED_COPY}.{table} AS SELECT * FROM {table}"))
+            columns[table] = ", ".join(conn.scalars(text(
+                "SELECT quote_ident(column_name) FROM information_schema.columns WHERE table_schema = 'public' "
+                "AND table_name = :t ORDER BY ordinal_position"), {"t": table}))
+        sequences = dict(conn.execute(text(
+            "SELECT t, pg_get_serial_sequence(t, 'id') FROM unnest(CAST(:tables AS text[])) AS t"),
+            {"tables": list(PER_TEST_TABLES)}).all())
 
     def fresh() -> str:
         with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(PER_TEST_TABLES)} RESTART IDENTITY CASCADE"))
-            conn.execute(text("DELETE FROM diagram_versions WHERE note NOT LIKE 'bpmn/%'"))
-            for table, max_id in seeded.items():
-                conn.execute(text(f"DELETE FROM {table} WHERE id > :m"), {"m": max_id})
+            # Only the per-test tables a test wrote to are truncated (TRUNCATE costs tens of ms a table): a truncated
+            # table's file stays empty until a row is written to it, deleted since or not. TRUNCATE rather than
+            # DELETE: each table starts empty and new, so rows are read back in the order they were written.
+            written = [t for t, size in conn.execute(text(
+                "SELECT t, pg_relation_size(CAST(t AS regclass)) FROM unnest(CAST(:tables AS text[])) AS t"),
+                {"tables": list(PER_TEST_TABLES)}) if size]
+            if written:
+                conn.execute(text(f"TRUNCATE {', '.join(written)} RESTART IDENTITY CASCADE"))
+            for table, sequence in sequences.items():  # a sequence may move without a row written
+                if table not in written and sequence:
+                    conn.execute(text("SELECT setval(CAST(:s AS regclass), 1, false)"), {"s": sequence})
+            for table in RESTORED_TABLES:  # rows a test added, referring ones first
+                conn.execute(text(f"DELETE FROM {table} WHERE id NOT IN (SELECT id FROM {SEED_COPY}.{table})"))
+            for table in reversed(RESTORED_TABLES):  # seeded rows a test changed or removed, referred ones first
+                conn.execute(text(
+                    f"UPDATE {table} AS t SET ({columns[table]}) = (SELECT {columns[table]} FROM {SEED_COPY}.{table} s "
+                    f"WHERE s.id = t.id) WHERE t.id IN (SELECT s.id FROM {SEED_COPY}.{table} s JOIN {table} c "
+                    f"ON c.id = s.id WHERE to_jsonb(c) IS DISTINCT FROM to_jsonb(s))"))
+                conn.execute(text(f"INSERT INTO {table} SELECT * FROM {SEED_COPY}.{table} s "
+                                  f"WHERE NOT EXISTS (SELECT FROM {table} c WHERE c.id = s.id)"))
         return url
 
     yield Backend("postgresql", fresh)
@@ -98,6 +136,13 @@ def backend(request, tmp_path_factory):
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request):
+    """The backend a test runs on; each app test runs once per backend. The backends themselves are session
+    fixtures of their own, so a worker keeps both however its tests are ordered or distributed."""
+    return request.getfixturevalue(f"{request.param}_backend")
 
 
 class Backend:
@@ -112,10 +157,14 @@ def db_url(backend) -> str:
 
 
 @pytest.fixture
-def app(db_url):
+def app(db_url, tmp_path):
     from webapp import create_app
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "test"})
+    from .openapi_check import CheckedClient
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "test",
+                      "TDKT_UPLOAD_DIR": str(tmp_path / "uploads")})  # the test's own, not the shared instance folder
+    app.test_client_class = CheckedClient  # every API answer is held against openapi.json
     yield app
     from webapp.extensions import db
     with app.app_context():

@@ -1,6 +1,7 @@
 """The JSON API: token auth, the verbs, and its error contract, on both databases."""
 import json
 
+import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import select
 
@@ -153,3 +154,32 @@ def test_oversized_bodies_are_refused_before_anything_runs(app, session, api):
     assert response.status_code == 422 and "quá lớn" in response.get_json()["message"]
     case = staff.get("/api/tasks").get_json()["items"][0]
     assert staff.get(f"/api/cases/{case['case_id']}").get_json()["version"] == 1
+
+
+def test_an_answer_the_document_does_not_describe_fails_the_test(app, api):
+    """The check every API test runs (tests/openapi_check.py) catches a drift: here the document is made wrong."""
+    from openapi_core import OpenAPI
+
+    from tests.openapi_check import SPEC_PATH, CheckedClient
+
+    staff = api("vks-qb-dong-hoi.canbo")
+    assert staff.get("/api/me").status_code == 200  # the shipped document describes it
+    drifted = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    me = drifted["paths"]["/api/me"]["get"]["responses"]
+    me["200"]["content"]["application/json"]["schema"] = {
+        "type": "object", "required": ["username", "phone"], "properties": {"username": {"type": "integer"}}}
+    del me["401"]
+
+    class DriftedClient(CheckedClient):
+        openapi = OpenAPI.from_dict(drifted)
+
+    app.test_client_class = DriftedClient
+    with pytest.raises(AssertionError) as caught:
+        api("vks-qb-dong-hoi.canbo").get("/api/me")
+    message = str(caught.value)
+    assert "openapi.json does not describe the answer to GET /api/me: 200 application/json" in message
+    assert "username: " in message and "is not of type 'integer'" in message
+    assert "'phone' is a required property" in message
+    with pytest.raises(AssertionError, match="Unknown response http status: 401"):
+        app.test_client().get("/api/me")
+    assert app.test_client().get("/login").status_code == 200  # pages are not API answers: not checked
