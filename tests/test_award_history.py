@@ -203,12 +203,18 @@ def test_history_is_read_within_the_users_own_hierarchy(app, session, browser, a
     # Thanh Hóa's people see theirs; asking for a procuracy unit is refused.
     client = api("so-tttt-thanh-hoa.tdkt")
     assert [i["decision_number"] for i in client.get("/api/awards").get_json()["items"]] == ["88/QĐ-STTTT"]
+    refusal = "Bạn không có quyền xem lịch sử khen thưởng của đơn vị này."
     response = client.get(f"/api/awards?unit_id={le_thuy}")
-    assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
-    assert browser("so-tttt-thanh-hoa.tdkt").get(f"/awards?unit_id={le_thuy}").status_code == 403
+    assert response.status_code == 403 and response.get_json() == {"error": "forbidden", "message": refusal}
+    response = browser("so-tttt-thanh-hoa.tdkt").get(f"/awards?unit_id={le_thuy}")
+    assert response.status_code == 403 and refusal in response.get_data(as_text=True)
     assert client.get(f"/api/awards?unit_id={thanh_hoa}").get_json()["total"] == 1
-    assert client.get("/api/awards?kind=robot").status_code == 400
-    assert app.test_client().get("/api/awards").status_code == 401
+    response = client.get("/api/awards?kind=robot")
+    assert response.status_code == 400 and response.get_json()["message"] == \
+        "Đối tượng phải là «individual» (cá nhân) hoặc «collective» (tập thể)."
+    response = app.test_client().get("/api/awards")
+    assert response.status_code == 401 and response.get_json() == {
+        "error": "unauthorized", "message": "Cần token API (Authorization: Bearer …)."}
 
     # The administrator sees both, newest decision first, a page at a time.
     body = api("admin").get("/api/awards?per_page=1").get_json()
