@@ -31,6 +31,16 @@ def frozen():
     clock.set_clock(previous)
 
 
+@pytest.fixture(autouse=True)
+def qb_process_put_back(session):
+    """`use_diagram` points the shared Quảng Bình campaign at a test process; on PostgreSQL the seeded row outlives
+    the test (only per-case tables are emptied), so a later test file would start its cases on a diagram that is gone."""
+    original = session.scalar(select(Campaign.process_id).where(Campaign.code == "qb-1532-2024"))
+    yield
+    with unit_of_work(session):
+        session.execute(update(Campaign).where(Campaign.code == "qb-1532-2024").values(process_id=original))
+
+
 def use_diagram(session, xml):
     """Publish `xml` and point the Quảng Bình campaign at its process."""
     admin = session.scalar(select(User).where(User.is_admin.is_(True)))
