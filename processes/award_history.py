@@ -143,14 +143,19 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def earlier_awards(session: Session, campaign: Campaign, nominees) -> dict[str, list[AwardRecord]]:
+def earlier_awards(session: Session, campaign: Campaign, nominees, *,
+                   units: set[int] | None) -> dict[str, list[AwardRecord]]:
     """For each nominee (by key), the awards of other campaigns whose achievement period overlaps this campaign's,
-    newest first; one query. A period either side leaves unstated cannot be ruled out, so such awards are shown."""
+    newest first; one query. A period either side leaves unstated cannot be ruled out, so such awards are shown.
+    Only awards of `units` (None: all, for an administrator): the reader's hierarchies (`hierarchy_unit_ids`), as
+    the history search reads, so a matching name and birth date never reveal another hierarchy's decisions."""
     keys = {nominee_key(n) for n in nominees or [] if (n or {}).get("name")}
     if not keys:
         return {}
     start, end = campaign_period(campaign)
     query = select(AwardRecord).where(AwardRecord.nominee_key.in_(keys), AwardRecord.campaign_id != campaign.id)
+    if units is not None:
+        query = query.where(AwardRecord.unit_id.in_(units))
     if end is not None:
         query = query.where(or_(AwardRecord.period_start.is_(None), AwardRecord.period_start <= end))
     if start is not None:
@@ -169,12 +174,13 @@ class EarlierAwards:
     awards: list[AwardRecord]
 
 
-def earlier_for_case(session: Session, case: Case) -> list[EarlierAwards] | None:
-    """Each of the case's nominees with their earlier awards for the same period (None: no nominees yet)."""
+def earlier_for_case(session: Session, case: Case, reader: User) -> list[EarlierAwards] | None:
+    """Each of the case's nominees with the earlier awards for the same period `reader` may read (those of their own
+    hierarchies, as the history search), for the case and task pages (None: no nominees yet)."""
     nominees = [n for n in (case.data or {}).get("nominees") or [] if isinstance(n, dict) and n.get("name")]
     if not nominees:
         return None
-    found = earlier_awards(session, case.campaign, nominees)
+    found = earlier_awards(session, case.campaign, nominees, units=hierarchy_unit_ids(session, reader))
     return [EarlierAwards(n, nominee_key(n), found.get(nominee_key(n), [])) for n in nominees]
 
 

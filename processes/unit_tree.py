@@ -3,7 +3,8 @@
 Two readings, named apart because they mean different things:
 - `visible_unit_ids`: the units whose *cases* a user may see — those they hold a role in and every unit below;
 - `hierarchy_unit_ids`: the units whose *award decisions* a user may read — every unit of each hierarchy (root and
-  all below) they belong to, since decisions are public within a hierarchy.
+  all below) they belong to, since decisions are public within a hierarchy; `unit_hierarchy_ids` the same for one
+  unit (what a document of that unit may quote).
 """
 from __future__ import annotations
 
@@ -42,12 +43,20 @@ def hierarchy_unit_ids(session: Session, user: User) -> set[int] | None:
     """Every unit under the root of each unit the user belongs to or holds a role in (None = all, for admins)."""
     if user.is_admin:
         return None
-    parents = _parents(session)
+    return _under_roots_of(_parents(session), {user.unit_id, *(r.unit_id for r in user.roles)})
 
+
+def unit_hierarchy_ids(session: Session, unit_id: int) -> set[int]:
+    """Every unit of the hierarchy `unit_id` belongs to (its root and all below): the award decisions a document of
+    that unit may quote, as `hierarchy_unit_ids` is what a member of that unit may read."""
+    return _under_roots_of(_parents(session), {unit_id})
+
+
+def _under_roots_of(parents: dict[int, int | None], unit_ids) -> set[int]:
     def root(unit_id):
         while parents.get(unit_id) is not None:
             unit_id = parents[unit_id]
         return unit_id
 
-    roots = {root(u) for u in {user.unit_id, *(r.unit_id for r in user.roles)} if u is not None}
+    roots = {root(u) for u in unit_ids if u is not None}
     return {u for u in parents if root(u) in roots}

@@ -112,6 +112,13 @@ def messages(violations) -> list[str]:
     return [v.message for v in violations]
 
 
+def shown(response) -> str:
+    """A page's text as the user reads it (entities such as &#39; and &amp; decoded): refusals assert on this."""
+    import html
+
+    return html.unescape(response.get_data(as_text=True))
+
+
 # --- cases arranged with the core verbs, without HTTP (tests that take the `session` fixture) -----------------------
 
 QB = "qb-1532-2024"

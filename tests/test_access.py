@@ -50,7 +50,10 @@ def test_who_may_read_the_case_is_told_who_finished_it(session, finished_task):
     for reader in ("vks-qb-dong-hoi.thuky", "vks-quang-binh.tdkt"):
         with pytest.raises(Conflict) as told:
             cases.complete_task(session, _user(session, reader), task_id, NOMINEES)
-        assert "đã được" in told.value.message and told.value.details["case_id"] == case_id
+        told_name = _user(session, "vks-qb-dong-hoi.canbo").full_name
+        assert told.value.message.startswith(
+            f"Nhiệm vụ «Đăng ký danh sách đề nghị khen thưởng» đã được {told_name} hoàn thành lúc ")
+        assert told.value.details["case_id"] == case_id
 
 
 def test_see_but_may_not_do_is_403_and_may_not_see_is_404(session, finished_task):

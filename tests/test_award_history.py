@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from processes import award_history
 from processes.models import AwardRecord, Campaign, Case, OpenTask, Unit
 from processes.nominees import nominee_key
+from processes.unit_tree import hierarchy_unit_ids
 from tests.factories import with_reports
 from tests.test_case_flow_http import MINUTES, ids, inbox_task, submit
 from tests.test_deadlines import SUBMIT
@@ -165,7 +166,7 @@ def test_earlier_awards_in_an_overlapping_period_are_shown_on_the_nomination(app
         assert COLLECTIVE["name"] in section and "Chưa có" in section
 
     campaign = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
-    found = award_history.earlier_awards(session, campaign, [PERSON, COLLECTIVE])
+    found = award_history.earlier_awards(session, campaign, [PERSON, COLLECTIVE], units=None)
     assert [a.decision_number for a in found[nominee_key(PERSON)]] == ["12/QĐ-VKSQB"]
     assert found[nominee_key(COLLECTIVE)] == []
 
@@ -173,10 +174,10 @@ def test_earlier_awards_in_an_overlapping_period_are_shown_on_the_nomination(app
 def test_earlier_awards_leave_out_the_same_campaign_and_other_periods(app, session, browser):
     past_award(session, "qb-1532-2024", number="1/QĐ-CUNGDOT")  # this round's own decision is not "earlier"
     campaign = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
-    assert award_history.earlier_awards(session, campaign, [PERSON]) == {nominee_key(PERSON): []}
+    assert award_history.earlier_awards(session, campaign, [PERSON], units=None) == {nominee_key(PERSON): []}
     later = session.scalar(select(Campaign).where(Campaign.code == "vkstc-dmst-2025-2027"))  # 2025 – 2027
-    assert award_history.earlier_awards(session, later, [PERSON]) == {nominee_key(PERSON): []}
-    assert award_history.earlier_awards(session, campaign, []) == {}
+    assert award_history.earlier_awards(session, later, [PERSON], units=None) == {nominee_key(PERSON): []}
+    assert award_history.earlier_awards(session, campaign, [], units=None) == {}
     # Without nominees (a case just started) the pages show no section at all.
     campaign_id, unit_id = ids(session, unit_code=UNIT)
     staff = browser(f"{UNIT}.canbo")
@@ -202,16 +203,56 @@ def test_history_is_read_within_the_users_own_hierarchy(app, session, browser, a
     # Thanh Hóa's people see theirs; asking for a procuracy unit is refused.
     client = api("so-tttt-thanh-hoa.tdkt")
     assert [i["decision_number"] for i in client.get("/api/awards").get_json()["items"]] == ["88/QĐ-STTTT"]
+    refusal = "Bạn không có quyền xem lịch sử khen thưởng của đơn vị này."
     response = client.get(f"/api/awards?unit_id={le_thuy}")
-    assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
-    assert browser("so-tttt-thanh-hoa.tdkt").get(f"/awards?unit_id={le_thuy}").status_code == 403
+    assert response.status_code == 403 and response.get_json() == {"error": "forbidden", "message": refusal}
+    response = browser("so-tttt-thanh-hoa.tdkt").get(f"/awards?unit_id={le_thuy}")
+    assert response.status_code == 403 and refusal in response.get_data(as_text=True)
     assert client.get(f"/api/awards?unit_id={thanh_hoa}").get_json()["total"] == 1
-    assert client.get("/api/awards?kind=robot").status_code == 400
-    assert app.test_client().get("/api/awards").status_code == 401
+    response = client.get("/api/awards?kind=robot")
+    assert response.status_code == 400 and response.get_json()["message"] == \
+        "Đối tượng phải là «individual» (cá nhân) hoặc «collective» (tập thể)."
+    response = app.test_client().get("/api/awards")
+    assert response.status_code == 401 and response.get_json() == {
+        "error": "unauthorized", "message": "Cần token API (Authorization: Bearer …)."}
 
     # The administrator sees both, newest decision first, a page at a time.
     body = api("admin").get("/api/awards?per_page=1").get_json()
     assert body["total"] == 2 and body["pages"] == 2 and len(body["items"]) == 1
+
+
+def test_earlier_awards_of_another_hierarchy_are_not_shown_beside_a_nomination(app, session, browser):
+    """A Thanh Hóa decision for a namesake born the same day is no business of Quảng Bình's: not on the task page,
+    not on the case page, not in the báo cáo thành tích the unit prints; a Quảng Bình earlier award still is."""
+    from processes.documents import dossier
+    from tests.factories import user
+
+    past_award(session, "dn-cds-so-ket-2024", number="12/QĐ-VKSQB", date=dt.date(2024, 1, 20))
+    past_award(session, "th-cds-2024", number="88/QĐ-UBNDTH", date=dt.date(2024, 3, 2), unit_code="bao-thanh-hoa")
+
+    case_id, task_id = to_decision(browser, session)
+    for username in ("vks-quang-binh.tdkt", f"{UNIT}.canbo"):
+        reader = browser(username)
+        pages = {"task": reader.get(f"/tasks/{task_id}"), "case": reader.get(f"/cases/{case_id}")}
+        for page, response in pages.items():
+            assert response.status_code == 200, (username, page)
+            html = response.get_data(as_text=True)
+            section = html.split("Khen thưởng đã nhận trong cùng kỳ thành tích", 1)[1].split("</section>", 1)[0]
+            assert "12/QĐ-VKSQB" in section, (username, page)
+            assert "88/QĐ-UBNDTH" not in html and "02/03/2024" not in html, (username, page)
+
+    report = dossier.html(session, user(session, f"{UNIT}.canbo"), case_id, "bao_cao_thanh_tich", nominee=0)
+    assert "12/QĐ-VKSQB" in report and "88/QĐ-UBNDTH" not in report
+    # The same document rendered for an administrator quotes the unit's hierarchy all the same: it is the unit's.
+    assert "88/QĐ-UBNDTH" not in dossier.html(session, user(session, "admin"), case_id, "bao_cao_thanh_tich", nominee=0)
+
+    # The lookup itself: the reader's hierarchies only, everything for an administrator.
+    campaign = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
+    qb = award_history.earlier_awards(session, campaign, [PERSON],
+                                      units=hierarchy_unit_ids(session, user(session, f"{UNIT}.canbo")))
+    assert [a.decision_number for a in qb[nominee_key(PERSON)]] == ["12/QĐ-VKSQB"]
+    everyone = award_history.earlier_awards(session, campaign, [PERSON], units=None)
+    assert [a.decision_number for a in everyone[nominee_key(PERSON)]] == ["88/QĐ-UBNDTH", "12/QĐ-VKSQB"]
 
 
 def test_the_page_pages_and_explains_an_empty_history(app, session, browser):

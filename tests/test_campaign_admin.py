@@ -14,6 +14,7 @@ from processes.seeding import SEED_DIR, load_units
 
 SHIPPED = sorted((SEED_DIR / "campaigns").glob("*.toml"))
 QB_TEXT = (SEED_DIR / "campaigns" / "qb-1532-2024.toml").read_text(encoding="utf-8")
+ADMINS_ONLY = "Chỉ quản trị viên mới được quản lý phong trào thi đua."
 
 
 def unit_tree() -> dict:
@@ -164,6 +165,7 @@ def test_copy_as_next_years_round_in_the_ui(browser, session):
     again = admin.post_form(f"/admin/campaigns/{qb.id}/copy", f"/admin/campaigns/{qb.id}/copy",
                             {"code": "qb-1532-2025", "name": qb.name})
     assert again.status_code == 409
+    assert "Đã có phong trào mã «qb-1532-2025»; hãy nhập mã khác cho đợt mới." in text_of(again)
 
 
 def test_closed_campaign_refuses_new_cases_until_reopened(browser, api, session):
@@ -181,7 +183,8 @@ def test_closed_campaign_refuses_new_cases_until_reopened(browser, api, session)
     staff = api("vks-qb-dong-hoi.canbo")
     unit = session.scalar(select(Unit).where(Unit.code == "vks-qb-dong-hoi"))
     refused = staff.post("/api/cases", json={"campaign_id": campaign_id, "unit_id": unit.id})
-    assert refused.status_code == 409 and refused.get_json()["error"] == "conflict"
+    assert refused.status_code == 409 and refused.get_json() == {
+        "error": "conflict", "message": "Phong trào đã kết thúc, không thể tạo hồ sơ mới."}
 
     response = admin.post_form("/admin/campaigns", f"/admin/campaigns/{campaign_id}/reopen", {})
     assert response.status_code == 302
@@ -197,10 +200,13 @@ def test_non_admin_gets_403_on_every_page_and_action(browser, session):
     qb = campaign_by_code(session, "qb-1532-2024")
     for url in ("/admin/campaigns", "/admin/campaigns/new", f"/admin/campaigns/{qb.id}",
                 f"/admin/campaigns/{qb.id}/copy", f"/admin/campaigns/{qb.id}.toml"):
-        assert staff.get(url).status_code == 403, url
+        response = staff.get(url)
+        assert response.status_code == 403 and ADMINS_ONLY in text_of(response), url
     for action in ("close", "copy"):
-        assert staff.post_form("/campaigns", f"/admin/campaigns/{qb.id}/{action}", {}).status_code == 403
-    assert staff.post_form("/campaigns", "/admin/campaigns/new", {"toml": QB_TEXT}).status_code == 403
+        response = staff.post_form("/campaigns", f"/admin/campaigns/{qb.id}/{action}", {})
+        assert response.status_code == 403 and ADMINS_ONLY in text_of(response), action
+    response = staff.post_form("/campaigns", "/admin/campaigns/new", {"toml": QB_TEXT})
+    assert response.status_code == 403 and ADMINS_ONLY in text_of(response)
     assert "Quản trị phong trào" not in text_of(staff.get("/campaigns"))
     assert campaign_by_code(session, "qb-1532-2024").status == "open"
 
@@ -221,7 +227,9 @@ def test_api_create_read_update_copy_close(api, session):
     assert doc["changed"]["created_by"] == "admin"
     campaign_id = doc["id"]
 
-    assert admin.post("/api/campaigns", json=qb_definition("api-test-2024")).status_code == 409
+    again = admin.post("/api/campaigns", json=qb_definition("api-test-2024"))
+    assert again.status_code == 409 and again.get_json() == {
+        "error": "conflict", "message": "Đã có phong trào mã «api-test-2024»; hãy chọn mã khác."}
     read = api("vks-qb-dong-hoi.canbo").get(f"/api/campaigns/{campaign_id}").get_json()
     assert read["definition"] == qb_definition("api-test-2024") and "changed" not in read
 
@@ -251,12 +259,17 @@ def test_api_errors_follow_the_contract(api, session):
     assert response.status_code == 422
     body = response.get_json()
     assert body["error"] == "validation_failed" and set(body["fields"]) == {"deadline"}  # schema first
+    assert body["message"] == "Định nghĩa phong trào chưa hợp lệ: 1 lỗi, xem chi tiết theo từng khóa."
     bad["deadline"] = "2024-08-23"
     body = admin.post("/api/campaigns", json=bad).get_json()
     assert body["fields"] == {"quota[0].award_form": ["Hình thức «x» chưa được khai báo trong award_form."]}
 
-    assert admin.post("/api/campaigns", data="không phải JSON", content_type="application/json").status_code == 400
-    assert admin.post("/api/campaigns/999999/close").status_code == 404
+    response = admin.post("/api/campaigns", data="không phải JSON", content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["message"] == \
+        "Nội dung yêu cầu phải là một đối tượng JSON (định nghĩa phong trào)."
+    response = admin.post("/api/campaigns/999999/close")
+    assert response.status_code == 404 and response.get_json() == {
+        "error": "not_found", "message": "Không tìm thấy phong trào thi đua."}
 
     staff = api("vks-qb-dong-hoi.canbo")
     qb = campaign_by_code(session, "qb-1532-2024")
@@ -265,7 +278,7 @@ def test_api_errors_follow_the_contract(api, session):
                                       headers=staff.headers),
                      staff.post(f"/api/campaigns/{qb.id}/copy", json={}),
                      staff.post(f"/api/campaigns/{qb.id}/close")):
-        assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
+        assert response.status_code == 403 and response.get_json() == {"error": "forbidden", "message": ADMINS_ONLY}
     assert campaign_by_code(session, "api-staff-2024") is None
 
     schema = staff.get("/api/campaign-schema.json")

@@ -4,7 +4,7 @@ import re
 from sqlalchemy import select
 
 from tests.conftest import csrf_of
-from tests.factories import with_reports
+from tests.factories import shown, user, with_reports
 
 from processes.models import AuditEvent, Campaign, Case, OpenTask, Unit
 
@@ -62,6 +62,7 @@ def test_whole_case_with_a_return_loop(app, session, browser):
     response = submit(staff, task_id, bad)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
+    assert "Dữ liệu chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu." in shown(response)
     assert re.search(r'name="nominees\.1\.achievement_summary"[^>]*>\s*</textarea>\s*(<div class="form-text">[^<]*</div>\s*)?'
                      r'<div class="invalid-feedback d-block field-error">Trường này là bắt buộc\.</div>', html)
     assert 'value="Trần Thị Thủy"' in html
@@ -78,6 +79,8 @@ def test_whole_case_with_a_return_loop(app, session, browser):
     review = inbox_task(council)
     response = submit(council, review, {"council_decision": "return"})
     assert response.status_code == 422  # a return needs its reason
+    assert "Dữ liệu chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu." in shown(response)
+    assert re.search(r'name="council_reason".*?field-error">Trường này là bắt buộc\.</div>', shown(response), re.S)
     assert submit(council, review, {"council_decision": "return",
                                      "council_reason": "Biên bản thiếu số phiếu của thành viên vắng mặt."}).status_code == 302
 
@@ -125,12 +128,14 @@ def test_a_person_outside_the_unit_or_role_cannot_act(app, session, browser):
     assert hidden.status_code == 404 and "Không tìm thấy nhiệm vụ" in hidden.get_data(as_text=True)
     page = other_unit.get("/")
     response = other_unit.client.post(f"/tasks/{task_id}", data={**NOMINEES, "csrf_token": csrf_of(page)})
-    assert response.status_code == 404
+    assert response.status_code == 404 and "Không tìm thấy nhiệm vụ." in shown(response)
+    assert "Đăng ký danh sách" not in shown(response)  # not even the task's name
     wrong_role = browser("vks-qb-dong-hoi.thuky")
     page = wrong_role.get(f"/tasks/{task_id}")
     assert page.status_code == 200 and "Bạn chỉ có thể xem" in page.get_data(as_text=True)
     response = wrong_role.client.post(f"/tasks/{task_id}", data={**NOMINEES, "csrf_token": csrf_of(page)})
-    assert response.status_code == 403 and "bạn không giữ vai trò đó" in response.get_data(as_text=True)
+    assert response.status_code == 403 and ("Nhiệm vụ này dành cho vai trò «Cán bộ đơn vị» của VKSND TP Đồng Hới; "
+                                            "bạn không giữ vai trò đó.") in shown(response)
     assert session.get(OpenTask, task_id, populate_existing=True) is not None
 
 
@@ -145,7 +150,8 @@ def test_double_submit_and_stale_tab_get_409(app, session, browser):
     second = staff.client.post(f"/tasks/{task_id}", data={**NOMINEES, "csrf_token": token, "case_version": "1"})
     assert first.status_code == 302
     assert second.status_code == 409
-    assert "đã được" in second.get_data(as_text=True) and "hoàn thành" in second.get_data(as_text=True)
+    name = user(session, "vks-qb-dong-hoi.canbo").full_name  # the case's reader is told who finished it, and when
+    assert f"Nhiệm vụ «Đăng ký danh sách đề nghị khen thưởng» đã được {name} hoàn thành lúc" in shown(second)
     case = session.scalar(select(Case).where(Case.unit_id == unit_id))
     assert case.version == 2 and len(case.data["nominees"]) == 2
 
@@ -154,7 +160,8 @@ def test_forms_without_csrf_token_are_refused(app, session, browser):
     campaign_id, unit_id = ids(session)
     staff = browser("vks-qb-dong-hoi.canbo")
     response = staff.client.post("/cases", data={"campaign_id": campaign_id, "unit_id": unit_id})
-    assert response.status_code == 400
+    assert response.status_code == 400 and ("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại "
+                                            "trang và thử lại.") in shown(response)
     assert session.scalar(select(Case)) is None
 
 
@@ -164,7 +171,7 @@ def test_login_rejects_wrong_password_and_protects_pages(app):
     page = client.get("/login")
     response = client.post("/login", data={"username": "vks-qb-dong-hoi.canbo", "password": "sai",
                                            "csrf_token": csrf_of(page)})
-    assert response.status_code == 401 and "không đúng" in response.get_data(as_text=True)
+    assert response.status_code == 401 and "Tên đăng nhập hoặc mật khẩu không đúng." in shown(response)
 
 
 def test_empty_inbox_says_what_to_do(app, browser):

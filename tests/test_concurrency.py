@@ -1,4 +1,6 @@
-"""Two people completing the same task at the same moment: exactly one wins, the other gets 409, nothing is lost."""
+"""Two people completing the same task at the same moment: exactly one wins, the other gets 409, nothing is lost;
+many claiming, releasing and completing the same tasks at once never get a 500 (PostgreSQL), and a verb that loses
+a race to a deadlock or serialization failure runs again, then answers 409."""
 import threading
 import time
 
@@ -82,3 +84,203 @@ def test_simultaneous_claims_have_one_winner(app, session, api, backend):
     for t in threads:
         t.join(30)
     assert sorted(codes) == [200, 409]
+
+
+# --- claim, release and complete at once, on PostgreSQL's row locks -------------------------------------------------
+
+@pytest.fixture
+def postgres(backend):
+    """Row locks and deadlocks are PostgreSQL's (SQLite serialises every write at BEGIN IMMEDIATE)."""
+    if backend.name != "postgresql":
+        pytest.skip("PostgreSQL only: row locks, deadlocks and serialization failures")
+
+
+UNITS = ("vks-qb-dong-hoi", "vks-qb-ba-don")
+RACERS = ("canbo", "thuky", "thutruong")  # given every unit role: each step of the unit's case is theirs to do
+ONLOOKERS = ("vks-quang-binh.tdkt",  # reads both cases, may do none of their steps: 403
+             "vks-da-nang.tdkt")  # another province's: 404, as a task that does not exist
+ANSWERS = {200, 403, 404, 409}
+
+
+def _step_data(step: int, name: str) -> dict:
+    """What completes each step of a unit case: registration, minutes, the council's approval, the submission."""
+    from .factories import MEETING, SUBMISSION, all_for, person, registered
+
+    nominee = person(name)
+    return [{"nominees": [registered(nominee)]}, {**MEETING, **all_for([nominee])},
+            {"council_decision": "approve"}, SUBMISSION][step]
+
+
+def _open_tasks(session, case_id):
+    return list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)
+                                .execution_options(populate_existing=True).order_by(OpenTask.id)))
+
+
+@pytest.mark.postgres_only
+def test_claims_releases_and_completions_at_once_never_fail(postgres, app, session, api):
+    """Every thread claims, releases and completes the same open tasks at the same moment, step after step of two
+    cases: no 500, each answer a JSON refusal or success, one completion per task, and the rows the workflow's."""
+    import random
+
+    from processes import workflows
+    from processes.db import unit_of_work
+    from processes.models import PendingEffect, RoleAssignment, User
+    from processes.roles import UNIT_ROLES
+
+    campaign = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
+    with unit_of_work(session):
+        for code in UNITS:
+            unit = session.scalar(select(Unit).where(Unit.code == code))
+            for suffix in RACERS:
+                member = session.scalar(select(User).where(User.username == f"{code}.{suffix}"))
+                for role in UNIT_ROLES:
+                    if not member.holds(role, unit.id):
+                        session.add(RoleAssignment(user_id=member.id, unit_id=unit.id, role=role))
+    usernames = [f"{code}.{suffix}" for code in UNITS for suffix in (*RACERS, "hoidong")] + list(ONLOOKERS)
+    clients = {name: api(name) for name in usernames}
+    case_ids = []
+    for code in UNITS:
+        unit_id = session.scalar(select(Unit.id).where(Unit.code == code))
+        response = clients[f"{code}.canbo"].post("/api/cases", json={"campaign_id": campaign.id, "unit_id": unit_id})
+        assert response.status_code in (200, 201), response.get_json()
+        case_ids.append(response.get_json()["id"])
+
+    answers: list[tuple[str, str, int, int, dict | None]] = []  # (user, verb, task, status, body)
+    completed: list[int] = []
+    started = time.monotonic()
+    for step in range(4):
+        tasks, unit_of = {}, {}
+        for code, case_id in zip(UNITS, case_ids):
+            rows = _open_tasks(session, case_id)
+            assert len(rows) == 1 and rows[0].assignee_id is None, (step, [(r.bpmn_id, r.assignee_id) for r in rows])
+            tasks[rows[0].id] = _step_data(step, f"Người đề nghị {case_id}")
+            unit_of[rows[0].id] = code
+        barrier = threading.Barrier(len(usernames))
+        found: list = []
+
+        def race(name, seed):
+            rng = random.Random(seed)
+            client = clients[name]
+            order = list(tasks)
+            rng.shuffle(order)
+            barrier.wait()
+            for task_id in order:  # claims and releases, then a completion, on each task; fewer on another unit's
+                tries = rng.randint(3, 6) if name.split(".")[0] == unit_of[task_id] else 1
+                for verb in [*(rng.choice(["claim", "release"]) for _ in range(tries)), "complete"]:
+                    body = tasks[task_id] if verb == "complete" else None
+                    response = client.post(f"/api/tasks/{task_id}/{verb}", json=body)
+                    found.append((name, verb, task_id, response.status_code, response.get_json(silent=True)))
+
+        threads = [threading.Thread(target=race, args=(name, step * 100 + i)) for i, name in enumerate(usernames)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not any(t.is_alive() for t in threads)
+        answers += found
+        for task_id in tasks:
+            winners = [a for a in found if a[1] == "complete" and a[2] == task_id and a[3] == 200]
+            assert len(winners) == 1, (step, task_id, [a for a in found if a[2] == task_id])
+            completed.append(task_id)
+    elapsed = time.monotonic() - started
+
+    assert not [a for a in answers if a[3] == 500], [a for a in answers if a[3] == 500][:5]
+    odd = [a for a in answers if a[3] not in ANSWERS or not (a[4] or {}).get("error" if a[3] != 200 else "id")]
+    assert not odd, odd[:5]
+    refusals = [a for a in answers if a[3] != 200]
+    assert all(isinstance(a[4].get("message"), str) and a[4]["message"].strip() for a in refusals), refusals[:5]
+    assert {a[3] for a in answers} == ANSWERS  # each kind of answer was exercised
+    # The outsiders' refusals reveal nothing: another province's reader hears "not found", as for a missing task.
+    assert {a[4]["message"] for a in answers if a[0] == "vks-da-nang.tdkt"} == {"Không tìm thấy nhiệm vụ."}
+    assert {a[3] for a in answers if a[0] == "vks-quang-binh.tdkt"} <= {403, 409}
+
+    # The database: one completion recorded per task, the open rows those of the restored workflow, no effect failed.
+    for task_id in completed:
+        events = session.scalar(select(func.count()).select_from(AuditEvent)
+                                .where(AuditEvent.task_id == task_id, AuditEvent.action == "task_completed"))
+        assert events == 1, task_id
+    for case_id in case_ids:
+        case = session.get(Case, case_id, populate_existing=True)
+        assert session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.case_id == case_id, AuditEvent.action == "task_completed")) == 4
+        workflow = runner.restore(workflows.loaded(session, case.diagram_version_id), case.workflow_state)
+        ready = {(t.uuid, t.bpmn_id) for t in runner.ready_user_tasks(workflow)}
+        rows = _open_tasks(session, case_id)
+        assert {(r.task_uuid, r.bpmn_id) for r in rows} == ready and len(rows) == len(ready) == 1
+        assert case.version == 5  # started, then four steps
+    assert session.scalar(select(func.count()).select_from(PendingEffect).where(PendingEffect.last_error != "")) == 0
+    assert elapsed < 30, f"{len(answers)} requests took {elapsed:.1f} s"
+
+
+# --- the executor runs a verb again after a lost race, then answers 409 ---------------------------------------------
+
+def _lost_race(exc_type):
+    """A deadlock or serialization failure as SQLAlchemy raises it: psycopg's error wrapped in OperationalError."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    return DBAPIError.instance("UPDATE open_tasks SET assignee_id=%(a)s", {"a": 1},
+                               exc_type("deadlock detected"), psycopg.Error)
+
+
+@pytest.mark.parametrize("failure", ["DeadlockDetected", "SerializationFailure"])
+def test_the_executor_runs_a_verb_again_after_a_lost_race(session, monkeypatch, failure):
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    from processes import cases
+
+    from .factories import start, user
+
+    lost = _lost_race(getattr(psycopg.errors, failure))
+    assert isinstance(lost, OperationalError) and lost.orig.sqlstate in ("40P01", "40001")
+    case = start(session, "vks-qb-dong-hoi")
+    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
+    real, calls = cases.ClaimTask.run, []
+
+    def loses_once(self, tx, locked):
+        calls.append(1)
+        result = real(self, tx, locked)  # the work is done, then the transaction loses: it must all roll back
+        if len(calls) == 1:
+            raise lost
+        return result
+
+    monkeypatch.setattr(cases.ClaimTask, "run", loses_once)
+    staff = user(session, "vks-qb-dong-hoi.canbo")
+    assert cases.claim_task(session, staff, task_id).assignee_id == staff.id
+    assert len(calls) == 2
+    claims = session.scalar(select(func.count()).select_from(AuditEvent)
+                            .where(AuditEvent.task_id == task_id, AuditEvent.action == "task_claimed"))
+    assert claims == 1
+
+
+def test_three_lost_races_answer_409_with_a_message(app, session, api, monkeypatch):
+    import psycopg
+
+    from processes import cases
+    from processes.errors import Conflict
+
+    from .factories import start, user
+
+    case = start(session, "vks-qb-dong-hoi")
+    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
+    calls = []
+
+    def always_loses(self, tx, locked):
+        calls.append(1)
+        raise _lost_race(psycopg.errors.DeadlockDetected)
+
+    monkeypatch.setattr(cases.ClaimTask, "run", always_loses)
+    with pytest.raises(Conflict) as refused:
+        cases.claim_task(session, user(session, "vks-qb-dong-hoi.canbo"), task_id)
+    assert refused.value.status == 409 and len(calls) == 3
+    assert refused.value.message == "Hệ thống đang bận xử lý cùng hồ sơ này; vui lòng thử lại."
+
+    response = api("vks-qb-dong-hoi.canbo").post(f"/api/tasks/{task_id}/claim")  # the same through HTTP
+    assert response.status_code == 409 and len(calls) == 6
+    assert response.get_json() == {"error": "conflict",
+                                   "message": "Hệ thống đang bận xử lý cùng hồ sơ này; vui lòng thử lại."}
+    task = session.get(OpenTask, task_id, populate_existing=True)
+    assert task.assignee_id is None
+    assert session.scalar(select(func.count()).select_from(AuditEvent)
+                          .where(AuditEvent.task_id == task_id, AuditEvent.action == "task_claimed")) == 0

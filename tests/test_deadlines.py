@@ -2,6 +2,7 @@
 before the deadline, the late path when 23/8/2024 passes, the receiving level's decision, the review period counted in
 Vietnamese working days (across Tết), and what people are told."""
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 from processes import clock, timer_worker
 from processes.models import AuditEvent, Case, CaseTimer, Notification, OpenTask, User
 from processes.workdays import add_working_days, is_working_day, working_days_after
-from tests.factories import with_reports
+from tests.factories import shown, with_reports
 from tests.test_case_flow_http import MINUTES, NOMINEES, ids, inbox_task, submit
 
 VN = clock.VN_TZ
@@ -142,6 +143,8 @@ def test_a_case_at_council_review_when_the_deadline_passes_is_closed_as_not_subm
     assert "Quyết định về hồ sơ nộp muộn" in home and 'class="position-absolute' in home  # the bell has a count
     response = submit(province, late_task.id, {"late_decision": "close"})
     assert response.status_code == 422  # the reason is required
+    assert "Dữ liệu chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu." in shown(response)
+    assert re.search(r'name="late_reason".*?field-error">Trường này là bắt buộc\.</div>', shown(response), re.S)
     assert submit(province, late_task.id, {"late_decision": "close",
                                             "late_reason": "Đơn vị không gửi hồ sơ, không báo lý do."}).status_code == 302
 

@@ -62,8 +62,9 @@ def test_publishing_is_for_administrators_and_writes_nothing_on_error(session):
     staff = session.scalar(select(User).where(User.is_admin.is_(False)).limit(1))
     admin = session.scalar(select(User).where(User.is_admin.is_(True)))
     before = session.scalar(select(func.count()).select_from(DiagramVersion))
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as refused:
         diagram_versions.publish(session, SHIPPED, user=staff)
+    assert refused.value.message == "Chỉ quản trị viên quy trình mới được xuất bản sơ đồ."
     with pytest.raises(DiagramError):
         diagram_versions.publish(session, "<broken", user=admin)
     assert session.scalar(select(func.count()).select_from(DiagramVersion)) == before

@@ -13,6 +13,7 @@ from processes.db import unit_of_work
 from processes.models import CaseTimer, Notification, User
 from processes.notifications import deliver_mail
 from tests.conftest import csrf_of
+from tests.factories import shown
 from tests.test_case_flow_http import NOMINEES, ids, inbox_task, submit
 
 
@@ -44,7 +45,9 @@ def test_the_bell_counts_lists_and_marks_read(app, session, browser):
 
     notification = unread(session, "vks-qb-dong-hoi.thuky")[0]
     other = browser("vks-qb-dong-hoi.hoidong")  # someone else's notification is not theirs to open
-    assert other.post_form("/", f"/notifications/{notification.id}/open", {}).status_code == 404
+    response = other.post_form("/", f"/notifications/{notification.id}/open", {})
+    assert response.status_code == 404 and "Không tìm thấy thông báo." in shown(response)
+    assert "Lập biên bản" not in shown(response)
     response = secretary.post_form("/notifications", f"/notifications/{notification.id}/open", {})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{case_id}")
     assert unread(session, "vks-qb-dong-hoi.thuky") == []
@@ -75,12 +78,16 @@ def test_notifications_api(app, session, browser, api):
 
     stranger = api("vks-dn-son-tra.thuky")
     assert stranger.post("/api/notifications/read", json={"ids": [first["id"]]}).get_json()["marked"] == 0
-    assert client.post("/api/notifications/read", json={"ids": "all"}).status_code == 400
+    response = client.post("/api/notifications/read", json={"ids": "all"})
+    assert response.status_code == 400 and response.get_json() == {
+        "error": "invalid", "message": "ids phải là danh sách số nguyên (bỏ trống để đánh dấu tất cả)."}
     marked = client.post("/api/notifications/read", json={"ids": [first["id"]]}).get_json()
     assert marked == {"marked": 1, "unread": 1}
     assert client.get("/api/notifications?unread=1").get_json()["total"] == 1
     assert client.post("/api/notifications/read").get_json() == {"marked": 1, "unread": 0}
-    assert app.test_client().get("/api/notifications").status_code == 401
+    response = app.test_client().get("/api/notifications")
+    assert response.status_code == 401 and response.get_json() == {
+        "error": "unauthorized", "message": "Cần token API (Authorization: Bearer …)."}
 
 
 # --- e-mail ------------------------------------------------------------------------------------------------------
@@ -154,7 +161,8 @@ def test_an_incident_shows_on_the_case_page_and_the_admin_retries_it(app, sessio
     assert "Sự cố hẹn giờ" in staff_page and "NameError: deadline_at" in staff_page
     assert "Chạy lại bộ hẹn giờ" not in staff_page
     staff = browser("vks-qb-dong-hoi.canbo")
-    assert staff.post_form(f"/cases/{case_id}", f"/cases/{case_id}/timers/retry", {}).status_code == 403
+    response = staff.post_form(f"/cases/{case_id}", f"/cases/{case_id}/timers/retry", {})
+    assert response.status_code == 403 and "Chỉ quản trị viên được chạy lại bộ hẹn giờ bị lỗi." in shown(response)
 
     admin = browser("admin")
     assert "Chạy lại bộ hẹn giờ" in admin.get(f"/cases/{case_id}").get_data(as_text=True)

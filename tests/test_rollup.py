@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from processes import clock
 from processes.models import AuditEvent, Case, CaseTimer, OpenTask
-from tests.factories import with_reports
+from tests.factories import shown, with_reports
 from tests.test_case_flow_http import NOMINEES as DONG_HOI, ids, inbox_task, submit
 
 LE_THUY = with_reports({
@@ -163,7 +163,8 @@ def test_two_districts_roll_up_to_the_province_and_the_supreme_decision_flows_ba
     staff = browser("vks-qb-dong-hoi.canbo")
     html = staff.get(f"/cases/{dong_hoi}").get_data(as_text=True)
     assert "Đã có quyết định" in html and "1234/QĐ-VKSTC" in html
-    assert staff.get(f"/cases/{parent.id}").status_code == 404  # the province's own case: not the district's to see
+    hidden = staff.get(f"/cases/{parent.id}")  # the province's own case: not the district's to see
+    assert hidden.status_code == 404 and "Không tìm thấy hồ sơ." in shown(hidden)
 
 
 def test_a_case_outside_the_consolidated_units_cannot_be_selected_from_the_api(app, session, browser, api):
@@ -177,11 +178,12 @@ def test_a_case_outside_the_consolidated_units_cannot_be_selected_from_the_api(a
             "candidates": [{"case_id": dong_hoi, "unit": "x", "kind": "individual", "name": "Trần Thị Thủy",
                             "award_form": "giay_khen_thu_truong", "votes_for": 9, "selected": True}]}
     response = api("vks-quang-binh.hoidong").post(f"/api/tasks/{task_id}/complete", json=body)
-    assert response.status_code == 422
+    assert response.status_code == 422 and response.get_json()["error"] == "rules_broken"
     assert response.get_json()["fields"][""] == [
         "«Trần Thị Thủy»: hình thức hoặc đối tượng khen thưởng khác với hồ sơ của đơn vị."]
     other = api("vks-qb-dong-hoi.hoidong").post(f"/api/tasks/{task_id}/complete", json=body)
-    assert other.status_code == 404  # a district's council may not see the province's case
+    assert other.status_code == 404  # a district's council may not see the province's case: as if it did not exist
+    assert other.get_json() == {"error": "not_found", "message": "Không tìm thấy nhiệm vụ."}
 
 
 # --- the receiving level's own deadline (the consolidation's rules — selection, campaign quotas, the deadline check —

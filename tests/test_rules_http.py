@@ -131,6 +131,7 @@ def test_eligibility_the_api_refuses_a_declared_ground_and_marks_its_field(app, 
     said = ["«Trần Thị Thủy» có đơn thư khiếu nại, tố cáo đang được xác minh, làm rõ: không đủ điều kiện đề nghị khen "
             "thưởng (nguyên tắc khen thưởng của Luật Thi đua, khen thưởng năm 2022 và Nghị định 98/2023/NĐ-CP)."]
     assert body["fields"] == {"": said, "nominees.0.complaint_verifying": said}
+    assert body["message"] == f"Hồ sơ chưa đúng quy định của phong trào: {said[0]}"
 
 
 # --- criteria: prefilled read-only, a posted threshold ignored, judged on the council's and the case's pages ---------

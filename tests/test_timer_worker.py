@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, text, update
 from processes import cases, clock, diagram_versions, timer_worker
 from processes.db import unit_of_work
 from processes.engine import runner
-from processes.errors import Conflict
+from processes.errors import Conflict, Forbidden
 from processes.models import AuditEvent, Campaign, Case, CaseTimer, OpenTask, Unit, User
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,8 +122,9 @@ def test_a_failing_case_becomes_an_incident_and_the_others_go_on(app, session, f
     assert timer_worker.fire_due(session).cases == []  # an incident is not picked up again by itself
 
     staff = session.scalar(select(User).where(User.username == "vks-qb-le-thuy.canbo"))
-    with pytest.raises(Exception, match="quản trị"):
+    with pytest.raises(Forbidden) as refused:
         timer_worker.retry(session, staff, broken.id)
+    assert refused.value.message == "Chỉ quản trị viên được chạy lại bộ hẹn giờ bị lỗi."
     assert timer_worker.retry(session, None, broken.id) == 1
     assert timer_worker.fire_due(session).incidents == 1
     assert session.scalar(select(CaseTimer.attempts).where(CaseTimer.case_id == broken.id)) == 2

@@ -41,7 +41,7 @@ def show(case_id: int):
     view = cases.read_case(db.session, current_user, case_id)
     dossiers = rollup_state.unit_dossiers(db.session, view.case.campaign) if view.case.kind == "consolidation" else None
     return render_template("case.html", view=view, case=view.case, labels=field_labels(), dossiers=dossiers,
-                           earlier=award_history.earlier_for_case(db.session, view.case),
+                           earlier=award_history.earlier_for_case(db.session, view.case, current_user),
                            **figures.for_case(view.case))
 
 

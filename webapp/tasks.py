@@ -20,7 +20,7 @@ def _render(task, data, errors=None, status=200, message=None):
     return render_template("task.html", task=task, case=task.case, schema=schema, fields=fields,
                            may_act=may_do_task(current_user, task), message=message,
                            rule_errors=(errors or {}).get("", []),
-                           earlier=award_history.earlier_for_case(db.session, task.case),
+                           earlier=award_history.earlier_for_case(db.session, task.case, current_user),
                            **figures.for_case(task.case, editing=schema.get("properties"))), status
 
 

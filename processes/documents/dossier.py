@@ -23,6 +23,7 @@ from ..clock import format_date, format_datetime, now
 from ..errors import InvalidInput, NotFound
 from ..models import Attachment, AwardRecord, Case
 from ..nominees import nominee_key
+from ..unit_tree import unit_hierarchy_ids
 from .render import DOCUMENTS, html_for, missing_fields, pdf_for
 
 log = logging.getLogger(__name__)
@@ -118,9 +119,12 @@ def missing_documents(session: Session, case: Case, data: dict) -> list[str]:
 
 # ── rendering from a case ────────────────────────────────────────────────────────────────────────────────────
 
-def _history(session: Session, before: dt.date | None):
+def _history(session: Session, before: dt.date | None, units: set[int]):
+    """A nominee's awards decided before `before`, of `units` only (the hierarchy of the case's unit: the document is
+    the unit's, so it quotes only the decisions that unit's people may read)."""
     def lookup(row: dict) -> list[dict]:
-        query = (select(AwardRecord).where(AwardRecord.nominee_key == nominee_key(row))
+        query = (select(AwardRecord).where(AwardRecord.nominee_key == nominee_key(row),
+                                           AwardRecord.unit_id.in_(units))
                  .order_by(AwardRecord.decision_date))
         out = []
         for r in session.scalars(query):
@@ -144,7 +148,8 @@ def render_options(session: Session, case: Case) -> dict:
     # A unit's tờ trình goes to the campaign's receiving level (the default); a consolidation goes one level up.
     recipient = unit.parent if case.kind == "consolidation" else None
     decider = unit.root() if supreme else campaign.receiving_unit
-    return {"recipient": recipient, "decider": decider, "history": _history(session, case.campaign.document_date)}
+    history = _history(session, campaign.document_date, unit_hierarchy_ids(session, case.unit_id))
+    return {"recipient": recipient, "decider": decider, "history": history}
 
 
 def _filename(case: Case, code: str, nominee: int | None) -> str:
