@@ -369,7 +369,7 @@ def read(session: Session, user: User, attachment_id: int, upload_dir) -> tuple[
     row = session.get(Attachment, attachment_id)
     if row is None:
         raise NotFound("Không tìm thấy bản quét.")
-    check_may_read_case(user, row.case)
+    check_may_read_case(user, row.case, "Không tìm thấy bản quét.")  # the same words as an id never issued
     return row, content_of(row, upload_dir)
 
 

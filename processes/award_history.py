@@ -20,7 +20,7 @@ from .case_processor import CaseMoved
 from .contracts import CaseKind, CaseStatus
 from .executor import Tx, listen
 from .unit_tree import hierarchy_unit_ids, units_below
-from .errors import Forbidden, InvalidInput
+from .errors import InvalidInput, NotFound
 from .models import AwardRecord, Campaign, Case, Unit, User
 from .nominees import nominee_key, normalise
 from .paging import Paged
@@ -119,7 +119,7 @@ def search(session: Session, user: User, q: str = "", kind: str = "", unit_id: i
     visible = hierarchy_unit_ids(session, user)
     if unit_id:
         if visible is not None and unit_id not in visible:
-            raise Forbidden("Bạn không có quyền xem lịch sử khen thưởng của đơn vị này.")
+            raise NotFound("Không tìm thấy đơn vị.")  # outside the reader's hierarchies: as if it did not exist
         query = query.where(AwardRecord.unit_id.in_(subtree(session, unit_id)))
     elif visible is not None:
         query = query.where(AwardRecord.unit_id.in_(visible))

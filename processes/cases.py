@@ -40,11 +40,12 @@ class StartCase(Command):
 
     def authorize(self, tx, target):
         campaign, unit = target
+        # The role first: to anyone but its staff, a unit that exists and one that does not answer alike.
+        check_may_start_case(tx.actor, self.unit_id)
         if campaign is None:
             raise NotFound("Không tìm thấy phong trào thi đua.")
         if unit is None:
             raise NotFound("Không tìm thấy đơn vị.")
-        check_may_start_case(tx.actor, unit.id)
 
     def run(self, tx, target):
         campaign, unit = target

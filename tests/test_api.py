@@ -91,12 +91,17 @@ def test_error_contract(app, session, api):
     fields = response.get_json()["fields"]
     assert "nominees.0.kind" in fields and "nominees.0.award_form" in fields and "nominees.0.name" in fields
     assert staff.get(f"/api/cases/{case['id']}").get_json()["version"] == 1
-    # 403: a user of another unit, and a user of the right unit in the wrong role
-    for other in ("vks-qb-le-thuy.canbo", "vks-qb-dong-hoi.thuky"):
-        response = api(other).post(f"/api/tasks/{task_id}/complete", json=NOMINEES)
-        assert response.status_code == 403, other
-        assert response.get_json()["error"] == "forbidden"
-    assert api("vks-qb-le-thuy.canbo").get(f"/api/cases/{case['id']}").status_code == 403
+    # 404: a user of another unit may not see the task nor the case — answered as if neither existed
+    hidden = api("vks-qb-le-thuy.canbo").post(f"/api/tasks/{task_id}/complete", json=NOMINEES)
+    assert hidden.status_code == 404
+    assert hidden.get_json() == {"error": "not_found", "message": "Không tìm thấy nhiệm vụ."}
+    hidden = api("vks-qb-le-thuy.canbo").get(f"/api/cases/{case['id']}")
+    assert hidden.status_code == 404
+    assert hidden.get_json() == {"error": "not_found", "message": "Không tìm thấy hồ sơ."}
+    # 403: a user of the right unit in the wrong role sees the case but may not do the task
+    response = api("vks-qb-dong-hoi.thuky").post(f"/api/tasks/{task_id}/complete", json=NOMINEES)
+    assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
+    assert "bạn không giữ vai trò đó" in response.get_json()["message"]
     # 409: a stale version, then a double completion
     assert staff.post(f"/api/tasks/{task_id}/complete", json=NOMINEES, headers={"If-Match": "7"}).status_code == 409
     assert staff.post(f"/api/tasks/{task_id}/complete", json=NOMINEES).status_code == 200
@@ -105,7 +110,9 @@ def test_error_contract(app, session, api):
     # 409: the same unit cannot open a second case for the same campaign
     assert start(staff, session).status_code == 409
     # 403: starting a case for another unit
-    assert start(staff, session, unit_code="vks-qb-le-thuy").status_code == 403
+    refused = start(staff, session, unit_code="vks-qb-le-thuy")
+    assert refused.status_code == 403
+    assert refused.get_json()["message"] == "Chỉ cán bộ hoặc thủ trưởng của đơn vị mới được tạo hồ sơ cho đơn vị đó."
 
 
 def test_claimed_task_is_not_for_a_colleague(app, session, api):

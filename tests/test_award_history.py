@@ -200,14 +200,15 @@ def test_history_is_read_within_the_users_own_hierarchy(app, session, browser, a
     html = browser(f"{UNIT}.canbo").get("/awards").get_data(as_text=True)
     assert "12/QĐ-VKSQB" in html and "88/QĐ-STTTT" not in html and "Báo Thanh Hóa" not in html
 
-    # Thanh Hóa's people see theirs; asking for a procuracy unit is refused.
+    # Thanh Hóa's people see theirs; a procuracy unit is answered as a unit that does not exist.
     client = api("so-tttt-thanh-hoa.tdkt")
     assert [i["decision_number"] for i in client.get("/api/awards").get_json()["items"]] == ["88/QĐ-STTTT"]
-    refusal = "Bạn không có quyền xem lịch sử khen thưởng của đơn vị này."
-    response = client.get(f"/api/awards?unit_id={le_thuy}")
-    assert response.status_code == 403 and response.get_json() == {"error": "forbidden", "message": refusal}
+    refusal = "Không tìm thấy đơn vị."
+    for unit_id in (le_thuy, 987654):
+        response = client.get(f"/api/awards?unit_id={unit_id}")
+        assert response.status_code == 404 and response.get_json() == {"error": "not_found", "message": refusal}
     response = browser("so-tttt-thanh-hoa.tdkt").get(f"/awards?unit_id={le_thuy}")
-    assert response.status_code == 403 and refusal in response.get_data(as_text=True)
+    assert response.status_code == 404 and refusal in response.get_data(as_text=True)
     assert client.get(f"/api/awards?unit_id={thanh_hoa}").get_json()["total"] == 1
     response = client.get("/api/awards?kind=robot")
     assert response.status_code == 400 and response.get_json()["message"] == \
