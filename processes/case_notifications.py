@@ -1,10 +1,12 @@
 """What a change to a case tells whom: a listener of CaseMoved (processes/executor.py) that writes the notification
-rows inside the change's own transaction — a notice exists exactly when its change does — with one INSERT … SELECT
-for the whole change (a UNION ALL of one SELECT per role and unit), so nobody's rows are read first. E-mail goes
-out after the commit, from the worker's pass."""
+rows inside the change's own transaction — a notice exists exactly when its change does — with INSERT … SELECT
+statements built once and run with parameters, so nobody's rows are read first. E-mail goes out after the commit,
+from the worker's pass."""
 from __future__ import annotations
 
-from sqlalchemy import insert, literal, select, union_all
+from functools import lru_cache
+
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from .case_processor import CaseMoved
@@ -17,30 +19,40 @@ from .notifications import mail_enabled
 UNIT_LEADS = ("unit_head", "unit_staff")
 
 
+_COLUMNS = ["user_id", "case_id", "kind", "message", "link", "created_at", "email_status"]
+
+
+@lru_cache(maxsize=8)
+def _statement(role_count: int):
+    """INSERT … SELECT of one notice per holder of any of `role_count` roles in a unit (bar one user), built once
+    per role count: the statement is data-free, so a change's notices run it with parameters only."""
+    roles = [bindparam(f"role{i}") for i in range(role_count)]
+    holders = (select(RoleAssignment.user_id).where(RoleAssignment.unit_id == bindparam("unit_id"),
+                                                    RoleAssignment.role.in_(roles),
+                                                    RoleAssignment.user_id != bindparam("exclude"))
+               .distinct().subquery())
+    columns = Notification.__table__.c  # typed parameters: PostgreSQL reads an untyped one in a SELECT as text
+    return insert(Notification.__table__).from_select(_COLUMNS, select(
+        holders.c.user_id, *(bindparam(name, type_=columns[name].type) for name in _COLUMNS[1:])))
+
+
 class Notices:
-    """The notifications of one change, written by one statement."""
+    """The notifications of one change, gathered, then written by one statement per role count."""
 
     def __init__(self, case: Case):
         self.case = case
-        self.selects = []
+        self.rows: dict[int, list[dict]] = {}
 
     def add(self, unit_id: int, roles: tuple[str, ...], kind: str, message: str, exclude: int | None) -> None:
         """A notification for every holder of `roles` in the unit (but `exclude`), without reading them first."""
-        holders = select(RoleAssignment.user_id).where(RoleAssignment.unit_id == unit_id,
-                                                       RoleAssignment.role.in_(roles)).distinct()
-        if exclude is not None:
-            holders = holders.where(RoleAssignment.user_id != exclude)
-        holders = holders.subquery()
-        self.selects.append(select(
-            holders.c.user_id, literal(self.case.id), literal(kind), literal(message[:500]),
-            literal(f"/cases/{self.case.id}"), literal(now()),
-            literal((EmailStatus.PENDING if mail_enabled() else EmailStatus.NONE).value)))
+        self.rows.setdefault(len(roles), []).append(dict(
+            {f"role{i}": role for i, role in enumerate(roles)}, unit_id=unit_id, exclude=exclude or 0,
+            case_id=self.case.id, kind=kind, message=message[:500], link=f"/cases/{self.case.id}",
+            created_at=now(), email_status=(EmailStatus.PENDING if mail_enabled() else EmailStatus.NONE).value))
 
     def write(self, session: Session) -> None:
-        if self.selects:
-            rows = self.selects[0] if len(self.selects) == 1 else union_all(*self.selects)
-            session.execute(insert(Notification.__table__).from_select(
-                ["user_id", "case_id", "kind", "message", "link", "created_at", "email_status"], rows))
+        for role_count, rows in self.rows.items():
+            session.execute(_statement(role_count), rows)
 
 
 def _wants(event: CaseMoved) -> bool:

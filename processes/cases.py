@@ -222,6 +222,12 @@ def read_case(session: Session, user: User, case_id: int) -> CaseView:
     return CaseView(case, tasks, events, timer_rows)
 
 
+def open_tasks_of(session: Session, case: Case) -> list[OpenTask]:
+    """A case's open tasks, for the answer to a verb on it (the caller has just acted on the case, or read it)."""
+    return list(session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)
+                                .options(joinedload(OpenTask.assignee)).order_by(OpenTask.id)))
+
+
 def get_task(session: Session, user: User, task_id: int) -> OpenTask:
     """The task for its page: readable by whoever may read its case; acting on it is checked on each verb."""
     task = session.get(OpenTask, task_id)
