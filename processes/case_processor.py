@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy import delete, inspect, insert, select, update
+from sqlalchemy import bindparam, delete, inspect, insert, select, update
 from sqlalchemy.orm import Session, defer, joinedload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -235,9 +235,8 @@ class CaseProcessor:
         if not fired_now and marks == self._timers_saved:
             return []
         self._timers_saved = marks
-        rows = {r.task_uuid: r for r in session.execute(
-            select(CaseTimer.id, CaseTimer.task_uuid, CaseTimer.bpmn_id, CaseTimer.name, CaseTimer.fire_at)
-            .where(CaseTimer.case_id == case.id)).all()} if self._status_before is not None else {}
+        rows = ({r.task_uuid: r for r in session.execute(_TIMER_ROWS, {"case_id": case.id})}
+                if self._status_before is not None else {})
         events, gone = [], [r for uuid, r in rows.items() if uuid not in waiting]
         for row in gone:
             # An overdue timer whose activity a person completed first did not fire: it was cancelled.
@@ -280,10 +279,15 @@ def lock_options():
 OPEN_TASKS, CASE_TIMERS = OpenTask.__table__, CaseTimer.__table__
 
 
+_OPEN_ROWS = (select(OpenTask).where(OpenTask.case_id == bindparam("case_id"))
+              .execution_options(populate_existing=True))
+_TIMER_ROWS = select(CASE_TIMERS.c.id, CASE_TIMERS.c.task_uuid, CASE_TIMERS.c.bpmn_id, CASE_TIMERS.c.name,
+                     CASE_TIMERS.c.fire_at).where(CASE_TIMERS.c.case_id == bindparam("case_id"))
+
+
 def open_rows(session: Session, case_id: int) -> list[OpenTask]:
     """The case's open-task rows as they are now (after waiting for its lock)."""
-    return list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)
-                                .execution_options(populate_existing=True)))
+    return list(session.scalars(_OPEN_ROWS, {"case_id": case_id}))
 
 
 def _timer_marks(waiting) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -87,12 +87,15 @@ def lock_task(tx: Tx, task_id: int) -> LockedTask:
     """Lock the case of an open task (lock order: the case before its rows). A second actor queues here (FOR UPDATE
     on PostgreSQL, the write lock taken at BEGIN IMMEDIATE on SQLite) and, once the first commits, finds the task
     row gone. populate_existing makes a transaction that waited see the winner's state."""
-    case = tx.session.scalar(
-        select(Case).join(OpenTask, OpenTask.case_id == Case.id).where(OpenTask.id == task_id)
-        .options(*lock_options()).limit(1)
-        .with_for_update(of=Case).execution_options(populate_existing=True))
+    case = tx.session.scalar(_LOCK_BY_TASK, {"task_id": task_id})
     rows = open_rows(tx.session, case.id) if case is not None else []
     return LockedTask(case, rows, next((row for row in rows if row.id == task_id), None))
+
+
+# Built once: the hot path runs it with a parameter instead of composing the statement on every request.
+_LOCK_BY_TASK = (select(Case).join(OpenTask, OpenTask.case_id == Case.id).where(OpenTask.id == bindparam("task_id"))
+                 .options(*lock_options()).limit(1).with_for_update(of=Case)
+                 .execution_options(populate_existing=True))
 
 
 class TaskCommand(Command):
