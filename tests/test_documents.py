@@ -27,6 +27,11 @@ DECISION = {"decision_number": "1234/QĐ-VKSTC", "decision_date": "2024-10-10",
 
 
 @pytest.fixture
+
+# What these check is the PDF WeasyPrint makes from a case's data, which no database changes: they run once, on
+# SQLite; the routes and permissions around them run on both databases in the other tests.
+RENDERING = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
 def uploads(app, tmp_path):
     folder = tmp_path / "uploads"
     app.config["TDKT_UPLOAD_DIR"] = str(folder)
@@ -78,6 +83,7 @@ MEETING = {"meeting_time": "08:30", "vote_method": "secret_ballot",
            "absent_names": "Đặng Quang Vũ, Phó Viện trưởng: đi công tác"}
 
 
+@RENDERING
 def test_every_document_renders_exactly_from_a_case(app, session, browser, uploads):
     case_id, head, task = to_submit_step(session, browser)
     assert submit(head, task, TO_TRINH).status_code == 302
@@ -145,6 +151,7 @@ def test_every_document_renders_exactly_from_a_case(app, session, browser, uploa
     assert browser("vks-qb-le-thuy.canbo").get(f"/cases/{case_id}/documents/to_trinh.pdf").status_code == 404
 
 
+@RENDERING
 def test_a_long_list_breaks_across_pages_with_headers_and_page_numbers(session):
     campaign = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
     unit = session.scalar(select(Unit).where(Unit.code == "vks-qb-dong-hoi"))
@@ -173,6 +180,7 @@ def test_a_long_list_breaks_across_pages_with_headers_and_page_numbers(session):
         assert f"Xuân {i:03d}" in everything
 
 
+@RENDERING
 def test_template_set_follows_the_legal_basis(session):
     campaign = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
     unit = session.scalar(select(Unit).where(Unit.code == "vks-qb-dong-hoi"))
@@ -282,6 +290,7 @@ def test_uploads_are_checked_and_stored_outside_the_web_root(app, session, brows
     assert len(events) == 2 and events[0].details["sha256"] == row.sha256
 
 
+@RENDERING
 def test_the_complete_dossier_as_zip_and_merged_pdf(app, session, browser, api, uploads):
     case_id, head, task = to_submit_step(session, browser)
     assert submit(head, task, TO_TRINH).status_code == 302

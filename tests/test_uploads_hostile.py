@@ -27,6 +27,11 @@ from tests.test_documents import _campaign_needing, _post_file, flat, scanned_pd
 from webapp import create_app, instance_secret_key
 
 
+
+# These hold the file checks (Pillow's and pypdf's side), which no database changes: they run once, on SQLite; the
+# withdrawal's permissions and audit run on both databases below.
+FILES_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
 def started_case(session, browser, campaign_code="qb-1532-2024"):
     """A case of VKSND TP Đồng Hới just started by its staff: open, at the unit's own steps."""
     campaign_id, unit_id = ids(session, campaign_code)
@@ -218,6 +223,7 @@ def test_the_hostile_files_are_what_they_claim(monkeypatch):
     ("huge.jpg", lambda: jpeg_header(60_000, 60_000), "Ảnh quá lớn"),
     ("truncated.png", lambda: png(2000, 2000)[:-2000], "không"),  # damaged pixel data: refused, not a 500
 ])
+@FILES_ONLY
 def test_image_bombs_are_refused_at_upload_before_being_decoded(app, session, browser, uploads, name, content,
                                                                 message):
     case_id, staff = started_case(session, browser)
@@ -229,6 +235,7 @@ def test_image_bombs_are_refused_at_upload_before_being_decoded(app, session, br
     assert session.scalar(select(Attachment)) is None and not any(uploads.rglob("*.*"))
 
 
+@FILES_ONLY
 def test_a_pdf_over_the_page_limit_is_refused(app, session, browser, uploads):
     from pypdf import PdfWriter
     writer, out = PdfWriter(), io.BytesIO()
@@ -240,6 +247,7 @@ def test_a_pdf_over_the_page_limit_is_refused(app, session, browser, uploads):
     assert response.status_code == 400 and "101 trang, tối đa 100" in response.get_data(as_text=True)
 
 
+@FILES_ONLY
 def test_scripts_in_an_uploaded_pdf_do_not_reach_the_merged_dossier(app, session, browser, uploads):
     hostile = pdf_with_scripts()
     assert {"/OpenAction", "/AA", "/JS", "/JavaScript", "/Launch"} <= set(scripts_in(hostile))
@@ -273,6 +281,7 @@ def store(session, uploads, case_id: int, code: str, filename: str, content: byt
     return row
 
 
+@FILES_ONLY
 def test_a_bad_stored_upload_is_skipped_with_a_note_and_the_dossier_still_answers(app, session, browser, uploads):
     case_id, staff = started_case(session, browser)
     store(session, uploads, case_id, "to_trinh", "bomb.tif", tiff([(5000, 5000)] * 30))
