@@ -200,6 +200,7 @@ class Browser:
     def __init__(self, app, username: str):
         self.client = app.test_client()
         self.username = username
+        self._csrf = None
         page = self.client.get("/login")
         response = self.client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
                                                     "csrf_token": csrf_of(page)})
@@ -209,8 +210,11 @@ class Browser:
         return self.client.get(url, **kw)
 
     def post_form(self, page_url: str, action: str, data: dict):
-        page = self.client.get(page_url)
-        return self.client.post(action, data={**data, "csrf_token": csrf_of(page)})
+        """Post as the form on `page_url` would. The CSRF token is the session's (Flask-WTF, no time limit), so the
+        page is fetched for it once per login, not before every post — as a browser that keeps a tab open."""
+        if self._csrf is None:
+            self._csrf = csrf_of(self.client.get(page_url))
+        return self.client.post(action, data={**data, "csrf_token": self._csrf})
 
 
 def csrf_of(response) -> str:

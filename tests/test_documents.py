@@ -26,12 +26,12 @@ DECISION = {"decision_number": "1234/QĐ-VKSTC", "decision_date": "2024-10-10",
                        {"nominee": "VKSND thành phố Đồng Hới", "award_form": "bang_khen_vkstc", "awarded": False}]}
 
 
-@pytest.fixture
-
 # What these check is the PDF WeasyPrint makes from a case's data, which no database changes: they run once, on
 # SQLite; the routes and permissions around them run on both databases in the other tests.
 RENDERING = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
+
+@pytest.fixture
 def uploads(app, tmp_path):
     folder = tmp_path / "uploads"
     app.config["TDKT_UPLOAD_DIR"] = str(folder)

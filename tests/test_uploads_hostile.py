@@ -26,11 +26,10 @@ from tests.test_case_flow_http import ids
 from tests.test_documents import _campaign_needing, _post_file, flat, scanned_pdf, text_of, uploads  # noqa: F401
 from webapp import create_app, instance_secret_key
 
-
-
 # These hold the file checks (Pillow's and pypdf's side), which no database changes: they run once, on SQLite; the
 # withdrawal's permissions and audit run on both databases below.
 FILES_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
 
 def started_case(session, browser, campaign_code="qb-1532-2024"):
     """A case of VKSND TP Đồng Hới just started by its staff: open, at the unit's own steps."""
