@@ -15,6 +15,7 @@ import shutil
 import uuid
 
 import pytest
+from jinja2 import BytecodeCache
 from sqlalchemy import event, text
 
 from processes import clock
@@ -165,10 +166,29 @@ def app(db_url, tmp_path):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "test",
                       "TDKT_UPLOAD_DIR": str(tmp_path / "uploads")})  # the test's own, not the shared instance folder
     app.test_client_class = CheckedClient  # every API answer is held against openapi.json
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE  # each test's new app would otherwise compile every template again
     yield app
     from webapp.extensions import db
     with app.app_context():
         db.engine.dispose()
+
+
+class _TemplateCache(BytecodeCache):
+    """Compiled Jinja templates shared by the apps the tests build (one per test): a template is compiled once per
+    worker, not once per test — it was about half of an HTML test's time."""
+
+    def __init__(self):
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = _TemplateCache()
 
 
 @pytest.fixture
