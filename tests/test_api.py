@@ -190,3 +190,33 @@ def test_an_answer_the_document_does_not_describe_fails_the_test(app, api):
     with pytest.raises(AssertionError, match="Unknown response http status: 401"):
         app.test_client().get("/api/me")
     assert app.test_client().get("/login").status_code == 200  # pages are not API answers: not checked
+
+
+def test_a_tokens_use_is_recorded_after_the_answer_and_only_coarsely(app, session, api):
+    """Driven as a WSGI server drives the app (the test client does not pass the close on): the token's last use is
+    written once the answer's iterable is closed, and not again within the granularity."""
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    from processes.models import ApiToken
+
+    client = api("vks-qb-dong-hoi.canbo")
+    token = session.scalar(select(ApiToken).order_by(ApiToken.id.desc()).limit(1))
+
+    def call():
+        environ = EnvironBuilder(path="/api/me", headers=client.headers).get_environ()
+        body, status, _headers = run_wsgi_app(app, environ)
+        assert status.startswith("200")
+        return body
+
+    body = call()
+    session.refresh(token)
+    assert token.last_used_at is None  # not on the request's path …
+    b"".join(body)
+    body.close()  # … but once the server has sent the answer and closes it
+    session.refresh(token)
+    first = token.last_used_at
+    assert first is not None
+    again = call()
+    again.close()
+    session.refresh(token)
+    assert token.last_used_at == first  # within ten minutes, no second write

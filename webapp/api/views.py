@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Response, g, jsonify, request
+from flask import Response, after_this_request, current_app, g, jsonify, request
 from sqlalchemy import select
 
 from processes import cases, notifications, tokens
@@ -30,11 +30,29 @@ def authenticate():
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return json_error("unauthorized", "Cần token API (Authorization: Bearer …).", 401)
-    user = tokens.authenticate(db.session, header[len("Bearer "):].strip())
-    if user is None:
+    row = tokens.authenticate(db.session, header[len("Bearer "):].strip())
+    if row is None:
         return json_error("unauthorized", "Token API không hợp lệ hoặc đã bị thu hồi.", 401)
-    g.api_user = user
+    g.api_user = row.user
+    if tokens.needs_touch(row):
+        _touch_after_response(row.id)
     return None
+
+
+def _touch_after_response(token_id: int) -> None:
+    """Record the token's use once the answer has gone out (its own small transaction), not before the verb."""
+    app = current_app._get_current_object()
+
+    @after_this_request
+    def schedule(response):
+        def touch():
+            with app.app_context():
+                try:
+                    tokens.touch(db.session, token_id)
+                finally:
+                    db.session.remove()
+        response.call_on_close(touch)
+        return response
 
 
 def _json_body() -> dict:
