@@ -128,6 +128,8 @@ def quick_flag() -> tuple[bool, list[str]]:
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_ARGS = ["--workers", "2", "--worker-class", "gthread", "--threads", "4"]  # as scripts/demo.sh
+if "--quick" in sys.argv:  # the quick run checks that the bench works, not how fast: one worker boots in half the time
+    GUNICORN_ARGS = ["--workers", "1", "--worker-class", "gthread", "--threads", "4"]
 
 
 def free_port() -> int:
@@ -186,13 +188,14 @@ class Gunicorn:
         return Path(self.log.name).read_text(errors="replace")[-3000:]
 
     def stop(self) -> None:
-        """SIGTERM to the group, SIGKILL after 15 s; raises if any process of the group is still there."""
+        """SIGQUIT to the group (gunicorn's quick shutdown: a graceful SIGTERM would wait out the client's keep-alive
+        connection), SIGKILL after 15 s; raises if any process of the group is still there."""
         if self.proc is None:
             return
         proc, self.proc = self.proc, None
         _running.discard(self)
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, signal.SIGQUIT)
         except ProcessLookupError:
             pass
         try:
