@@ -218,7 +218,7 @@ def _worker(db_url, **env):
 
 
 # Enough for four processes to contend for the same due cases for a few seconds (bench/timers.py measures 100,000).
-SHARED_CASES = 300
+SHARED_CASES = 200
 
 
 def test_four_worker_processes_fire_each_timer_exactly_once(app, session, db_url, backend, frozen, use_diagram):
