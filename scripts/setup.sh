@@ -11,7 +11,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.tdkt-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  # (the venv's own pip installs these wheels; upgrading it first only cost time)
+  .venv/bin/python -m pip install --quiet --upgrade pip  # a current pip resolves these wheels much faster
   .venv/bin/python -m pip install --quiet -e '.[dev]'
   touch "$stamp"
 fi
