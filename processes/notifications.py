@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from .clock import now
 from .db import unit_of_work
+from .executor import Command, execute
 from .errors import NotFound
 from .models import Notification, User
 from .paging import COUNT_CAP, page_count
@@ -70,23 +71,51 @@ def page_for(session: Session, user_id: int, page: int = 1, per_page: int = 20,
     return NotificationPage(items, total, unread_count(session, user_id), page, per_page)
 
 
+class MarkRead(Command):
+    """Mark the reader's notifications read (these ids, or all). The statement itself is confined to the reader's
+    rows: another user's ids are silently not theirs to mark, and nothing about them is said."""
+    name = "mark_notifications_read"
+
+    def __init__(self, user_id: int, ids: list[int] | None):
+        self.user_id, self.ids = user_id, ids
+
+    def authorize(self, tx, target):
+        if tx.actor is not None and tx.actor.id != self.user_id:
+            raise NotFound("Không tìm thấy thông báo.")
+
+    def run(self, tx, target):
+        stmt = update(Notification).where(Notification.user_id == self.user_id, Notification.read_at.is_(None))
+        if self.ids is not None:
+            stmt = stmt.where(Notification.id.in_(self.ids))
+        return tx.session.execute(stmt.values(read_at=now()).execution_options(synchronize_session=False)).rowcount
+
+
 def mark_read(session: Session, user_id: int, ids: list[int] | None = None) -> int:
-    """Mark the user's notifications read (these ids, or all); another user's ids are silently not theirs to mark."""
-    with unit_of_work(session):
-        stmt = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        if ids is not None:
-            stmt = stmt.where(Notification.id.in_(ids))
-        return session.execute(stmt.values(read_at=now()).execution_options(synchronize_session=False)).rowcount
+    return execute(session, None, MarkRead(user_id, ids))
+
+
+class OpenNotification(Command):
+    """Mark one of the reader's notifications read and return where it points (404 for anyone else's)."""
+    name = "open_notification"
+
+    def __init__(self, user_id: int, notification_id: int):
+        self.user_id, self.notification_id = user_id, notification_id
+
+    def target(self, tx):
+        return tx.session.scalar(select(Notification.link).where(Notification.id == self.notification_id,
+                                                                 Notification.user_id == self.user_id))
+
+    def authorize(self, tx, link):
+        if link is None:
+            raise NotFound("Không tìm thấy thông báo.")
+
+    def run(self, tx, link):
+        MarkRead(self.user_id, [self.notification_id]).run(tx, None)
+        return link
 
 
 def open_one(session: Session, user_id: int, notification_id: int) -> str:
-    """Mark one read and return where it points."""
-    link = session.scalar(select(Notification.link).where(Notification.id == notification_id,
-                                                          Notification.user_id == user_id))
-    if link is None:
-        raise NotFound("Không tìm thấy thông báo.")
-    mark_read(session, user_id, [notification_id])
-    return link
+    return execute(session, None, OpenNotification(user_id, notification_id))
 
 
 def deliver_mail(session: Session, batch: int = 50) -> int:
