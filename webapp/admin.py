@@ -12,6 +12,7 @@ from processes.models import Unit
 from processes.seeding import SEED_DIR
 
 from .extensions import db
+from .redirects import same_site_path
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -114,5 +115,4 @@ def _template_text() -> str:
 
 def _back() -> str:
     """Back to the page the button was on (the list keeps its search and page); only paths on this site."""
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else url_for("admin.campaigns")
+    return same_site_path(request.form.get("next", ""), url_for("admin.campaigns"))

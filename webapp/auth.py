@@ -1,8 +1,6 @@
 """Logging in and out, and the personal API tokens a user manages."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -13,6 +11,7 @@ from processes.models import ApiToken, User
 from processes.security import verify_password
 
 from .extensions import db, login_manager
+from .redirects import same_site_path
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
@@ -72,6 +71,4 @@ def token_revoke(token_id: int):
 
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: an attacker's ?next=https://evil.example must not bounce a fresh login away.
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("inbox.index")
+    return same_site_path(target, url_for("inbox.index"))
