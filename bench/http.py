@@ -26,6 +26,7 @@ from bench.completion import APPROVE, CAMPAIGN, EngineWork, check_done, council_
 from sqlalchemy import insert, select, text
 
 from processes import tokens
+from processes.db import unit_of_work
 from processes.models import Campaign, Case, OpenTask, Unit, User
 
 HTTP_TARGET = 4.0
@@ -43,7 +44,9 @@ def timed(call, n: int) -> list[float]:
 
 def fill_queue(Session, reviewer_unit_id: int, campaign_id: int, diagram_version_id: int, count: int) -> None:
     """Open tasks for the provincial reviewer's queue, each in a case of its own unit (bulk SQL, not measured)."""
-    with Session() as session:
+    # One write transaction from its first statement (BEGIN IMMEDIATE on SQLite): the served app writes meanwhile (a
+    # token's last use, after each answer), and SQLite refuses a transaction that read first the upgrade to writing.
+    with Session() as session, unit_of_work(session):
         parent = session.get(Unit, reviewer_unit_id)
         start = dt.datetime(2024, 8, 1)
         units = [{"code": f"q-{uuid.uuid4().hex[:12]}", "name": "Đơn vị hàng chờ", "short_name": "", "level": "district",
@@ -60,7 +63,6 @@ def fill_queue(Session, reviewer_unit_id: int, campaign_id: int, diagram_version
              "unit_id": reviewer_unit_id, "form": "check-dossier-schema.json", "ui_form": "", "instructions": "",
              "created_at": start, "due_at": start + dt.timedelta(hours=i % 500),
              "sort_due": start + dt.timedelta(hours=i % 500)} for i, cid in enumerate(case_ids)])
-        session.commit()
 
 
 def run(label: str, url: str, n: int, warm: int, inbox_sizes: tuple[int, ...], clock_env: dict) -> None:

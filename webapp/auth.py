@@ -1,12 +1,14 @@
 """Logging in and out, and the personal API tokens a user manages."""
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from processes import tokens
+from processes import accounts, tokens
 from processes.models import ApiToken, User
 from processes.security import verify_password
 
@@ -21,8 +23,14 @@ login_manager.login_message_category = "warning"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])  # the user and roles at once
-    return user if user is not None and user.active else None
+    """The user a session or remember-me cookie names, if that session is still theirs (see User.get_id)."""
+    head = user_id.split(".", 1)[0]
+    if not head.isdigit():
+        return None
+    user = db.session.get(User, int(head), options=[joinedload(User.roles)])  # the user and roles at once
+    if user is None or not user.active or not accounts.session_matches(user, user_id):
+        return None
+    return user
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -34,6 +42,7 @@ def login():
         username = request.form.get("username", "").strip()
         user = db.session.scalar(select(User).where(User.username == username))
         if user is not None and user.active and verify_password(user.password_hash, request.form.get("password", "")):
+            user.login_nonce = secrets.token_urlsafe(8)  # this login's own cookie, never a copy of another's
             login_user(user, remember=bool(request.form.get("remember")))
             return redirect(_safe_next(request.args.get("next")))
         error = "Tên đăng nhập hoặc mật khẩu không đúng."
@@ -43,6 +52,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    accounts.end_sessions(db.session, current_user, current_user.id)  # every session and cookie of theirs, too
     logout_user()
     flash("Bạn đã đăng xuất.", "info")
     return redirect(url_for("auth.login"))

@@ -56,6 +56,8 @@ class User(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     is_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # Bumped to end every session and remember-me cookie of the user at once (logout, password change).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
 
     unit: Mapped[Unit] = relationship()
@@ -72,7 +74,10 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What Flask-Login keeps in the session and the remember-me cookie: the id, the user's session version
+        (bumped by logout, so every earlier cookie stops working) and a per-login nonce (so two logins never share
+        a cookie). `webapp.auth.load_user` reads it back."""
+        return f"{self.id}.{self.session_version}.{getattr(self, 'login_nonce', '')}"
 
     def holds(self, role: str, unit_id: int) -> bool:
         return any(r.role == role and r.unit_id == unit_id for r in self.roles)
