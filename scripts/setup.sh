@@ -12,9 +12,7 @@ fi
 stamp=.venv/.tdkt-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip  # a current pip resolves these wheels much faster
-  # --no-compile: Python compiles only the modules it imports, on first import, instead of every file of ~80
-  # packages up front (half of this step's time)
-  .venv/bin/python -m pip install --quiet --no-compile -e '.[dev]'
+  .venv/bin/python -m pip install --quiet -e '.[dev]'
   touch "$stamp"
 fi
 
