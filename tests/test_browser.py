@@ -37,8 +37,12 @@ def page(live):
         page = browser.new_page(locale="vi-VN")
         page.set_default_timeout(15000)
         page.base = live
+        # Anything the Content-Security-Policy blocks is reported on the console: the pages must need none of it.
+        page.csp_violations = []
+        page.on("console", lambda msg: "Content Security Policy" in msg.text and page.csp_violations.append(msg.text))
         yield page
         browser.close()
+        assert page.csp_violations == [], page.csp_violations
 
 
 def login(page, username):

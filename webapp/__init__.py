@@ -50,7 +50,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from . import admin, auth, cases, cli, errors, filters, inbox, notifications, tasks
+    from . import admin, auth, cases, cli, errors, filters, inbox, notifications, security_headers, tasks
     from .api import bp as api_bp
     from .award_history import bp as award_history_bp
 
@@ -66,6 +66,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens only, never the session cookie, so there is no CSRF to forge
     errors.register(app)
+    security_headers.register(app)
     filters.register(app)
     cli.register(app)
     return app
