@@ -7,6 +7,7 @@ after-commit listeners (notifications, roll-up, award history) once it has commi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,7 @@ from .clock import format_datetime
 from .contracts import RULES_PROPERTY
 from .errors import Conflict, InvalidInput, NotFound
 from .executor import Command, Tx, execute
-from .forms import forms
+from .forms import forms, has_server_values, initial_data, keep_server_values
 from .models import AuditEvent, Campaign, Case, CaseTimer, OpenTask, Unit, User
 
 
@@ -124,7 +125,11 @@ class CompleteTask(TaskCommand):
 
     def run(self, tx, locked):
         case, task = locked.case, locked.task
-        data = forms.validate(task.form, self.data)
+        data = self.data
+        if _server_owned(task.form):  # read-only values and fixed rows are the server's, whoever posts
+            schema = forms.load(task.form)
+            data = keep_server_values(schema, data, initial_data(schema, case.data or {}))
+        data = forms.validate(task.form, data)
         if self.expected_version is not None and case.version != self.expected_version:
             raise Conflict("Hồ sơ đã được người khác cập nhật sau khi bạn mở trang. Vui lòng tải lại.")
         processor = CaseProcessor.restore(tx, case, locked.rows)
@@ -135,6 +140,11 @@ class CompleteTask(TaskCommand):
         processor.save([audit.event(case.id, "task_completed", tx.actor_id, task, data=data)],
                        completed_task_id=task.id)
         return case
+
+
+@lru_cache(maxsize=256)
+def _server_owned(form: str) -> bool:
+    return bool(form) and has_server_values(forms.load(form))
 
 
 def complete_task(session: Session, user: User, task_id: int, data: dict,

@@ -99,6 +99,40 @@ _TYPE_NAMES = {"string": "chuỗi ký tự", "integer": "số nguyên", "number"
 forms = FormRegistry()
 
 
+def has_server_values(schema: dict) -> bool:
+    """Whether a form holds fields the server owns (`readOnly`, or an array with `x-fixedRows`)."""
+    if schema.get("readOnly") or schema.get("x-fixedRows"):
+        return True
+    return any(has_server_values(sub) for sub in (schema.get("properties") or {}).values()) \
+        or (schema.get("type") == "array" and has_server_values(schema.get("items") or {}))
+
+
+def keep_server_values(schema: dict, data, current):
+    """`data` as posted, with what the server owns put back from `current` (what the form opened with): a
+    `readOnly` field's value (e.g. a campaign's threshold) and an `x-fixedRows` array's rows — none added or
+    removed. The web form does the same when it parses the post; this holds for every client, the API too."""
+    if not isinstance(data, dict):
+        return data
+    current = current if isinstance(current, dict) else {}
+    out = dict(data)
+    for name, sub in (schema.get("properties") or {}).items():
+        if sub.get("readOnly"):
+            if name in current:
+                out[name] = current[name]
+            else:
+                out.pop(name, None)
+        elif sub.get("type") == "object" and isinstance(out.get(name), dict):
+            out[name] = keep_server_values(sub, out[name], current.get(name))
+        elif sub.get("type") == "array" and isinstance(out.get(name), list):
+            rows, rendered = out[name], current.get(name) if isinstance(current.get(name), list) else []
+            if sub.get("x-fixedRows"):
+                rows = [rows[i] if i < len(rows) and isinstance(rows[i], dict) else {} for i in range(len(rendered))]
+            item = sub.get("items") or {}
+            out[name] = [keep_server_values(item, row, rendered[i] if i < len(rendered) else None)
+                         for i, row in enumerate(rows)]
+    return out
+
+
 def initial_data(schema: dict, case_data: dict) -> dict:
     """What a task's form opens with: the case's current values for the form's fields (so a step returned for
     correction shows what was entered before), lists prefilled from other case data where the schema says

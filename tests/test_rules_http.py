@@ -206,3 +206,28 @@ def test_criteria_prefilled_read_only_entered_and_shown_judged(app, session, bro
     assert submit(council, inbox_task(council), {"council_decision": "approve"}).status_code == 302
     head = browser("ubnd-hoang-hoa.thutruong")
     assert refused(submit(head, inbox_task(head), SUBMIT)) == []
+
+
+def test_criteria_the_api_cannot_change_a_threshold_nor_the_rows(app, session, api):
+    """What the web form keeps from a hand-made post, the core keeps from any client: an API body that lowers a
+    threshold, renames a criterion, drops one row and adds its own is stored with the campaign's rows as they are."""
+    from tests.factories import reported
+
+    template = template_for(campaign_details("th-cds-2024"), unit_facts("ubnd-hoang-hoa"))
+    campaign_id, unit_id = ids(session, "th-cds-2024", "ubnd-hoang-hoa")
+    client = api("ubnd-hoang-hoa.canbo")
+    case_id = client.post("/api/cases", json={"campaign_id": campaign_id, "unit_id": unit_id}).get_json()["id"]
+    task_id = session.query(OpenTask.id).filter(OpenTask.case_id == case_id).scalar()
+    rows = [{k: c[k] for k in ("code", "label", "kind", "threshold") if c.get(k) is not None}
+            for c in template]  # the form's rows as prefilled …
+    i = next(n for n, c in enumerate(template) if c["code"] == "huyen_tthc_truc_tuyen")
+    rows[i].update(threshold=1, label="Tiêu chí do đơn vị tự đặt", percent=99)  # … one "eased" …
+    rows.append({"code": "tu_dat", "label": "Của đơn vị", "kind": "percent_min", "threshold": 0, "percent": 100})
+    nominee = reported(person("Lê Thị Hạnh", award="bang_khen_ubnd_tinh", achievement_summary=SUMMARY))
+    response = client.post(f"/api/tasks/{task_id}/complete", json={"nominees": [nominee], "criteria": rows})
+    assert response.status_code == 200, response.get_json()
+    stored = session.get(Case, case_id, populate_existing=True).data["criteria"]
+    assert [c["code"] for c in stored] == [c["code"] for c in template]  # … and one added: not stored
+    for row, original in zip(stored, template):
+        assert (row["label"], row.get("threshold")) == (original["label"], original.get("threshold")), row["code"]
+    assert stored[i]["percent"] == 99  # the unit's own figure is kept
