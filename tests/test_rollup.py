@@ -167,20 +167,33 @@ def test_two_districts_roll_up_to_the_province_and_the_supreme_decision_flows_ba
     assert hidden.status_code == 404 and "Không tìm thấy hồ sơ." in shown(hidden)
 
 
-def test_a_case_outside_the_consolidated_units_cannot_be_selected_from_the_api(app, session, browser, api):
+def test_the_api_cannot_change_the_forwarded_candidates(app, session, browser, api):
+    """The council's rows are the forwarded nominees as they are: an API body that changes a candidate's award form
+    and adds a row of its own is stored with the rows the server put there (read-only fields and fixed rows are
+    the server's for every client; the `selection` rule checks the rows again behind that)."""
     dong_hoi = submitted_dossier(browser, session, "vks-qb-dong-hoi", DONG_HOI,
                                  ["Trần Thị Thủy", "VKSND thành phố Đồng Hới"])
     reviewer = browser("vks-quang-binh.tdkt")
     assert submit(reviewer, check_task_of(session, dong_hoi), {"check_decision": "accept"}).status_code == 302
     parent = session.scalar(select(Case).where(Case.kind == "consolidation"))
     task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == parent.id))
+    forwarded = session.get(Case, parent.id, populate_existing=True).data["candidates"]
+    rows = [{**c, "votes_for": 9, "selected": True} for c in forwarded]
+    rows[0]["award_form"] = "giay_khen_thu_truong"  # a different award than the unit proposed
+    rows.append({**rows[1], "case_id": 987654, "name": "Người ngoài danh sách"})
     body = {"meeting_date": "2024-08-27", "meeting_place": "Phòng họp", "members_total": 9, "members_present": 9,
-            "candidates": [{"case_id": dong_hoi, "unit": "x", "kind": "individual", "name": "Trần Thị Thủy",
-                            "award_form": "giay_khen_thu_truong", "votes_for": 9, "selected": True}]}
-    response = api("vks-quang-binh.hoidong").post(f"/api/tasks/{task_id}/complete", json=body)
-    assert response.status_code == 422 and response.get_json()["error"] == "rules_broken"
-    assert response.get_json()["fields"][""] == [
-        "«Trần Thị Thủy»: hình thức hoặc đối tượng khen thưởng khác với hồ sơ của đơn vị."]
+            "candidates": rows}
+    council = api("vks-quang-binh.hoidong")
+    none_chosen = council.post(f"/api/tasks/{task_id}/complete",
+                               json={**body, "candidates": [{**c, "selected": False} for c in rows]})
+    assert none_chosen.status_code == 422 and none_chosen.get_json()["error"] == "rules_broken"  # the rule's wiring
+    assert none_chosen.get_json()["fields"][""] == ["Hội đồng chưa chọn trường hợp nào để trình lên trung ương."]
+    response = council.post(f"/api/tasks/{task_id}/complete", json=body)
+    assert response.status_code == 200, response.get_json()
+    chosen = session.get(Case, parent.id, populate_existing=True).data["candidates"]
+    assert [(c["case_id"], c["name"], c["award_form"]) for c in chosen] == \
+        [(c["case_id"], c["name"], c["award_form"]) for c in forwarded]
+    assert all(c["selected"] and c["votes_for"] == 9 for c in chosen)  # the council's own entries are kept
     other = api("vks-qb-dong-hoi.hoidong").post(f"/api/tasks/{task_id}/complete", json=body)
     assert other.status_code == 404  # a district's council may not see the province's case: as if it did not exist
     assert other.get_json() == {"error": "not_found", "message": "Không tìm thấy nhiệm vụ."}
