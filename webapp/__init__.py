@@ -12,6 +12,7 @@ from flask import Flask
 from processes import wiring  # noqa: F401  (the core's after-commit listeners)
 from processes.db import configure_engine, engine_options, normalise_url
 
+from . import converters
 from .extensions import csrf, db, login_manager
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -44,6 +45,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     app.json.ensure_ascii = False
 
+    converters.register(app)  # before the blueprints: their <int:…> ids are bounded
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)

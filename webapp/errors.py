@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from processes.errors import DomainError, ValidationFailed
+
+from .extensions import db
 
 HTTP_MESSAGES = {
     400: "Yêu cầu không hợp lệ.", 401: "Cần đăng nhập.", 403: "Bạn không có quyền thực hiện thao tác này.",
@@ -22,7 +25,22 @@ def json_error(code: str, message: str, status: int, **extra):
     return jsonify({"error": code, "message": message, **extra}), status
 
 
+# Input no validator stopped that still cannot be stored or read: a number beyond the database's integers, text
+# with a lone surrogate, a document nested past Python's recursion limit. A clear 400, never a 500.
+BAD_INPUT = (OverflowError, UnicodeEncodeError, RecursionError, DataError)
+BAD_INPUT_MESSAGE = "Dữ liệu gửi lên không hợp lệ (số quá lớn, ký tự không hợp lệ hoặc lồng nhau quá sâu)."
+
+
 def register(app) -> None:
+    def bad_input(exc):
+        db.session.rollback()
+        if wants_json():
+            return json_error("invalid", BAD_INPUT_MESSAGE, 400)
+        return render_template("error.html", status=400, message=BAD_INPUT_MESSAGE), 400
+
+    for kind in BAD_INPUT:
+        app.register_error_handler(kind, bad_input)
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         if wants_json():
