@@ -47,3 +47,9 @@ class DiagramError(DomainError):
     """A BPMN document that cannot be published or run: malformed, hostile or inconsistent."""
     code = "invalid_diagram"
     status = 422
+
+
+class TooManyAttempts(DomainError):
+    """Sign-in attempts beyond the throttle: wait and try again."""
+    code = "too_many_attempts"
+    status = 429

@@ -10,7 +10,8 @@ from sqlalchemy.orm import joinedload
 
 from processes import accounts, tokens
 from processes.models import ApiToken, User
-from processes.security import verify_password
+from processes.errors import TooManyAttempts
+from processes.sign_in import sign_in
 
 from .extensions import db, login_manager
 from .redirects import same_site_path
@@ -39,9 +40,12 @@ def login():
         return redirect(url_for("inbox.index"))
     error = None
     if request.method == "POST":
-        username = request.form.get("username", "").strip()
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is not None and user.active and verify_password(user.password_hash, request.form.get("password", "")):
+        username = request.form.get("username", "").strip()[:150]
+        try:
+            user = sign_in(db.session, username, request.form.get("password", ""), request.remote_addr or "")
+        except TooManyAttempts as exc:
+            return render_template("login.html", error=exc.message), 429
+        if user is not None:
             user.login_nonce = secrets.token_urlsafe(8)  # this login's own cookie, never a copy of another's
             login_user(user, remember=bool(request.form.get("remember")))
             return redirect(_safe_next(request.args.get("next")))

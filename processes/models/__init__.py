@@ -7,8 +7,9 @@ from .notification import Notification
 from .award import AwardRecord, Nomination
 from .attachment import Attachment
 from .effect import PendingEffect
+from .login_failure import LoginFailure
 
 __all__ = [
-    "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramVersion", "Nomination", "Notification", "OpenTask", "PendingEffect",
+    "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramVersion", "LoginFailure", "Nomination", "Notification", "OpenTask", "PendingEffect",
     "RoleAssignment", "Unit", "User",
 ]
