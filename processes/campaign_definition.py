@@ -65,7 +65,10 @@ def jsonable(value):
 def parse(source: str | Mapping) -> dict:
     """TOML text or an already-decoded mapping (the API's JSON body) → the JSON-able definition, unchecked."""
     if isinstance(source, Mapping):
-        return jsonable({k: v for k, v in source.items() if k != ADMIN_KEY})
+        definition = jsonable({k: v for k, v in source.items() if k != ADMIN_KEY})
+        if len(json.dumps(definition, ensure_ascii=False).encode("utf-8")) > MAX_TEXT_BYTES:  # the API's JSON body
+            raise ValidationFailed("Định nghĩa phong trào quá lớn.", {"": [f"Tối đa {MAX_TEXT_BYTES // 1024} KB."]})
+        return definition
     if len(source.encode("utf-8")) > MAX_TEXT_BYTES:
         raise ValidationFailed("Định nghĩa phong trào quá lớn.", {"toml": [f"Tối đa {MAX_TEXT_BYTES // 1024} KB."]})
     try:

@@ -283,3 +283,29 @@ def test_api_errors_follow_the_contract(api, session):
 
     schema = staff.get("/api/campaign-schema.json")
     assert schema.status_code == 200 and schema.get_json() == cdef.schema()
+
+
+def test_a_definition_that_would_break_registration_or_every_page_is_refused(session):
+    """A criterion label longer than the registration form holds made registration impossible; a definition of
+    several MB through the API slowed every page that lists campaigns."""
+    import pytest as _pytest
+
+    from processes import campaign_admin as admin_core
+    from processes import campaign_definition as cdef
+    from processes.errors import ValidationFailed
+    from processes.models import Campaign, User
+
+    admin = session.scalar(select(User).where(User.is_admin.is_(True)))
+    th = session.scalar(select(Campaign).where(Campaign.code == "th-cds-2024"))
+    body = cdef.definition_of(admin_core.read_campaign(session, admin, th.id).details)
+    body["code"] = "th-thu"
+    assert body["criterion"], "the Thanh Hóa round has criteria"
+    body["criterion"][0]["label"] = "Ư" * 601
+    with _pytest.raises(ValidationFailed) as refused:
+        admin_core.validate(session, body)
+    assert list(refused.value.field_errors) == ["criterion[0].label"], refused.value.field_errors
+    body["criterion"][0]["label"] = "Ư" * 600
+    admin_core.validate(session, body)  # the longest label the form holds passes
+    huge = {**body, "name": "x" * (cdef.MAX_TEXT_BYTES + 1)}
+    with _pytest.raises(ValidationFailed, match="quá lớn"):
+        admin_core.create_campaign(session, admin, huge)
