@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from . import audit
 from .access import check_may_read_case, may_read_case
+from .case_processor import lock_case
 from .executor import Command, Tx, execute, listen
 from .errors import Forbidden, InvalidInput, NotFound
 from .models import Attachment, Case, User
@@ -185,15 +186,6 @@ def _document_names(case: Case) -> dict[str, str]:
             if d.get("code")}
 
 
-def _lock_case(tx: Tx, case_id: int | None) -> Case | None:
-    """The case, locked: an upload and a withdrawal of the same case happen one after the other (lock order: the
-    case before its rows)."""
-    if case_id is None:
-        return None
-    return tx.session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case)
-                             .execution_options(populate_existing=True))
-
-
 class UploadAttachment(Command):
     """Store a signed scan for one of the case's dossier documents: the file is checked by its content, written
     under its SHA-256, and its row and audit event committed together."""
@@ -205,7 +197,7 @@ class UploadAttachment(Command):
         self.written: Path | None = None  # a file this attempt created, removed again if the transaction fails
 
     def target(self, tx):
-        return _lock_case(tx, self.case_id)
+        return lock_case(tx.session, self.case_id)
 
     def authorize(self, tx, case):
         _check_may_upload(tx.actor, case)
@@ -298,7 +290,7 @@ class WithdrawAttachment(Command):
 
     def target(self, tx):
         case_id = tx.session.scalar(select(Attachment.case_id).where(Attachment.id == self.attachment_id))
-        case = _lock_case(tx, case_id)
+        case = lock_case(tx.session, case_id)  # an upload and a withdrawal of one case: one after the other
         # read afresh under the case lock: of two withdrawals at once the second finds nothing, not a stale row
         row = tx.session.get(Attachment, self.attachment_id, populate_existing=True) if case is not None else None
         return row

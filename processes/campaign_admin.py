@@ -75,39 +75,62 @@ def next_round(campaign: Campaign) -> dict:
 
 
 class AdminCommand(Command):
-    """A campaign administration verb: administrators only, decided before the campaign is looked at."""
+    """A campaign administration verb: administrators only, decided before the campaign is looked at; a verb on an
+    existing campaign (`needs_campaign`) then answers 404 for an id that does not exist."""
+    needs_campaign = False
 
     def authorize(self, tx, target):
         check_admin(tx.actor)
-        if isinstance(target, MissingCampaign):
+        if self.needs_campaign and target is None:
             raise NotFound("Không tìm thấy phong trào thi đua.")
 
 
-class MissingCampaign:
-    """The target of a verb whose campaign id does not exist (reported after the administrator check)."""
-
-
-def _locked(tx, campaign_id: int):
-    campaign = tx.session.scalar(select(Campaign).where(Campaign.id == campaign_id)
-                                 .options(undefer(Campaign.details)).with_for_update())
-    return campaign if campaign is not None else MissingCampaign()
-
-
 class CreateCampaign(AdminCommand):
-    """Check a definition and insert it as a new open campaign; `record(checked)` is its change record."""
+    """Check a definition and insert it as a new open campaign with its change record."""
     name = "create_campaign"
+    hint = "hãy chọn mã khác"
 
-    def __init__(self, definition_of, record, hint: str):
-        self.definition_of, self.record, self.hint = definition_of, record, hint
+    def __init__(self, source: str | Mapping):
+        self.source = source
+
+    def definition(self, tx, target) -> dict:
+        return cdef.parse(self.source)
+
+    def record(self, tx, target, checked: dict) -> dict:
+        return _admin_record(None, tx.actor, "created", checked, self.source)
 
     def run(self, tx, target):
-        definition = cdef.check(self.definition_of(tx), unit_tree(tx.session))
+        definition = cdef.check(self.definition(tx, target), unit_tree(tx.session))
         if tx.session.scalar(select(Campaign.id).where(Campaign.code == definition["code"])) is not None:
             raise Conflict(f"Đã có phong trào mã «{definition['code']}»; {self.hint}.")
         campaign = Campaign(status="open")
-        cdef.apply(campaign, definition, _units(tx.session, definition), self.record(tx, definition))
+        cdef.apply(campaign, definition, _units(tx.session, definition), self.record(tx, target, definition))
         tx.session.add(campaign)
         return campaign
+
+
+class CopyCampaign(CreateCampaign):
+    """A campaign's next year's round (`next_round`), with the code and name given if any."""
+    name = "copy_campaign"
+    hint = "hãy nhập mã khác cho đợt mới"
+    needs_campaign = True
+
+    def __init__(self, campaign_id: int, code: str | None, name: str | None):
+        self.campaign_id, self.code, self.new_name = campaign_id, code, name
+
+    def target(self, tx):
+        return _campaign_row(tx.session, self.campaign_id)
+
+    def definition(self, tx, source) -> dict:
+        definition = next_round(source)
+        if self.code:
+            definition["code"] = self.code.strip()
+        if self.new_name:
+            definition["name"] = self.new_name.strip()
+        return definition
+
+    def record(self, tx, source, checked: dict) -> dict:
+        return {**_admin_record(None, tx.actor, "copied", checked, None), "copied_from": source.code}
 
 
 def _add_campaign(session: Session, user: User, command: CreateCampaign) -> Campaign:
@@ -118,43 +141,25 @@ def _add_campaign(session: Session, user: User, command: CreateCampaign) -> Camp
 
 
 def create_campaign(session: Session, user: User, source: str | Mapping) -> Campaign:
-    return _add_campaign(session, user, CreateCampaign(
-        lambda tx: cdef.parse(source),
-        lambda tx, checked: _admin_record(None, tx.actor, "created", checked, source), "hãy chọn mã khác"))
+    return _add_campaign(session, user, CreateCampaign(source))
 
 
 def copy_campaign(session: Session, user: User, campaign_id: int, code: str | None = None,
                   name: str | None = None) -> Campaign:
-    copied_from = []
-
-    def definition_of(tx):
-        source = session.get(Campaign, campaign_id)
-        if source is None:
-            raise NotFound("Không tìm thấy phong trào thi đua.")
-        copied_from.append(source.code)
-        definition = next_round(source)
-        if code:
-            definition["code"] = code.strip()
-        if name:
-            definition["name"] = name.strip()
-        return definition
-
-    return _add_campaign(session, user, CreateCampaign(
-        definition_of,
-        lambda tx, checked: {**_admin_record(None, tx.actor, "copied", checked, None), "copied_from": copied_from[0]},
-        "hãy nhập mã khác cho đợt mới"))
+    return _add_campaign(session, user, CopyCampaign(campaign_id, code, name))
 
 
 class UpdateCampaign(AdminCommand):
     """Replace a campaign's definition. Cases already started keep running on the new text; the code is the
     campaign's identity (seeding and links use it), so it never changes."""
     name = "update_campaign"
+    needs_campaign = True
 
     def __init__(self, campaign_id: int, source: str | Mapping):
         self.campaign_id, self.source = campaign_id, source
 
     def target(self, tx):
-        return _locked(tx, self.campaign_id)
+        return _campaign_row(tx.session, self.campaign_id, lock=True)
 
     def run(self, tx, campaign):
         definition = cdef.parse(self.source)
@@ -181,12 +186,13 @@ def update_campaign(session: Session, user: User, campaign_id: int, source: str 
 class SetCampaignStatus(AdminCommand):
     """Close (no new case can start; cases under way go on) or reopen a campaign. Asking twice is not an error."""
     name = "set_campaign_status"
+    needs_campaign = True
 
     def __init__(self, campaign_id: int, status: str):
         self.campaign_id, self.status = campaign_id, status
 
     def target(self, tx):
-        return _locked(tx, self.campaign_id)
+        return _campaign_row(tx.session, self.campaign_id, lock=True)
 
     def run(self, tx, campaign):
         if campaign.status != self.status:
@@ -238,9 +244,13 @@ def list_campaigns(session: Session, user: User, q: str = "", status: str = "", 
 
 # ── helpers ──────────────────────────────────────────────────────────────────────────────────────────────────
 
-def _campaign(session: Session, campaign_id: int, lock: bool = False) -> Campaign:
+def _campaign_row(session: Session, campaign_id: int, *, lock: bool = False) -> Campaign | None:
     query = select(Campaign).where(Campaign.id == campaign_id).options(undefer(Campaign.details))
-    campaign = session.scalar(query.with_for_update() if lock else query)
+    return session.scalar(query.with_for_update() if lock else query)
+
+
+def _campaign(session: Session, campaign_id: int) -> Campaign:
+    campaign = _campaign_row(session, campaign_id)
     if campaign is None:
         raise NotFound("Không tìm thấy phong trào thi đua.")
     return campaign

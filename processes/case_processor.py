@@ -40,8 +40,8 @@ class WorkflowError(DomainError):
 
 @dataclass
 class CaseMoved:
-    """A case's workflow moved (started, a task done, a timer fired, a message received). After-commit listeners
-    react to it: who to tell, which other case to move, what to record."""
+    """A case's workflow moved (started, a task done, a timer fired, a message received). Listeners react to it,
+    in the same transaction (who to tell, what to record) or after its commit (which other case to move)."""
     case_id: int
     kind: str
     actor_id: int | None
@@ -130,13 +130,15 @@ class CaseProcessor:
             for event in events:
                 event["case_id"] = case.id
         events += [audit.event(case.id, "message", actor_id, name=name) for name in messages]
+        ended = case.status != self._status_before and case.status in (CaseStatus.COMPLETED, CaseStatus.NOT_SUBMITTED)
         new_tasks, task_events = self._sync_open_tasks(ready, completed_task_id)
         events += task_events
+        if ended:
+            events.append(audit.event(case.id, "case_completed", actor_id, status=case.status))
         events += self._sync_timers()
         audit.write(session, events)
-        moved = CaseMoved(case.id, case.kind, actor_id, case.status, new_tasks, messages,
-                          ended=case.status != self._status_before and case.status in
-                          (CaseStatus.COMPLETED, CaseStatus.NOT_SUBMITTED), sent_back=self._sent_back)
+        moved = CaseMoved(case.id, case.kind, actor_id, case.status, new_tasks, messages, ended=ended,
+                          sent_back=self._sent_back)
         self.tx.emit(moved)
         self._status_before = case.status
         return moved
@@ -194,8 +196,6 @@ class CaseProcessor:
             session.execute(insert(OPEN_TASKS), new_rows)
         again = runner.completed_before(self.workflow, [row["bpmn_id"] for row in new_rows]) if new_rows else set()
         self._open_rows = None  # rewritten: read again if this processor saves once more
-        if case.status in (CaseStatus.COMPLETED, CaseStatus.NOT_SUBMITTED) and self._status_before != case.status:
-            events.append(audit.event(case.id, "case_completed", actor_id, status=case.status))
         return ([{**{k: row[k] for k in ("bpmn_id", "name", "unit_id", "role")}, "again": row["bpmn_id"] in again}
                  for row in new_rows], events)
 
@@ -274,6 +274,15 @@ def lock_options():
     return (undefer(Case.workflow_state), defer(Case.data),
             joinedload(Case.campaign).options(undefer(Campaign.details), joinedload(Campaign.receiving_unit)),
             joinedload(Case.unit))
+
+
+def lock_case(session: Session, case_id: int | None) -> Case | None:
+    """The case, locked for this transaction (FOR UPDATE on PostgreSQL; SQLite's write lock is taken at BEGIN), read
+    afresh with what the processor needs; None for a missing id. Every verb on a case locks it this way first."""
+    if case_id is None:
+        return None
+    return session.scalar(select(Case).where(Case.id == case_id).options(*lock_options())
+                          .with_for_update(of=Case).execution_options(populate_existing=True))
 
 
 OPEN_TASKS, CASE_TIMERS = OpenTask.__table__, CaseTimer.__table__

@@ -2,7 +2,7 @@
 
 Each verb is a Command run by the executor (processes/executor.py): one transaction, the case locked first, the
 permission checked before anything else is said about the object, the body through the case processor, and the
-after-commit listeners (notifications, roll-up, award history) once it has committed.
+listeners of what it changed — notices and award records in the same transaction, the roll-up after the commit.
 """
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ from functools import lru_cache
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, rules, wiring, workflows  # noqa: F401  (wiring: the listeners of these verbs' events)
 from .access import TASK_NOT_FOUND, check_may_do_task, check_may_read_case, check_may_start_case, may_read_case
 from .case_data import start_data
 from .case_processor import CaseProcessor, lock_options, open_rows
 from .clock import format_datetime
-from .contracts import RULES_PROPERTY
+from .contracts import RULES_PROPERTY, CaseKind, TimerStatus
 from .errors import Conflict, InvalidInput, NotFound
 from .executor import Command, Tx, execute
 from .forms import forms, has_server_values, initial_data, keep_server_values
@@ -56,7 +55,7 @@ class StartCase(Command):
         if participants and unit.code not in participants:
             raise InvalidInput(f"{unit.display_name} không thuộc danh sách đơn vị tham gia phong trào này.")
         existing = tx.session.scalar(select(Case.id).where(Case.campaign_id == campaign.id, Case.unit_id == unit.id,
-                                                           Case.kind == "unit"))
+                                                           Case.kind == CaseKind.UNIT))
         if existing is not None:
             raise Conflict(f"{unit.display_name} đã có hồ sơ #{existing} cho phong trào này.", case_id=existing)
         version = workflows.latest(tx.session, campaign.process_id)
@@ -149,10 +148,8 @@ def _server_owned(form: str) -> bool:
 
 def complete_task(session: Session, user: User, task_id: int, data: dict,
                   expected_version: int | None = None) -> Case:
-    try:
-        return execute(session, user, CompleteTask(task_id, data, expected_version))
-    except StaleDataError as exc:
-        raise Conflict("Hồ sơ vừa được người khác cập nhật; thao tác của bạn chưa được lưu. Vui lòng tải lại.") from exc
+    # A change that slipped past the lock is refused by the processor's version-guarded UPDATE (409).
+    return execute(session, user, CompleteTask(task_id, data, expected_version))
 
 
 class ClaimTask(TaskCommand):
@@ -222,14 +219,13 @@ class CaseView:
 
     @property
     def incidents(self) -> list[CaseTimer]:
-        return [t for t in self.timers if t.status == "incident"]
+        return [t for t in self.timers if t.status == TimerStatus.INCIDENT]
 
 
 def read_case(session: Session, user: User, case_id: int) -> CaseView:
     case = session.get(Case, case_id)
     check_may_read_case(user, case)
-    tasks = list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)
-                                 .options(joinedload(OpenTask.assignee)).order_by(OpenTask.id)))
+    tasks = open_tasks_of(session, case)
     events = list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
                                   .options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id)))
     timer_rows = list(session.scalars(select(CaseTimer).where(CaseTimer.case_id == case_id)

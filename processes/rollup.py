@@ -18,16 +18,11 @@ from sqlalchemy import select, update
 
 from . import audit, workflows
 from .case_data import start_data
-from .case_processor import CaseMoved, CaseProcessor, lock_options
+from .case_processor import CaseMoved, CaseProcessor, lock_case
 from .contracts import SETTLED, CaseKind, DataKey, Message, Process, TaskId
 from .executor import Tx, listen
 from .models import Campaign, Case
 from .rollup_state import awards_for, candidates_for, consolidation_case, forwarded_children
-
-
-def _lock_case(tx: Tx, case_id: int) -> Case:
-    return tx.session.scalar(select(Case).where(Case.id == case_id).options(*lock_options())
-                             .with_for_update(of=Case).execution_options(populate_existing=True))
 
 
 # --- upward ---------------------------------------------------------------------------------------------------------
@@ -37,8 +32,8 @@ def forward(tx: Tx, event: CaseMoved) -> None:
     campaign_id = tx.session.scalar(select(Case.campaign_id).where(Case.id == event.case_id))
     campaign = tx.session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
     parent = consolidation_case(tx.session, campaign.id) or _start_consolidation(tx, campaign)
-    parent = _lock_case(tx, parent.id)
-    child = _lock_case(tx, event.case_id)
+    parent = lock_case(tx.session, parent.id)
+    child = lock_case(tx.session, event.case_id)
     tx.session.execute(update(Case).where(Case.id == child.id).values(parent_id=parent.id)
                        .execution_options(synchronize_session="fetch"))
     audit.record(tx.session, child.id, "forwarded", event.actor_id, consolidation_case=parent.id)
@@ -71,7 +66,7 @@ def refresh_candidates(tx: Tx, parent: Case, actor_id: int | None) -> None:
 
 def deliver_decision(tx: Tx, event: CaseMoved) -> None:
     """Each waiting unit case receives the decision with its own nominees' results and runs to its end."""
-    parent = _lock_case(tx, event.case_id)
+    parent = lock_case(tx.session, event.case_id)
     _deliver(tx, parent, forwarded_children(tx.session, parent, lock=True), event.actor_id)
 
 

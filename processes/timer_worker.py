@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, clock, wiring  # noqa: F401  (wiring: the listeners this worker's changes must reach)
 from .access import check_admin
-from .case_processor import CaseProcessor, lock_options
+from .case_processor import CaseProcessor, lock_case, lock_options
 from .contracts import TimerStatus
 from .db import make_engine, make_sessionmaker
 from .errors import NotFound
@@ -140,7 +140,7 @@ class RetryIncidents(Command):
         self.case_id = case_id
 
     def target(self, tx):
-        return tx.session.scalar(select(Case).where(Case.id == self.case_id).with_for_update())
+        return lock_case(tx.session, self.case_id)
 
     def authorize(self, tx, case):
         check_admin(tx.actor, "Chỉ quản trị viên được chạy lại bộ hẹn giờ bị lỗi.")

@@ -69,7 +69,8 @@ class Case(Base):
     diagram_version: Mapped[DiagramVersion] = relationship()
     parent: Mapped[Optional["Case"]] = relationship(remote_side=[id])
 
-    # Optimistic check under the row lock: an UPDATE that finds another version raises StaleDataError → 409.
+    # Optimistic check under the row lock. The case processor writes the row with its own version-guarded UPDATE
+    # (409 on a mismatch); the ORM's counter guards any other flush of a changed case the same way.
     __mapper_args__ = {"version_id_col": version}
 
 
