@@ -28,6 +28,20 @@ def submit(person, task_id, fields: dict):
     return person.post_form(f"/tasks/{task_id}", f"/tasks/{task_id}", fields)
 
 
+def to_the_head(browser, session, unit, nominees, minutes, campaign="qb-1532-2024"):
+    """Start `unit`'s case, register, record the minutes and approve them: → (case id, the head, their task)."""
+    campaign_id, unit_id = ids(session, campaign, unit)
+    staff = browser(f"{unit}.canbo")
+    response = staff.post_form("/campaigns", "/cases", {"campaign_id": campaign_id, "unit_id": unit_id})
+    case_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert submit(staff, inbox_task(staff), nominees).status_code == 302
+    secretary, council = browser(f"{unit}.thuky"), browser(f"{unit}.hoidong")
+    assert submit(secretary, inbox_task(secretary), minutes).status_code == 302
+    assert submit(council, inbox_task(council), {"council_decision": "approve"}).status_code == 302
+    head = browser(f"{unit}.thutruong")
+    return case_id, head, inbox_task(head)
+
+
 NOMINEES = with_reports({
     "nominees.0.kind": "individual", "nominees.0.name": "Trần Thị Thủy",
     "nominees.0.position": "Kiểm sát viên, VKSND TP Đồng Hới", "nominees.0.award_form": "bang_khen_vkstc",

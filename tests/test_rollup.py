@@ -10,7 +10,7 @@ from sqlalchemy import select
 from processes import clock
 from processes.models import AuditEvent, Case, CaseTimer, OpenTask
 from tests.factories import shown, with_reports
-from tests.test_case_flow_http import NOMINEES as DONG_HOI, ids, inbox_task, submit
+from tests.test_case_flow_http import NOMINEES as DONG_HOI, inbox_task, submit, to_the_head
 
 LE_THUY = with_reports({
     "nominees.0.kind": "individual", "nominees.0.name": "Hoàng Văn Nam",
@@ -33,16 +33,8 @@ def minutes_for(names):
 
 
 def submitted_dossier(browser, session, unit_code, nominees, names, campaign="qb-1532-2024") -> int:
-    campaign_id, unit_id = ids(session, campaign, unit_code)
-    staff = browser(f"{unit_code}.canbo")
-    response = staff.post_form("/campaigns", "/cases", {"campaign_id": campaign_id, "unit_id": unit_id})
-    case_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    assert submit(staff, inbox_task(staff), nominees).status_code == 302
-    secretary, council = browser(f"{unit_code}.thuky"), browser(f"{unit_code}.hoidong")
-    assert submit(secretary, inbox_task(secretary), minutes_for(names)).status_code == 302
-    assert submit(council, inbox_task(council), {"council_decision": "approve"}).status_code == 302
-    head = browser(f"{unit_code}.thutruong")
-    assert submit(head, inbox_task(head), SUBMIT).status_code == 302
+    case_id, head, task_id = to_the_head(browser, session, unit_code, nominees, minutes_for(names), campaign)
+    assert submit(head, task_id, SUBMIT).status_code == 302
     return case_id
 
 

@@ -9,7 +9,7 @@ import re
 from processes.models import Case, OpenTask
 from processes.rules.criteria import template_for
 from tests.factories import SUMMARY, campaign_details, report_fields, unit_facts
-from tests.test_case_flow_http import MINUTES, ids, inbox_task, submit
+from tests.test_case_flow_http import MINUTES, ids, inbox_task, submit, to_the_head
 
 BK = "Bằng khen của Viện trưởng VKSND tối cao"
 SUBMIT = {"submission_number": "15/TTr-VKS", "submission_date": "20/08/2024", "signer_name": "Lê Văn Hùng",
@@ -46,20 +46,6 @@ def minutes_form(*votes, total=9, present=8) -> dict:
 
 def all_for(*rows) -> dict:
     return minutes_form(*[(row["name"], 8) for row in rows])
-
-
-def to_the_head(browser, session, unit, nominees, minutes, campaign="qb-1532-2024"):
-    """Start `unit`'s case, register, record the minutes and approve them: → (case id, the head, their task)."""
-    campaign_id, unit_id = ids(session, campaign, unit)
-    staff = browser(f"{unit}.canbo")
-    response = staff.post_form("/campaigns", "/cases", {"campaign_id": campaign_id, "unit_id": unit_id})
-    case_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    assert submit(staff, inbox_task(staff), nominees).status_code == 302
-    secretary, council = browser(f"{unit}.thuky"), browser(f"{unit}.hoidong")
-    assert submit(secretary, inbox_task(secretary), minutes).status_code == 302
-    assert submit(council, inbox_task(council), {"council_decision": "approve"}).status_code == 302
-    head = browser(f"{unit}.thutruong")
-    return case_id, head, inbox_task(head)
 
 
 def refused(response) -> list[str]:
