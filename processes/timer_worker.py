@@ -102,6 +102,7 @@ class FireTimers(Command):
                 _pause_for_tests()
         except Exception as exc:  # noqa: BLE001 - any failure of one case becomes that case's incident
             del tx.events[emitted:]  # rolled back with the savepoint: nothing happened to tell anyone
+            session.expire(case)  # the processor told the object values the savepoint has just undone
             log.exception("timer of case %s failed", case.id)
             message = f"{exc.__class__.__name__}: {exc}"[:2000]
             session.execute(update(CaseTimer).where(CaseTimer.id.in_([t.id for t in due]))
