@@ -23,6 +23,8 @@ ACTION_LABELS = {
     "forwarded": "Chuyển vào hồ sơ tổng hợp của cấp nhận hồ sơ",
     "candidates_updated": "Cập nhật danh sách trường hợp từ các đơn vị",
     "decision_received": "Nhận quyết định từ hồ sơ tổng hợp",
+    "attachment_uploaded": "Tải lên bản quét",
+    "attachment_withdrawn": "Rút bản quét",
 }
 MESSAGE_LABELS = {
     "tdkt.reminder": "Nhắc hạn nộp hồ sơ",

@@ -334,6 +334,7 @@ def test_the_uploader_withdraws_an_upload_and_it_no_longer_counts(app, session, 
     page = staff.get(f"/cases/{case_id}").get_data(as_text=True)
     assert 'data-code="xac_nhan_cap_uy" data-status="uploaded"' in page
     assert f"/attachments/{row_id}/withdraw" in page and "Rút bản quét" in page
+    assert "Tải lên bản quét" in page and "attachment_uploaded" not in page  # the log says it in words
 
     no_token = staff.client.post(f"/cases/{case_id}/attachments/{row_id}/withdraw")
     assert no_token.status_code == 400 and session.get(Attachment, row_id) is not None  # CSRF
@@ -343,6 +344,7 @@ def test_the_uploader_withdraws_an_upload_and_it_no_longer_counts(app, session, 
     assert session.get(Attachment, row_id) is None and not stored.exists()
     page = staff.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Đã rút bản quét «xac-nhan.pdf»" in page
+    assert "attachment_withdrawn" not in page  # the log names the withdrawal in words too ("Rút bản quét")
     assert 'data-code="xac_nhan_cap_uy" data-status="missing"' in page  # no longer counts for the dossier
     case = session.get(Case, case_id)
     assert dossier.missing_documents(session, case, case.data or {})[-1] == (
