@@ -6,7 +6,6 @@ import secrets
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from processes import accounts, tokens
 from processes.models import ApiToken, User
@@ -28,7 +27,7 @@ def load_user(user_id: str) -> User | None:
     head = user_id.split(".", 1)[0]
     if not head.isdigit():
         return None
-    user = db.session.get(User, int(head), options=[joinedload(User.roles)])  # the user and roles at once
+    user = accounts.load_actor(db.session, int(head))
     if user is None or not user.active or not accounts.session_matches(user, user_id):
         return None
     return user
