@@ -239,13 +239,15 @@ class CaseProcessor:
                 if self._status_before is not None else {})
         events, gone = [], [r for uuid, r in rows.items() if uuid not in waiting]
         for row in gone:
-            # An overdue timer whose activity a person completed first did not fire: it was cancelled.
-            events.append(audit.event(case.id, "timer_fired" if row.task_uuid in fired_now else "timer_cancelled",
-                                      actor_id, timer=row.bpmn_id, name=row.name, task_uuid=row.task_uuid,
+            # An overdue timer whose activity a person completed first did not fire: it was cancelled (by them). A
+            # timer that fired is the system's doing, even inside a person's step (a case started after its deadline).
+            fired = row.task_uuid in fired_now
+            events.append(audit.event(case.id, "timer_fired" if fired else "timer_cancelled",
+                                      None if fired else actor_id, timer=row.bpmn_id, name=row.name, task_uuid=row.task_uuid,
                                       due=row.fire_at.isoformat()))
         for uuid in sorted(fired_now - rows.keys()):  # entered and fired in the same step: a date already past
             timer = timers.describe(workflow.get_task_from_id(UUID(uuid)))
-            events.append(audit.event(case.id, "timer_fired", actor_id, timer=timer.bpmn_id, name=timer.name,
+            events.append(audit.event(case.id, "timer_fired", None, timer=timer.bpmn_id, name=timer.name,
                                       task_uuid=uuid, due=timer.fire_at.isoformat() if timer.fire_at else None))
         fired_now.clear()  # recorded: a second save of this processor must not record them again
         if gone:

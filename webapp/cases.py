@@ -2,7 +2,8 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from processes import award_history, cases, catalog, rollup_state, timer_worker
+from processes import award_history, case_page, cases, catalog, rollup_state, timer_worker
+from processes.access import may_read_case
 from processes.forms import field_labels
 from processes.rules import figures
 
@@ -39,10 +40,18 @@ def index():
 @login_required
 def show(case_id: int):
     view = cases.read_case(db.session, current_user, case_id)
-    dossiers = rollup_state.unit_dossiers(db.session, view.case.campaign) if view.case.kind == "consolidation" else None
-    return render_template("case.html", view=view, case=view.case, labels=field_labels(), dossiers=dossiers,
-                           earlier=award_history.earlier_for_case(db.session, view.case, current_user),
-                           **figures.for_case(view.case))
+    case, labels = view.case, field_labels()
+    dossiers = rollup_state.unit_dossiers(db.session, case.campaign) if case.kind == "consolidation" else None
+    parent = case.parent if case.parent_id else None
+    outcome = case_page.outcome(case)
+    return render_template("case.html", view=view, case=case, labels=labels, dossiers=dossiers, outcome=outcome,
+                           sections=case_page.sections(case, view.events, labels["titles"]),
+                           parent_readable=parent is not None and may_read_case(current_user, parent),
+                           # while a dossier is under review, earlier awards warn of a double award; once decided,
+                           # the decision card says what each nominee received
+                           earlier=None if outcome.decision else award_history.earlier_for_case(
+                               db.session, case, current_user),
+                           **figures.for_case(case))
 
 
 @bp.post("/cases/<int:case_id>/timers/retry")
