@@ -29,7 +29,7 @@ from .errors import Conflict, DomainError
 from .executor import Tx
 from .models import Campaign, Case, CaseTimer, DiagramVersion, OpenTask
 from .models.case import NO_DUE
-from .roles import role_for_lane, unit_for_scope
+from .roles import role_for_lane_in, unit_for_scope
 
 
 class WorkflowError(DomainError):
@@ -213,7 +213,7 @@ class CaseProcessor:
         """An open-task row: the role its lane names, the unit whose holders of that role do it, its due date (the
         unit's tasks by the campaign's deadline, the consolidation case's by the receiving level's own)."""
         case, campaign = self.case, self._campaign()
-        role = role_for_lane(task.lane)
+        role = role_for_lane_in(self.tx.session, task.lane)
         scope = role.scope if role else "unit"
         if scope == "unit":
             unit_id = case.unit_id

@@ -12,6 +12,7 @@ from .contracts import RULES_PROPERTY
 from .engine.diagrams import LoadedDiagram, checksum, properties
 from .executor import Command, execute
 from .models import DiagramVersion, User
+from . import roles
 from .roles import role_for_lane
 from .rules import CHECKS
 from .workflows import BPMN_DIR, parse
@@ -47,6 +48,7 @@ class PublishDiagram(Command):
         check_admin(tx.actor, "Chỉ quản trị viên quy trình mới được xuất bản sơ đồ.")
 
     def run(self, tx, target):
+        roles.load(tx.session)  # lanes are checked against the roles as they are now, not as this process last read them
         loaded = validate(self.xml)  # raises DiagramError before anything is written
         latest = tx.session.scalar(
             select(func.max(DiagramVersion.version)).where(DiagramVersion.process_id == loaded.process_id))
