@@ -227,3 +227,35 @@ def test_bases_are_italic_and_end_with_semicolons_then_a_full_stop(session):
     css = (Path(documents.__file__).parent / "templates" / "document.css").read_text()
     assert "p.basis { font-style: italic; }" in css and ".title-rule" in css
     assert html.index('class="about"') < html.index('class="rule title-rule"')  # the rule under the trích yếu
+
+
+# --- the decision as each case receives it -------------------------------------------------------------------------
+
+@RENDERING
+def test_the_units_copy_of_the_decision_cites_the_consolidated_proposal_and_the_consolidation_lacks_nothing(
+        app, session, browser):
+    from processes.documents import dossier
+    from processes.models import Case, User
+    from tests.test_rollup import test_thanh_hoa_district_rolls_up_to_so_tttt_and_the_provincial_chairman as flow
+
+    flow(app, session, browser)  # Hoằng Hóa → Sở TT&TT (95/TTr-STTTT) → Chủ tịch UBND tỉnh (3456/QĐ-UBND)
+    admin = session.scalar(select(User).where(User.username == "admin"))
+    parent = session.scalar(select(Case).where(Case.kind == "consolidation"))
+    unit_case = session.scalar(select(Case).where(Case.kind == "unit", Case.parent_id == parent.id))
+    _name, pdf = dossier.generate(session, admin, unit_case.id, "quyet_dinh")
+    text = text_of(pdf)
+    assert text.startswith("ỦY BAN NHÂN DÂN TỈNH THANH HÓA Số: 3456/QĐ-UBND")
+    assert ("Xét đề nghị của Giám đốc Sở Thông tin và Truyền thông tỉnh Thanh Hóa tại Tờ trình số 95/TTr-STTTT "
+            "ngày 26/08/2024.") in text
+    assert "15/TTr-VKS" not in text  # the district's own tờ trình was not what the Chủ tịch decided on
+    _name, pdf = dossier.generate(session, admin, parent.id, "quyet_dinh")
+    assert "Tờ trình số 95/TTr-STTTT ngày 26/08/2024" in text_of(pdf)
+
+    _case, rows, _extra = dossier.documents_of(session, admin, parent.id)
+    assert {r.code: r.status for r in rows if r.code in ("bien_ban", "bao_cao_thanh_tich")} == {
+        "bien_ban": "generated", "bao_cao_thanh_tich": "generated"}
+    minutes = text_of(dossier.generate(session, admin, parent.id, "bien_ban")[1])
+    assert "Hội đồng Thi đua - Khen thưởng Sở Thông tin và Truyền thông tỉnh Thanh Hóa" in minutes
+    assert "UBND xã Hoằng Quỳ (Ủy ban nhân dân huyện Hoằng Hóa)" in minutes
+    report = text_of(dossier.generate(session, admin, parent.id, "bao_cao_thanh_tich")[1])
+    assert "Tên tập thể: UBND xã Hoằng Quỳ" in report
