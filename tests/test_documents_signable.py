@@ -259,3 +259,38 @@ def test_the_units_copy_of_the_decision_cites_the_consolidated_proposal_and_the_
     assert "UBND xã Hoằng Quỳ (Ủy ban nhân dân huyện Hoằng Hóa)" in minutes
     report = text_of(dossier.generate(session, admin, parent.id, "bao_cao_thanh_tich")[1])
     assert "Tên tập thể: UBND xã Hoằng Quỳ" in report
+
+
+# --- achievement reports by the campaign's report form -------------------------------------------------------------
+
+@RENDERING
+def test_the_report_follows_the_form_the_campaign_names(session):
+    th, hoang_hoa = of(session, Campaign, "th-cds-2024"), of(session, Unit, "ubnd-hoang-hoa")
+    thematic = rendered("bao_cao_thanh_tich", HOANG_HOA, th, hoang_hoa)  # Mẫu 08: by chuyên đề, confirmed
+    assert "II. THÀNH TÍCH ĐẠT ĐƯỢC TRONG CÔNG TÁC TRIỂN KHAI CHUYỂN ĐỔI SỐ TRÊN ĐỊA BÀN TỈNH" in thematic
+    assert "XÁC NHẬN CỦA CẤP TRÌNH KHEN THƯỞNG Chủ tịch Ủy ban nhân dân huyện Hoằng Hóa Nguyễn Văn Cường" in thematic
+    assert "CÁC HÌNH THỨC ĐÃ ĐƯỢC KHEN THƯỞNG" not in thematic and "5. Nguồn lực huy động" not in thematic
+    assert ctx.report_fields(th.details) == ("result",)
+
+    qb, dong_hoi = of(session, Campaign, "qb-1532-2024"), of(session, Unit, "vks-qb-dong-hoi")
+    data = {"nominees": [reported({"kind": "individual", "name": "Trần Thị Thủy", "award_form": "bang_khen_vkstc"})],
+            "submission_date": "2024-08-20", "signer_name": "Lê Văn Hùng", "signer_title": "Viện trưởng"}
+    by_kind = rendered("bao_cao_thanh_tich", data, qb, dong_hoi)  # the five points 1532/VKSQB-TĐ §6 asks for
+    for heading in ("1. Kết quả nổi bật", "2. Thời điểm đưa vào ứng dụng", "3. Vấn đề được giải quyết",
+                    "4. Hiệu quả đạt được", "5. Nguồn lực huy động", "III. CÁC HÌNH THỨC ĐÃ ĐƯỢC KHEN THƯỞNG"):
+        assert heading in by_kind, heading
+    assert "VIỆN TRƯỞNG XÁC NHẬN, ĐỀ NGHỊ Lê Văn Hùng NGƯỜI BÁO CÁO THÀNH TÍCH Trần Thị Thủy" in by_kind
+    assert ctx.report_fields(qb.details) == ("result", "in_use_since", "problem_solved", "effect", "resources")
+    missing = documents.missing_fields("bao_cao_thanh_tich", {"nominees": [
+        {"kind": "individual", "name": "X", "award_form": "bang_khen_vkstc", "report": {"result": "Kết quả rõ."}}]}, qb)
+    assert missing == ["báo cáo thành tích của «X»"]  # Quảng Bình asks for all five points
+    assert documents.missing_fields("bao_cao_thanh_tich", {"nominees": [
+        {"kind": "individual", "name": "X", "award_form": "bang_khen_ubnd_tinh",
+         "report": {"result": "Kết quả rõ."}}]}, th) == []
+
+
+def test_units_see_the_deadline_as_the_seed_words_it_and_whom_to_call(app, session, browser):
+    page = browser("ubnd-hoang-hoa.canbo").get("/campaigns").get_data(as_text=True)
+    assert "Hạn nộp: trước ngày 20/9/2024" in page
+    assert ("Liên hệ: Đ/c Trần Mạnh Hùng – Phó Trưởng Phòng Quản lý Công nghệ thông tin, điện thoại 0915 351 008, "
+            "e-mail hungtm.stttt@thanhhoa.gov.vn") in page

@@ -319,3 +319,22 @@ def report_fields(details: dict | None) -> tuple[str, ...]:
         if doc.get("code") == "bao_cao_thanh_tich" and doc.get("must_state"):
             return STATED_POINTS
     return ("result",)
+
+
+def report_form(campaign) -> str:
+    """Which achievement report the campaign asks for: "thematic" — the decree's form for an award by đợt or
+    chuyên đề (seed 004: "Mẫu số 08 … Nghị định số 98/2023/NĐ-CP"), or "by_kind" — the forms for a collective and
+    for an individual (NĐ 98/2023: Mẫu số 02, 03). The campaign file names it (`report_form`); without it, a
+    round of kind "chuyen_de" asks for the thematic one."""
+    details = (campaign.details or {}) if campaign is not None else {}
+    named = str(details.get("report_form") or "")
+    if named:
+        return "thematic" if named.endswith("thematic") else "by_kind"
+    return "thematic" if details.get("round") == "chuyen_de" else "by_kind"
+
+
+def report_certified(campaign) -> bool:
+    """The report carries the submitting level's confirmation (004 §IV.1 "có xác nhận của cấp trình khen thưởng")."""
+    details = (campaign.details or {}) if campaign is not None else {}
+    return any(d.get("code") == "bao_cao_thanh_tich" and d.get("certified_by_submitter")
+               for d in details.get("dossier_document") or [])

@@ -210,7 +210,8 @@ def html_for(code: str, data: dict, campaign, unit, *, nominee: int | None = Non
         decision_signer_title=data.get("decision_signer_title") or decider_issuer.head_title,
         decision_bases=[f"Căn cứ {text}" for text in
                         [*ctx.competence(c["decider_unit"], when), c["law"], c["decree"]]],
-        report_fields=ctx.report_fields(details),
+        report_fields=ctx.report_fields(details), report_form=ctx.report_form(campaign),
+        report_certified=ctx.report_certified(campaign),
     )
     env = environment()
     template = env.select_template([f"{c['legal_set']}/{template_name}.html", f"common/{template_name}.html"])
