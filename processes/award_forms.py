@@ -17,8 +17,44 @@ AWARD_FORMS: dict[str, tuple[str, str]] = {
 }
 
 
+# Who decides an award form, hence under whose header its decision and certificate are issued: "own" — the head of
+# the unit that proposes it (a Giấy khen: 001 §III.2.1 "Giấy khen của Thủ trưởng đơn vị có tư cách pháp nhân",
+# 004 §III.4.b "Do Chủ tịch Ủy ban nhân dân cấp huyện, … xem xét quyết định"); "top" — the head of the top of
+# the unit's governing chain (Viện trưởng VKSND tối cao, Chủ tịch UBND tỉnh), or the State above it (Chủ tịch
+# nước, Thủ tướng) on the top's proposal.
+DECIDED_BY: dict[str, str] = {
+    "giay_khen_thu_truong": "own",
+    "giay_khen_ubnd_huyen": "own",
+}
+
+
 def award_name(code: str) -> str:
     return AWARD_FORMS.get(code, (code, ""))[0]
+
+
+def campaign_award_form(details: dict | None, code: str) -> dict:
+    """The campaign file's own [[award_form]] table for `code` (its main round, then its related rounds); {} when
+    the campaign does not name it."""
+    details = details or {}
+    for form in details.get("award_form") or []:
+        if form.get("code") == code:
+            return form
+    for related in details.get("related_round") or []:
+        for form in related.get("award_form") or []:
+            if form.get("code") == code:
+                return form
+    return {}
+
+
+def campaign_award_name(details: dict | None, code: str) -> str:
+    """The award form as the campaign words it ("Giấy khen của Thủ trưởng đơn vị có tư cách pháp nhân"), else the
+    catalogue's name: documents print the campaign's own wording."""
+    return str(campaign_award_form(details, code).get("name") or award_name(code))
+
+
+def decided_by(code: str) -> str:
+    """"own" when the proposing unit's head decides the award form, else "top" (see DECIDED_BY)."""
+    return DECIDED_BY.get(code, "top")
 
 
 def dossier_level(nominees, levels: dict | None = None) -> str:

@@ -25,7 +25,8 @@ from .forms import describe
 SCHEMA_PATH = Path(__file__).with_name("campaign_schema.json")
 MAX_TEXT_BYTES = 512 * 1024  # the largest shipped file is ~60 KB
 ADMIN_KEY = "_admin"  # who created / changed the campaign and the TOML text as typed; not part of the definition
-ROUND_LABELS = {"yearly": "Hằng năm", "so_ket": "Sơ kết", "tong_ket": "Tổng kết", "chuyen_de": "Chuyên đề"}
+ROUND_LABELS = {"yearly": "Hằng năm", "so_ket": "Sơ kết", "tong_ket": "Tổng kết", "chuyen_de": "Chuyên đề",
+                "dot_xuat": "Khen thưởng đột xuất"}  # dot_xuat: seed 003, proposed as achievements happen, no deadline
 CAMPAIGN_STATUS_LABELS = {"open": "Đang mở", "closed": "Đã đóng"}
 # A deadline further than this from the document or the period is almost surely a typo in the year.
 DEADLINE_SLACK = dt.timedelta(days=2 * 366)

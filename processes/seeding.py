@@ -70,6 +70,11 @@ def _seed_units(session: Session, rows: list[dict]) -> dict[str, Unit]:
         unit.staff_count = row.get("staff_count", 0)
         unit.collective_count = row.get("collective_count", 0)
         unit.parent = units[row["parent"]] if row.get("parent") else None
+        # The governing body when it differs from the reporting parent; the header line when NĐ 30 prints
+        # something else than the governing body's name (None: that name).
+        unit.governing = units[row["governing"]] if row.get("governing") else None
+        unit.header_parent = row.get("header_parent")
+        unit.head_title = row.get("head_title", "")
         session.add(unit)
         units[unit.code] = unit
     session.flush()

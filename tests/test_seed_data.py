@@ -275,7 +275,8 @@ def test_dossier_documents(campaigns):
     by_code = {c["code"]: c for c in campaigns}
     assert all(d["originals"] == 1 for d in by_code["qb-1532-2024"]["dossier_document"])
     th_docs = {d["code"]: d for d in by_code["th-cds-2024"]["dossier_document"]}
-    assert all(d["originals"] == 2 for d in th_docs.values())
+    # "02 bộ bản chính" is said of the two reports only (004 §IV.1): see test_two_originals_only_for_what_seed_004_says
+    assert th_docs["bao_cao_thanh_tich"]["originals"] == th_docs["bao_cao_tom_tat"]["originals"] == 2
     assert "bao_cao_tom_tat" in th_docs
     assert th_docs["to_trinh"]["template"] == "Mẫu số 01, NĐ 98/2023/NĐ-CP"
     assert th_docs["bao_cao_thanh_tich"]["template"] == "Mẫu số 08, NĐ 98/2023/NĐ-CP"
@@ -325,3 +326,63 @@ def test_all_text_is_nfc():
         assert unicodedata.is_normalized("NFC", text), path.name  # comments included
         for s in _strings(_load(path)):
             assert unicodedata.is_normalized("NFC", s), f"{path.name}: {s!r}"
+
+
+# --- facts checked against the seeds (issue 15) -----------------------------------------------------------------
+
+def test_governing_bodies_apart_from_the_reporting_path(unit_by_code):
+    # Every Thanh Hóa participant reports to the Sở TT&TT (004 §IV.2), but a UBND cấp huyện and the provincial
+    # agencies answer to UBND tỉnh, whose Chủ tịch decides the Bằng khen.
+    for code, unit in unit_by_code.items():
+        if unit["kind"] == "people_committee" and unit["level"] == "district":
+            assert unit["parent"] == "so-tttt-thanh-hoa" and unit["governing"] == "ubnd-thanh-hoa", code
+            assert unit["header_parent"] == "", code  # NĐ 30/2020: a UBND's header is its own name
+    for code in ("so-tttt-thanh-hoa", "vp-ubnd-thanh-hoa", "so-noi-vu-thanh-hoa"):
+        assert unit_by_code[code]["governing"] == "ubnd-thanh-hoa"
+    for unit in unit_by_code.values():
+        assert unit.get("governing", "") in ("", *unit_by_code), unit["code"]
+        assert unit["head_title"], unit["code"]
+
+
+def test_complete_unit_lists(unit_by_code, campaigns):
+    by_code = {c["code"]: c for c in campaigns}
+    # Đà Nẵng's seven district procuracies (Hoàng Sa has none), all taking part in both rounds of seed 002.
+    dn = {c for c, u in unit_by_code.items() if u["parent"] == "vks-da-nang" and u["kind"] == "procuracy"}
+    assert dn == {"vks-dn-hai-chau", "vks-dn-thanh-khe", "vks-dn-son-tra", "vks-dn-ngu-hanh-son",
+                  "vks-dn-lien-chieu", "vks-dn-cam-le", "vks-dn-hoa-vang"}
+    for code in ("dn-cds-so-ket-2024", "dn-cds-tong-ket-2025"):
+        assert dn <= set(by_code[code]["participants"])
+    # Thanh Hóa's 27 district-level units of 2024, each a participant of seed 004.
+    th = {c for c, u in unit_by_code.items() if u["kind"] == "people_committee" and u["level"] == "district"}
+    assert len(th) == 27 and {"ubnd-tp-sam-son", "ubnd-tx-nghi-son", "ubnd-muong-lat"} <= th
+    assert th <= set(by_code["th-cds-2024"]["participants"])
+
+
+def test_the_receiving_contact_and_the_deadlines_as_the_seeds_word_them(campaigns):
+    by_code = {c["code"]: c for c in campaigns}
+    th = by_code["th-cds-2024"]
+    assert (th["receiving_phone"], th["receiving_email"]) == ("0915 351 008", "hungtm.stttt@thanhhoa.gov.vn")
+    assert th["deadline_text"] == "trước ngày 20/9/2024"
+    assert by_code["dn-cds-so-ket-2024"]["deadline_text"] == "trước ngày 30/8/2024"
+    assert by_code["dn-cds-tong-ket-2025"]["deadline_text"] == "trước ngày 30/8/2025"
+    assert by_code["qb-1532-2024"]["deadline_text"] == "là ngày 23/8/2024"
+    [plan] = by_code["vkstc-dmst-2025-2027"]["milestone"]  # 001 §V.1: the units' own plans in quý III/2025
+    assert plan["due"] == dt.date(2025, 9, 30) and plan["due_text"] == "trong quý III năm 2025"
+
+
+def test_two_originals_only_for_what_seed_004_says(campaigns):
+    th = next(c for c in campaigns if c["code"] == "th-cds-2024")
+    originals = {d["code"]: d["originals"] for d in th["dossier_document"]}
+    assert originals == {"to_trinh": 1, "danh_sach": 1, "bien_ban": 1, "bao_cao_thanh_tich": 2, "bao_cao_tom_tat": 2}
+    assert th["report_form"] == "nd98_thematic"  # "theo Mẫu số 08 … Nghị định số 98/2023/NĐ-CP"
+
+
+def test_an_ad_hoc_round_needs_no_deadline():
+    from processes import campaign_definition
+    definition = {"code": "vkstc-dot-xuat", "name": "Khen thưởng đột xuất", "issuer": "vkstc", "round": "dot_xuat",
+                  "receiving_unit": "vkstc", "participants": ["vks-da-nang"],
+                  "award_form": [{"code": "bang_khen_vkstc", "name": "Bằng khen của Viện trưởng VKSND tối cao",
+                                  "authority": "Viện trưởng VKSND tối cao", "dossier_level": "supreme",
+                                  "for_kinds": ["collective", "individual"]}]}
+    assert campaign_definition.schema_errors(definition) == {}
+    assert campaign_definition.ROUND_LABELS["dot_xuat"] == "Khen thưởng đột xuất"

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from .. import attachments as uploads
 from ..access import check_may_read_case
-from ..award_forms import award_name, dossier_level
+from ..award_forms import award_name
 from ..clock import format_date, format_datetime, now
 from ..errors import InvalidInput, NotFound
 from ..models import Attachment, AwardRecord, Case
 from ..nominees import nominee_key
 from ..unit_tree import unit_hierarchy_ids
+from .context import Issuer
 from .render import DOCUMENTS, html_for, missing_fields, pdf_for
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,14 @@ def dossier_list(campaign) -> list[dict]:
 
 
 def rows_for(campaign, data: dict, attached: list[Attachment]) -> list[DocumentRow]:
+    """The campaign's dossier documents for a case with `data` (as `documents_data` gives it) and its uploads."""
     by_code: dict[str, list[Attachment]] = {}
     for a in attached:
         by_code.setdefault(a.document_code, []).append(a)
     rows = []
     for doc in dossier_list(campaign):
         code = doc["code"]
-        lacking = missing_fields(code, data)
+        lacking = missing_fields(code, data, campaign)
         can_generate = lacking == []
         mine = by_code.get(code, [])
         status = "uploaded" if mine else ("generated" if can_generate else "missing")
@@ -97,12 +99,13 @@ def _case(session: Session, user, case_id: int) -> Case:
 def documents_of(session: Session, user, case_id: int) -> tuple[Case, list[DocumentRow], list[DocumentRow]]:
     """The campaign's dossier documents with their state, and the other documents this case can produce."""
     case = _case(session, user, case_id)
-    rows = rows_for(case.campaign, case.data or {}, uploads.for_case(session, case.id))
+    data = documents_data(session, case)
+    rows = rows_for(case.campaign, data, uploads.for_case(session, case.id))
     listed = {r.code for r in rows}
     extra = []
     for code in ("quyet_dinh", "bang_khen"):
         if code not in listed:
-            lacking = missing_fields(code, case.data or {})
+            lacking = missing_fields(code, data, case.campaign)
             extra.append(DocumentRow(code=code, name=DOCUMENTS[code].name, required=False,
                                      status="generated" if not lacking else "missing", can_generate=not lacking,
                                      missing=lacking or []))
@@ -113,7 +116,8 @@ def missing_documents(session: Session, case: Case, data: dict) -> list[str]:
     """What the `documents` rule refuses: each required document neither signed-and-uploaded nor generatable from
     `data` (the case's data with the submitted form merged in), as a message."""
     return [f"Thiếu thành phần hồ sơ «{row.name}»: chưa tải lên bản đã ký và chưa lập được ({'; '.join(row.missing)})."
-            for row in rows_for(case.campaign, data, uploads.for_case(session, case.id) if case.id else [])
+            for row in rows_for(case.campaign, documents_data(session, case, data),
+                                uploads.for_case(session, case.id) if case.id else [])
             if row.required and row.status == "missing"]
 
 
@@ -140,16 +144,45 @@ def _history(session: Session, before: dt.date | None, units: set[int]):
     return lookup
 
 
+def documents_data(session: Session, case: Case, data: dict | None = None) -> dict:
+    """The case's data as its documents read it. A consolidation case's nominees are the units' nominees its
+    council chose: their achievement reports, birth dates and titles are in the units' cases, and its dossier
+    carries those reports (the receiving level confirms them), so they are taken from there."""
+    data = dict(case.data or {}) if data is None else dict(data)
+    if case.kind != "consolidation" or not data.get("nominees"):
+        return data
+    child_ids = {n.get("case_id") for n in data["nominees"] if n.get("case_id")}
+    rows = {}
+    if child_ids:
+        for child_id, child_data in session.execute(select(Case.id, Case.data).where(Case.id.in_(child_ids))):
+            for row in (child_data or {}).get("nominees") or []:
+                rows[(child_id, nominee_key(row))] = row
+    enriched = []
+    for nominee in data["nominees"]:
+        source = rows.get((nominee.get("case_id"), nominee_key(nominee))) or {}
+        extra = {k: source[k] for k in ("report", "birth_date", "achievement_title") if k in source and k not in nominee}
+        enriched.append({**nominee, **extra})
+    data["nominees"] = enriched
+    return data
+
+
 def render_options(session: Session, case: Case) -> dict:
-    """Who the tờ trình goes to, who decides, and the earlier awards, for this case."""
+    """Who the tờ trình goes to, which tờ trình a decision answers, and the earlier awards, for this case. The
+    deciding body follows from the award forms and the unit tree (`context.deciding_unit`)."""
     unit, campaign = case.unit, case.campaign
     data = case.data or {}
-    supreme = dossier_level(data.get("nominees") or []) == "supreme"
-    # A unit's tờ trình goes to the campaign's receiving level (the default); a consolidation goes one level up.
-    recipient = unit.parent if case.kind == "consolidation" else None
-    decider = unit.root() if supreme else campaign.receiving_unit
+    # A unit's tờ trình goes to the campaign's receiving level (the default); a consolidation to the body above.
+    recipient = unit.governing_body if case.kind == "consolidation" else None
+    proposal = None
+    if case.kind == "unit" and case.parent_id is not None and data.get("decision_number"):
+        # The decision was taken on the receiving level's consolidated tờ trình, not on this unit's own.
+        parent = session.get(Case, case.parent_id)
+        parent_data = (parent.data or {}) if parent is not None else {}
+        if parent is not None and parent_data.get("submission_number"):
+            proposal = {"number": parent_data.get("submission_number"), "date": parent_data.get("submission_date"),
+                        "issuer": Issuer.of(parent.unit)}
     history = _history(session, campaign.document_date, unit_hierarchy_ids(session, case.unit_id))
-    return {"recipient": recipient, "decider": decider, "history": history}
+    return {"recipient": recipient, "history": history, "proposal": proposal}
 
 
 def _filename(case: Case, code: str, nominee: int | None) -> str:
@@ -159,14 +192,15 @@ def _filename(case: Case, code: str, nominee: int | None) -> str:
 
 def html(session: Session, user, case_id: int, code: str, nominee: int | None = None) -> str:
     case = _case(session, user, case_id)
-    _check_renderable(case, code, nominee)
-    return html_for(code, case.data or {}, case.campaign, case.unit, nominee=nominee, **render_options(session, case))
+    data = documents_data(session, case)
+    _check_renderable(case, data, code, nominee)
+    return html_for(code, data, case.campaign, case.unit, nominee=nominee, **render_options(session, case))
 
 
-def _check_renderable(case: Case, code: str, nominee: int | None) -> None:
+def _check_renderable(case: Case, data: dict, code: str, nominee: int | None) -> None:
     if code not in DOCUMENTS:
         raise NotFound("Không có mẫu văn bản này.")
-    lacking = missing_fields(code, case.data or {})
+    lacking = missing_fields(code, data, case.campaign)
     if lacking:
         raise InvalidInput(f"Chưa lập được «{DOCUMENTS[code].name}»: hồ sơ chưa có {', '.join(lacking)}.")
     if nominee is not None and not (0 <= nominee < len((case.data or {}).get("nominees") or [])):
@@ -175,9 +209,9 @@ def _check_renderable(case: Case, code: str, nominee: int | None) -> None:
 
 def generate(session: Session, user, case_id: int, code: str, nominee: int | None = None) -> tuple[str, bytes]:
     case = _case(session, user, case_id)
-    _check_renderable(case, code, nominee)
-    pdf = pdf_for(html_for(code, case.data or {}, case.campaign, case.unit, nominee=nominee,
-                           **render_options(session, case)))
+    data = documents_data(session, case)
+    _check_renderable(case, data, code, nominee)
+    pdf = pdf_for(html_for(code, data, case.campaign, case.unit, nominee=nominee, **render_options(session, case)))
     return _filename(case, code, nominee), pdf
 
 
@@ -197,7 +231,8 @@ class Part:
 
 
 def _parts(session: Session, case: Case, upload_dir) -> tuple[list[Part], list[DocumentRow]]:
-    rows = rows_for(case.campaign, case.data or {}, uploads.for_case(session, case.id))
+    data = documents_data(session, case)
+    rows = rows_for(case.campaign, data, uploads.for_case(session, case.id))
     options = render_options(session, case)
     parts: list[Part] = []
     for n, row in enumerate(rows, 1):
@@ -211,10 +246,10 @@ def _parts(session: Session, case: Case, upload_dir) -> tuple[list[Part], list[D
                 parts.append(Part(f"{n:02d}-{row.code}-ban-ky-{k}.{ext}", row.code, row.name, "uploaded",
                                   content, a.content_type, a.filename, a.sha256, problem))
         elif row.can_generate:
-            pdf = pdf_for(html_for(row.code, case.data or {}, case.campaign, case.unit, **options))
+            pdf = pdf_for(html_for(row.code, data, case.campaign, case.unit, **options))
             parts.append(Part(f"{n:02d}-{row.code}.pdf", row.code, row.name, "generated", pdf, "application/pdf"))
-    if "quyet_dinh" not in {r.code for r in rows} and not missing_fields("quyet_dinh", case.data or {}):
-        pdf = pdf_for(html_for("quyet_dinh", case.data or {}, case.campaign, case.unit, **options))
+    if "quyet_dinh" not in {r.code for r in rows} and not missing_fields("quyet_dinh", data, case.campaign):
+        pdf = pdf_for(html_for("quyet_dinh", data, case.campaign, case.unit, **options))
         parts.append(Part(f"{len(rows) + 1:02d}-quyet_dinh.pdf", "quyet_dinh", DOCUMENTS["quyet_dinh"].name,
                           "generated", pdf, "application/pdf"))
     return parts, rows

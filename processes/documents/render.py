@@ -8,7 +8,7 @@ from typing import Callable
 
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 
-from ..award_forms import award_name
+from ..award_forms import campaign_award_name
 from . import context as ctx
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -18,7 +18,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 class DocumentSpec:
     code: str
     name: str
-    needs: Callable[[dict], list[str]]  # data → what is missing to generate it (empty: can be generated)
+    needs: Callable[..., list[str]]  # (data, campaign details) → what is missing to generate it (empty: it can be)
     per_nominee: bool = False
 
 
@@ -26,7 +26,7 @@ class DocumentSpec:
 VOTE_METHODS = {"secret_ballot": "bỏ phiếu kín", "show_of_hands": "giơ tay biểu quyết"}
 
 
-def _nominees(data: dict) -> list[str]:
+def _nominees(data: dict, details: dict | None = None) -> list[str]:
     return [] if data.get("nominees") else ["danh sách tập thể, cá nhân được đề nghị"]
 
 
@@ -34,33 +34,38 @@ def _fields(data: dict, wanted: dict[str, str]) -> list[str]:
     return [label for key, label in wanted.items() if data.get(key) in (None, "", [])]
 
 
-def _to_trinh(data: dict) -> list[str]:
+def _to_trinh(data: dict, details: dict | None = None) -> list[str]:
     return _nominees(data) + _fields(data, {"submission_number": "số tờ trình", "submission_date": "ngày tờ trình",
                                             "signer_name": "người ký", "signer_title": "chức vụ người ký"})
 
 
-def _bien_ban(data: dict) -> list[str]:
-    return _fields(data, {"meeting_date": "ngày họp", "meeting_place": "địa điểm họp", "chair": "người chủ trì",
-                          "secretary_name": "thư ký", "members_total": "tổng số thành viên",
-                          "members_present": "số thành viên có mặt", "votes": "kết quả biểu quyết"})
+def _bien_ban(data: dict, details: dict | None = None) -> list[str]:
+    """The unit's minutes name their chair, secretary and each vote; a receiving level's council (the
+    consolidation's selection step) records its votes beside the candidates it chose, without those names."""
+    wanted = {"meeting_date": "ngày họp", "meeting_place": "địa điểm họp", "members_total": "tổng số thành viên",
+              "members_present": "số thành viên có mặt"}
+    if not data.get("candidates"):
+        wanted.update(chair="người chủ trì", secretary_name="thư ký", votes="kết quả biểu quyết")
+    return _fields(data, wanted)
 
 
-def _reports(data: dict) -> list[str]:
+def _reports(data: dict, details: dict) -> list[str]:
     missing = _nominees(data)
+    wanted = ctx.report_fields(details)
     for row in data.get("nominees") or []:
         report = row.get("report") or {}
-        if not all(report.get(k) for k in ("result", "problem_solved", "effect", "resources")):
+        if not all(report.get(k) for k in wanted):
             missing.append(f"báo cáo thành tích của «{row.get('name', '')}»")
     return missing
 
 
-def _decision(data: dict) -> list[str]:
+def _decision(data: dict, details: dict | None = None) -> list[str]:
     return _fields(data, {"decision_number": "số quyết định", "decision_date": "ngày quyết định",
                           "decision_authority": "cấp quyết định", "awards": "kết quả khen thưởng"})
 
 
-def _certificates(data: dict) -> list[str]:
-    missing = _decision(data)
+def _certificates(data: dict, details: dict | None = None) -> list[str]:
+    missing = _decision(data, details)
     if not missing and not any(a.get("awarded") for a in data.get("awards") or []):
         missing.append("trường hợp được khen thưởng")
     return missing
@@ -77,10 +82,11 @@ DOCUMENTS: dict[str, DocumentSpec] = {s.code: s for s in (
 )}
 
 
-def missing_fields(code: str, data: dict) -> list[str] | None:
-    """What the data lacks to generate document `code`; None when no template exists for that code."""
+def missing_fields(code: str, data: dict, campaign=None) -> list[str] | None:
+    """What the data lacks to generate document `code` for `campaign`; None when no template exists for that code."""
     spec = DOCUMENTS.get(code)
-    return None if spec is None else spec.needs(data or {})
+    details = (campaign.details or {}) if campaign is not None else {}
+    return None if spec is None else spec.needs(data or {}, details)
 
 
 def _lines(text) -> list[str]:
@@ -92,7 +98,8 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                       undefined=Undefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(dmy=ctx.dmy, long_date=ctx.long_date, lines=_lines,
+    env.filters.update(dmy=ctx.dmy, long_date=ctx.long_date, lines=_lines, title_lines=ctx.title_lines,
+                       number=ctx.doc_number,
                        pct=lambda part, whole: ctx.percent(int(part or 0), int(whole or 0)))
     return env
 
@@ -104,60 +111,107 @@ def _set_forms(legal_set: str) -> dict:
 
 
 def _vote_rows(data: dict, nominees) -> list[dict]:
+    """The votes per nominee: the unit's minutes list them; a receiving level's council gives them beside the
+    candidates it chose (only the chosen ones go into its minutes' table)."""
     awards = {n.name.strip().casefold(): n.award for n in nominees}
+    if data.get("votes"):
+        rows = data["votes"]
+    else:
+        rows = [{"nominee": c.get("name", ""), "votes_for": c.get("votes_for"), "unit": c.get("unit", "")}
+                for c in data.get("candidates") or [] if c.get("selected")]
     return [{"nominee": v.get("nominee", ""), "votes_for": int(v.get("votes_for") or 0),
-             "votes_against": int(v.get("votes_against") or 0),
+             "votes_against": int(v["votes_against"]) if v.get("votes_against") not in (None, "") else None,
+             "unit": v.get("unit", ""),
              "award": awards.get(str(v.get("nominee", "")).strip().casefold(), "")}
-            for v in data.get("votes") or []]
+            for v in rows]
 
 
-def _decided(data: dict, nominees) -> list[dict]:
+KIND_WORDS = ("Giấy khen", "Bằng khen", "Cờ thi đua", "Huân chương")
+
+
+def _kind_word(award: str) -> str:
+    for word in KIND_WORDS:
+        if award.lower().startswith(word.lower()):
+            return word
+    return award.split(" của ")[0]
+
+
+def _decided(data: dict, nominees, details: dict) -> list[dict]:
     by_name = {n.name.strip().casefold(): n for n in nominees}
     out = []
     for a in data.get("awards") or []:
         if not a.get("awarded"):
             continue
         n = by_name.get(str(a.get("nominee", "")).strip().casefold())
-        award = award_name(a.get("award_form") or (n.award_form if n else ""))
-        kind_word = "Giấy khen" if award.lower().startswith("giấy khen") else (
-            "Bằng khen" if award.lower().startswith("bằng khen") else award.split(" của ")[0])
+        award = campaign_award_name(details, a.get("award_form") or (n.award_form if n else ""))
         out.append({"name": a.get("nominee", ""), "kind": n.kind if n else "individual",
                     "position": n.position if n else "", "title": n.title if n else "", "award": award,
-                    "kind_word": kind_word})
+                    "kind_word": _kind_word(award)})
     return out
 
 
+# The date each document carries (and so the decree it cites).
+DOCUMENT_DATE = {"bien_ban": ("meeting_date",), "quyet_dinh": ("decision_date",), "bang_khen": ("decision_date",)}
+
+
+def document_date(code: str, data: dict):
+    for key in DOCUMENT_DATE.get(code, ("submission_date", "meeting_date")):
+        if data.get(key):
+            return data[key]
+    return None
+
+
+def register_number(data: dict) -> str:
+    """The "Số sổ vàng" a certificate carries: the decision's register number (its number before the symbol)."""
+    if data.get("register_number"):
+        return str(data["register_number"])
+    return str(data.get("decision_number") or "").split("/")[0].strip()
+
+
 def html_for(code: str, data: dict, campaign, unit, *, nominee: int | None = None, recipient=None, decider=None,
-             history=None) -> str:
-    """The document as HTML. `nominee` narrows a per-nominee document (báo cáo, certificate) to one row."""
+             history=None, proposal: dict | None = None) -> str:
+    """The document as HTML. `nominee` narrows a per-nominee document (báo cáo, certificate) to one row.
+    `proposal` (number, date, unit) is the tờ trình a decision answers when it is not this case's own (a unit's
+    copy of a decision taken on the receiving level's consolidated tờ trình)."""
     if code not in DOCUMENTS:
         raise KeyError(code)
-    c = ctx.build(data, campaign, unit, recipient=recipient, history=history)
-    data = c["data"]
+    data = data or {}
+    when = document_date(code, data)
+    c = ctx.build(data, campaign, unit, recipient=recipient, history=history, decider=decider, when=when)
     nominees = c["nominees"]
-    voting = dict(c["details"].get("voting") or {})
+    details = c["details"]
+    voting = dict(details.get("voting") or {})
     total, present = int(data.get("members_total") or 0), int(data.get("members_present") or 0)
-    decided = _decided(data, nominees)
+    decided = _decided(data, nominees, details)
     if nominee is not None:
         chosen = [n for n in nominees if n.index == nominee]
         names = {n.name for n in chosen}
         decided = [a for a in decided if a["name"] in names]
     else:
         chosen = nominees
+    proposal = proposal or {"number": data.get("submission_number"), "date": data.get("submission_date"),
+                            "issuer": c["issuer"]}
     template_name = "to_trinh" if code == "to_trinh" else code
+    decider_issuer = c["decider"]
     c.update(
         forms=_set_forms(c["legal_set"]), doc_title=DOCUMENTS[code].name, with_list=(code == "to_trinh"),
         absent=max(total - present, 0), voting=voting, votes=_vote_rows(data, nominees),
         vote_method=(VOTE_METHODS.get(data.get("vote_method")) or voting.get("method")
                      or "biểu quyết (bỏ phiếu) từng trường hợp"),
-        default_conclusion=("Hội đồng thống nhất đề nghị khen thưởng các tập thể, cá nhân đạt tỷ lệ phiếu đồng ý "
-                            "theo quy định như danh sách trên."),
+        default_conclusion=("Hội đồng thống nhất đề nghị khen thưởng các tập thể, cá nhân có tên trong bảng trên."),
         selected=chosen, report_date=data.get("submission_date") or data.get("meeting_date"),
-        decider=ctx.Issuer.of(decider) if decider is not None else c["recipient"] or c["issuer"],
+        document_date=when, minutes_symbol=ctx.symbol_of(data.get("submission_number")),
         decided_awards=sorted({a["award"] for a in decided}),
+        decided_kinds=sorted({a["kind_word"] for a in decided}),
         awarded_collectives=[a for a in decided if a["kind"] == "collective"],
         awarded_individuals=[a for a in decided if a["kind"] != "collective"],
-        certificates=decided,
+        certificates=decided, register_number=register_number(data), proposal=proposal,
+        decision_authority=str(data.get("decision_authority") or decider_issuer.head),
+        decision_signer_title=data.get("decision_signer_title") or decider_issuer.head_title,
+        decision_bases=[f"Căn cứ {text}" for text in
+                        [*ctx.competence(c["decider_unit"], when), c["law"], c["decree"]]],
+        report_fields=ctx.report_fields(details), report_form=ctx.report_form(campaign),
+        report_certified=ctx.report_certified(campaign),
     )
     env = environment()
     template = env.select_template([f"{c['legal_set']}/{template_name}.html", f"common/{template_name}.html"])

@@ -26,8 +26,18 @@ class Unit(Base):
     staff_count: Mapped[int] = mapped_column(default=0)
     collective_count: Mapped[int] = mapped_column(default=0)
     parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("units.id"), index=True)
+    # The reporting path (`parent`: where the unit's dossiers go in a campaign) is not always the body the unit
+    # answers to. In Thanh Hóa every participant sends its dossier to the Sở TT&TT, but UBND huyện Hoằng Hóa
+    # answers to UBND tỉnh Thanh Hóa, whose Chủ tịch decides. `governing` is that body (None: the parent);
+    # `header_parent` is what Nghị định 30/2020 prints above the unit's name in a document's header (None: the
+    # governing body's name; "": nothing — Ủy ban nhân dân prints its own name alone).
+    governing_id: Mapped[Optional[int]] = mapped_column(ForeignKey("units.id"))
+    header_parent: Mapped[Optional[str]] = mapped_column(String(255))
+    # How the unit's head is called ("Viện trưởng", "Chủ tịch", "Giám đốc"…): who signs and decides its Giấy khen.
+    head_title: Mapped[str] = mapped_column(String(80), default="", server_default="")
 
-    parent: Mapped[Optional["Unit"]] = relationship(remote_side=[id])
+    parent: Mapped[Optional["Unit"]] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    governing: Mapped[Optional["Unit"]] = relationship(remote_side=[id], foreign_keys=[governing_id])
 
     def ancestors(self) -> list["Unit"]:
         """Self first, root last."""
@@ -39,6 +49,27 @@ class Unit(Base):
 
     def root(self) -> "Unit":
         return self.ancestors()[-1]
+
+    @property
+    def governing_body(self) -> Optional["Unit"]:
+        """The body the unit answers to (a governing body apart from the reporting path, else the parent)."""
+        return self.governing if self.governing_id is not None else self.parent
+
+    def governing_chain(self) -> list["Unit"]:
+        """Self first, then each governing body up to the top (the one that decides the highest awards)."""
+        chain, unit = [], self
+        while unit is not None and unit not in chain:
+            chain.append(unit)
+            unit = unit.governing_body
+        return chain
+
+    @property
+    def header_parent_name(self) -> str:
+        """What a document's header prints above the unit's name."""
+        if self.header_parent is not None:
+            return self.header_parent
+        body = self.governing_body
+        return body.name if body is not None else ""
 
     @property
     def display_name(self) -> str:
