@@ -207,6 +207,8 @@ class UploadAttachment(Command):
         names = _document_names(case)
         if self.document_code not in names:
             raise InvalidInput("Thành phần hồ sơ không thuộc danh mục hồ sơ của phong trào này.")
+        if self.filename is None:
+            raise InvalidInput("Chưa chọn tệp bản quét để tải lên.")
         if not content:
             raise InvalidInput("Tệp tải lên rỗng.")
         if len(content) > self.max_bytes:

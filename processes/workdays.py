@@ -10,6 +10,9 @@ import holidays
 from .clock import VN_TZ, now, to_local
 
 
+MAX_WORKING_DAYS = 3660  # ten years of working days and then some
+
+
 @lru_cache(maxsize=64)
 def _calendar(year: int):
     return holidays.country_holidays("VN", years=[year], language="vi")
@@ -39,7 +42,10 @@ def working_days_after(count: int, start: str | dt.datetime | None = None) -> st
         local = dt.datetime.fromisoformat(start).astimezone(VN_TZ)
     else:
         local = start.astimezone(VN_TZ)
-    day = add_working_days(local.date(), int(count))
+    count = int(count)
+    if count > MAX_WORKING_DAYS:  # a diagram's argument must not make this loop for millions of days
+        raise ValueError(f"Số ngày làm việc quá lớn (tối đa {MAX_WORKING_DAYS}).")
+    day = add_working_days(local.date(), count)
     return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=VN_TZ).isoformat()
 
 

@@ -46,8 +46,8 @@ def nominee_arg() -> int | None:
 
 def read_upload() -> tuple[str, str, bytes]:
     file = request.files.get("file")
-    if file is None or not file.filename:
-        raise InvalidInput("Chưa chọn tệp bản quét để tải lên.")
+    if file is None or not file.filename:  # the verb says so, after deciding whether this user may upload at all
+        return request.form.get("document_code", ""), None, b""
     content = file.stream.read(max_upload_bytes() + 1)
     return request.form.get("document_code", ""), file.filename, content
 

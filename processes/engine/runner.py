@@ -13,7 +13,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import timers  # also puts SpiffWorkflow's timers on the installed clock
 from .diagrams import FORM_PROPERTY, UI_PROPERTY, LoadedDiagram, properties
 from .errors import TaskNotReady, WorkflowFailed
-from .scripting import make_script_engine
+from .scripting import ScriptRejected, make_script_engine
 from .serialization import clean_data, dump_state, load_state
 
 # Functions the diagrams may call from scripts, conditions and timer expressions; the application lends them with
@@ -67,7 +67,7 @@ def complete_user_task(workflow: BpmnWorkflow, task_uuid: str, data: dict) -> No
     try:
         task.run()
     except (SpiffWorkflowException, WorkflowException) as exc:
-        raise WorkflowFailed(str(exc)) from exc
+        raise _failed(exc) from exc
     _advance(workflow)
 
 
@@ -117,7 +117,20 @@ def _advance(workflow: BpmnWorkflow) -> None:
         workflow.refresh_timers()
         workflow.do_engine_steps(did_complete_task=note_timer)
     except (SpiffWorkflowException, WorkflowException) as exc:
-        raise WorkflowFailed(str(exc)) from exc
+        raise _failed(exc) from exc
+
+
+def _failed(exc: Exception) -> WorkflowFailed:
+    # SpiffWorkflow words a failed condition as "Error evaluating expression '…'" and keeps the reason aside; a
+    # script stopped by its budget must say so — and where — on the incident and to the person whose step failed.
+    cause, seen = exc, 0
+    while cause is not None and seen < 10:  # SpiffWorkflow keeps it as __cause__ or __context__
+        if isinstance(cause, ScriptRejected):
+            spec = getattr(exc, "task_spec", None)
+            where = (getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or "") if spec else ""
+            return WorkflowFailed(f"{cause} ({where})" if where else str(cause))
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    return WorkflowFailed(str(exc))
 
 
 def fired_timers(workflow: BpmnWorkflow) -> set[str]:

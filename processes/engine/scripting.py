@@ -1,136 +1,130 @@
-"""The script engine diagrams run in: RestrictedPython instead of SpiffWorkflow's bare exec/eval.
+"""The script engine diagrams run in: RestrictedPython, under a CPU and memory budget, instead of SpiffWorkflow's
+bare exec/eval.
 
-A diagram published by a process owner may hold script tasks and gateway conditions. RestrictedPython's compiler
-refuses imports, dunder attribute access and unsafe builtins (no `open`, `__import__`, `eval`); a line budget stops
-scripts that loop forever. Compiled code is cached per source text, so a condition evaluated on every case costs a
-dictionary lookup, not a compile.
+A diagram published by a process owner may hold script tasks, gateway conditions and timer expressions.
+RestrictedPython's compiler (`restricted.py`) refuses imports, dunder attribute access and unsafe builtins. The
+budget comes from where the code runs:
+
+- **bounded code runs here.** Most conditions and scripts are a comparison or one call of an application function
+  (`council_decision == 'return'`, `receiving_level = dossier_level(nominees, award_levels)`). Code made only of
+  names, constants, comparisons, `and`/`or`/`not`, `+`/`-`, indexing, literal displays and calls of a few cheap
+  builtins (`len`, `str`, `min`…), a few cheap methods (`get`, `lower`…) or the application's functions does work in
+  proportion to its data — it has no loop, no `**`, no `*` — so it is compiled once and evaluated in this process,
+  for the cost of an `eval` (microseconds).
+- **everything else runs in the sandbox's worker processes** (`sandbox.py`): loops, comprehensions, `**`, `*`,
+  `%`… there a wall-clock deadline kills it, RLIMIT_CPU and RLIMIT_AS bound it, and it raises `ScriptRejected` —
+  the step fails, the case gets the incident, the request or timer worker goes on. Application functions called
+  from there run here, asked for over the pipe.
 """
 from __future__ import annotations
 
 import ast
-import sys
-import time
 from functools import lru_cache
 from typing import Any, Callable
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec, limited_builtins, safe_builtins
-from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safer_getattr,
-)
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
-SCRIPT_FILENAME = "<bpmn-script>"
-MAX_LINES = 100_000  # lines a single script or condition may execute
-MAX_SECONDS = 2.0
+from . import sandbox
+from .restricted import GUARDS, SCRIPT_FILENAME, ScriptRejected, compile_expression, compile_script  # noqa: F401
+
+# Builtins whose cost follows the size of their arguments (round, pow, range, ljust… do not: round(5, -10**9)).
+CHEAP_BUILTINS = frozenset({"len", "str", "int", "float", "bool", "abs", "min", "max", "any", "all", "sorted",
+                            "list", "tuple", "set", "dict", "sum"})
+CHEAP_METHODS = frozenset({"get", "keys", "values", "items", "lower", "upper", "strip", "lstrip", "rstrip",
+                           "startswith", "endswith", "isdigit", "casefold", "split", "join", "count", "index"})
+_BOUNDED_NODES = (
+    ast.Module, ast.Expression, ast.Expr, ast.Assign, ast.Name, ast.Load, ast.Store, ast.Constant,
+    ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
+    ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.BinOp, ast.Add, ast.Sub,
+    ast.IfExp, ast.Subscript, ast.Slice, ast.Attribute, ast.Tuple, ast.List, ast.Dict, ast.Set, ast.Call,
+    ast.keyword,
+)
 
 
-class ScriptRejected(Exception):
-    """The script breaks the sandbox's rules (compile time) or its budget (run time)."""
-
-
-def _safe_builtins() -> dict[str, Any]:
-    allowed = dict(safe_builtins)
-    allowed.update(limited_builtins)  # range() capped in length
-    for name in ("sum", "min", "max", "any", "all", "len", "sorted", "enumerate", "zip", "list", "dict", "set",
-                 "map", "filter", "reversed"):
-        allowed[name] = __builtins__[name] if isinstance(__builtins__, dict) else getattr(__builtins__, name)
-    return allowed
-
-
-_BUILTINS = _safe_builtins()
-_GUARDS = {
-    "__builtins__": _BUILTINS,
-    "_getattr_": safer_getattr,
-    "_getitem_": default_guarded_getitem,
-    "_getiter_": default_guarded_getiter,
-    "_write_": full_write_guard,
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_inplacevar_": lambda op, x, y: _INPLACE[op](x, y),
-}
-_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": lambda x, y: x + y, "-=": lambda x, y: x - y, "*=": lambda x, y: x * y,
-    "/=": lambda x, y: x / y, "//=": lambda x, y: x // y, "%=": lambda x, y: x % y,
-}
-
-
-def _refuse_imports(source: str) -> None:
-    # RestrictedPython compiles `import x` and only fails it when run; a published diagram should fail at once.
+def is_bounded(source: str, function_names, *, expression: bool) -> bool:
+    """Whether the code's cost is bounded by its data (no loop, no power or repetition, only cheap calls), so it
+    may run in this process without a budget."""
     try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return  # the restricted compiler reports syntax errors itself
-    if any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(tree)):
-        raise ScriptRejected("Không được import module trong kịch bản.")
+        tree = ast.parse(source, mode="eval" if expression else "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    for node in ast.walk(tree):
+        if not isinstance(node, _BOUNDED_NODES):
+            return False
+        if isinstance(node, ast.BinOp) and not isinstance(node.op, (ast.Add, ast.Sub)):
+            return False
+        if isinstance(node, ast.Assign) and not all(isinstance(t, ast.Name) for t in node.targets):
+            return False
+        if isinstance(node, ast.Call) and not _cheap_call(node, function_names):
+            return False
+    return True
 
 
-@lru_cache(maxsize=2048)
-def compile_expression(source: str):
-    result = compile_restricted_eval(source, SCRIPT_FILENAME)
-    if result.errors:
-        raise ScriptRejected("; ".join(result.errors))
-    return result.code
+def _cheap_call(node: ast.Call, function_names) -> bool:
+    if any(isinstance(arg, ast.Starred) for arg in node.args) or any(k.arg is None for k in node.keywords):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name):
+        if func.id == "sum":  # sum(lists, []) is quadratic; sum of numbers is not
+            return len(node.args) == 1 and not node.keywords
+        return func.id in CHEAP_BUILTINS or func.id in function_names
+    return isinstance(func, ast.Attribute) and func.attr in CHEAP_METHODS
 
 
-@lru_cache(maxsize=2048)
-def compile_script(source: str):
-    _refuse_imports(source)
-    result = compile_restricted_exec(source, SCRIPT_FILENAME)
-    if result.errors:
-        raise ScriptRejected("; ".join(result.errors))
-    return result.code
-
-
-class _Budget:
-    """A trace function that counts the lines a script executes and stops it past the budget."""
-
-    def __init__(self):
-        self.lines = 0
-        self.started = time.monotonic()
-
-    def __call__(self, frame, event, arg):
-        if frame.f_code.co_filename != SCRIPT_FILENAME:
-            return None
-        return self._line
-
-    def _line(self, frame, event, arg):
-        if event == "line":
-            self.lines += 1
-            if self.lines > MAX_LINES or (self.lines % 1000 == 0 and time.monotonic() - self.started > MAX_SECONDS):
-                raise ScriptRejected("Kịch bản chạy quá giới hạn cho phép (vòng lặp vô hạn?)")
-        return self._line
-
-
-def _run_limited(code, namespace: dict) -> Any:
-    previous = sys.gettrace()
-    sys.settrace(_Budget())
-    try:
-        return eval(code, namespace)  # noqa: S307 - code comes from RestrictedPython's compiler
-    finally:
-        sys.settrace(previous)
+@lru_cache(maxsize=4096)
+def _plan(source: str, function_names: frozenset, expression: bool):
+    """(code, True) for bounded code compiled to run here; (None, False) for code the sandbox runs. Compiling here
+    first reports what RestrictedPython refuses the same way on both paths."""
+    code = (compile_expression if expression else compile_script)(source)
+    if is_bounded(source, function_names, expression=expression):
+        return code, True
+    return None, False
 
 
 class RestrictedEnvironment(TaskDataEnvironment):
-    """Same data semantics as SpiffWorkflow's TaskDataEnvironment, restricted compile and execution."""
+    """Same data semantics as SpiffWorkflow's TaskDataEnvironment; restricted compile, budgeted execution."""
+
+    def __init__(self, environment_globals=None, pool: sandbox.SandboxPool | None = None):
+        super().__init__(environment_globals)
+        self.pool = pool or sandbox.POOL
 
     def evaluate(self, expression, context, external_context=None):
-        namespace = {**_GUARDS, **self.globals, **(external_context or {}), **context}
-        return _run_limited(compile_expression(expression), namespace)
+        outer = external_context or {}
+        code, here = _plan(expression, self._names(outer), True)
+        if here:
+            return eval(code, {**GUARDS, **self.globals, **outer, **context})  # noqa: S307 - restricted, bounded
+        functions, outer_data = self._split(outer)
+        return self.pool.run("eval", expression, _data(context), outer_data, functions)
 
     def execute(self, script, context, external_context=None):
-        self.check_for_overwrite(context, external_context or {})
-        context.update({**_GUARDS, **self.globals, **(external_context or {})})
-        try:
-            _run_limited(compile_script(script), context)
-        finally:
-            self._remove_globals_and_functions_from_context(context, external_context)
-            for name in _GUARDS:
-                context.pop(name, None)
+        outer = external_context or {}
+        self.check_for_overwrite(context, outer)
+        code, here = _plan(script, self._names(outer), False)
+        if here:
+            context.update({**GUARDS, **self.globals, **outer})
+            try:
+                exec(code, context)  # noqa: S102 - restricted, bounded
+            finally:
+                self._remove_globals_and_functions_from_context(context, outer)
+                for name in GUARDS:
+                    context.pop(name, None)
+            return True
+        functions, outer_data = self._split(outer)
+        result = self.pool.run("exec", script, _data(context), outer_data, functions)
+        context.clear()
+        context.update(result)
         return True
+
+    def _names(self, outer: dict) -> frozenset:
+        return frozenset(self.globals) | frozenset(k for k, v in outer.items() if callable(v))
+
+    def _split(self, outer: dict) -> tuple[dict[str, Callable], dict]:
+        functions = {k: v for k, v in {**self.globals, **outer}.items() if callable(v)}
+        return functions, {k: v for k, v in outer.items() if not callable(v)}
+
+
+def _data(context: dict) -> dict:
+    return {k: v for k, v in context.items() if not callable(v)}
 
 
 def make_script_engine(functions: dict[str, Callable] | None = None) -> PythonScriptEngine:
