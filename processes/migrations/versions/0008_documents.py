@@ -1,7 +1,7 @@
 """units: the governing body apart from the reporting parent, what a header prints above the name, the head's title
 
 Revision ID: 0008_documents
-Revises: 0007
+Revises: 0009_roles
 Create Date: 2026-12-04 20:40:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0008_documents'
-down_revision = '0007'
+down_revision = '0009_roles'
 branch_labels = None
 depends_on = None
 
