@@ -46,15 +46,17 @@ class SaveRole(Command):
     name = "save_role"
 
     def __init__(self, code: str, label: str, scope: str):
-        self.code, self.label, self.scope = _checked(code, label, scope)
+        self.code, self.label, self.scope = code, label, scope  # checked once the actor may (refusals first)
 
     def target(self, tx: Tx) -> RoleDefinition | None:
-        return tx.session.scalar(select(RoleDefinition).where(RoleDefinition.code == self.code).with_for_update())
+        return tx.session.scalar(select(RoleDefinition).where(RoleDefinition.code == (self.code or "").strip())
+                                 .with_for_update())
 
     def authorize(self, tx, role):
         check_admin(tx.actor, ADMIN_ONLY)
 
     def run(self, tx, role):
+        self.code, self.label, self.scope = _checked(self.code, self.label, self.scope)
         taken = tx.session.scalar(select(RoleDefinition.code).where(
             func.lower(RoleDefinition.label) == self.label.lower(), RoleDefinition.code != self.code))
         if taken:

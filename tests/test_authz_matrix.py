@@ -50,6 +50,9 @@ POST   /admin/campaigns/<int:campaign_id>/copy                             3xx  
 POST   /admin/campaigns/<int:campaign_id>/reopen                           3xx   403   403   403   403   403   403   403   3xx
 GET    /admin/campaigns/new                                                3xx   403   403   403   403   403   403   403   200
 POST   /admin/campaigns/new                                                3xx   403   403   403   403   403   403   403   422
+GET    /admin/roles                                                        3xx   403   403   403   403   403   403   403   200
+POST   /admin/roles                                                        3xx   403   403   403   403   403   403   403   400
+POST   /admin/roles/<code>/delete                                          3xx   403   403   403   403   403   403   403   404
 GET    /api/attachments/<int:attachment_id>                                401   200   200   404   200   404   200   404   200
 GET    /api/awards                                                         401   200   200   200   200   200   200   200   200
 GET    /api/campaign-schema.json                                           401   200   200   200   200   200   200   200   200
