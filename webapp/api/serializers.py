@@ -42,7 +42,15 @@ def task_doc(t: OpenTask, now=None) -> dict:
         "form": t.form, "created_at": iso(t.created_at), "due_at": iso(t.due_at),
         "overdue": bool(now and t.due_at and t.due_at < now),
         "campaign": t.case.campaign.name, "case_unit": t.case.unit.name,
+        "returned": returned_doc(t.returned),
     }
+
+
+def returned_doc(note: dict | None) -> dict | None:
+    """Why a task was reached by a return, as the API and the pages show it; None when it was not."""
+    if not note:
+        return None
+    return {k: note.get(k) for k in ("reason", "by", "by_username", "at", "from_step")}
 
 
 def audit_doc(e: AuditEvent) -> dict:
