@@ -9,7 +9,6 @@ from processes.forms import campaign_choices, forms, initial_data
 from processes.rules import figures
 from processes.rules.quotas import counters, unit_facts
 
-from .api.serializers import returned_doc
 from .extensions import db
 from .formrender import build_fields, parse_form
 
@@ -25,7 +24,7 @@ def _render(task, data, errors=None, status=200, message=None):
                       if "nominees" in (schema.get("properties") or {}) else [])
     return render_template("task.html", task=task, case=task.case, schema=schema, fields=fields,
                            may_act=may_do_task(current_user, task), message=message,
-                           returned=returned_doc(task.returned), quota_counters=quota_counters,
+                           returned=task.returned, quota_counters=quota_counters,
                            rule_errors=(errors or {}).get("", []),
                            earlier=award_history.earlier_for_case(db.session, task.case, current_user),
                            **figures.for_case(task.case, editing=schema.get("properties"))), status
