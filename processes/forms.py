@@ -52,13 +52,14 @@ class FormRegistry:
             return data if isinstance(data, dict) else {}
         if len(json.dumps(data, ensure_ascii=False).encode("utf-8")) > MAX_PAYLOAD_BYTES:
             raise ValidationFailed("Dữ liệu gửi lên quá lớn.", {"": [f"Tối đa {MAX_PAYLOAD_BYTES // 1024} KB."]})
+        data = with_defaults(self.load(name), data) if isinstance(data, dict) else data
         errors: dict[str, list[str]] = {}
         for error in self.validator(name).iter_errors(data):
             path, message = describe(error)
             errors.setdefault(path, []).append(message)
         if errors:
             raise ValidationFailed("Dữ liệu chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.", errors)
-        return with_defaults(self.load(name), data)
+        return data
 
 
 def with_defaults(schema: dict, data: dict) -> dict:

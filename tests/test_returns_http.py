@@ -88,14 +88,14 @@ def test_the_head_returns_to_the_step_that_fixes(app, session, api, return_to, f
     assert fix_through(api, session, case, steps) == "provincial_check"
 
 
-def test_the_head_s_return_needs_a_reason_and_a_step(app, session, api):
+def test_the_head_s_return_needs_a_reason_and_goes_to_the_council_unless_it_names_a_step(app, session, api):
     case = to_the_head(session, UNIT, [THUY])
     task_id, _ = open_task(session, case.id)
     response = api(HEAD).post(f"/api/tasks/{task_id}/complete", json={"head_decision": "return"})
     assert response.status_code == 422
-    assert response.get_json()["fields"] == {"return_to": ["Trường này là bắt buộc."],
-                                              "head_reason": ["Trường này là bắt buộc."]}
+    assert response.get_json()["fields"] == {"head_reason": ["Trường này là bắt buộc."]}
     assert open_task(session, case.id) == (task_id, "submit_dossier")
+    assert send_back(api, session, case, HEAD, {"head_decision": "return", "head_reason": REASON})[1] == "council_review"
 
 
 @pytest.mark.parametrize("return_to, fixer, steps", [
@@ -129,3 +129,24 @@ def test_a_task_reached_in_the_ordinary_way_has_no_return_note(app, session, api
     case = council_waiting(session)
     task_id, _ = open_task(session, case.id)
     assert api(COUNCIL).get(f"/api/tasks/{task_id}").get_json()["returned"] is None
+
+
+# --- the receiving level's own head returns the consolidated dossier to its council (web form) ---------------------
+
+def test_the_consolidating_head_returns_to_the_council_which_selects_again(app, session, browser):
+    from tests.test_case_flow_http import inbox_task, submit
+    from tests.test_rollup import forwarded_candidates, selection
+
+    parent, candidates = forwarded_candidates(browser, session)
+    council = browser("vks-quang-binh.hoidong")
+    assert submit(council, inbox_task(council), selection(candidates, {"Trần Thị Thủy": 8})).status_code == 302
+    head = browser("vks-quang-binh.thutruong")
+    task_id = inbox_task(head)
+    form = head.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert 'name="head_decision"' in form and '<select class="form-select" id="f-return_to"' not in form
+    assert submit(head, task_id, {"head_decision": "return", "head_reason": REASON}).status_code == 302
+    task = session.scalar(select(OpenTask).where(OpenTask.case_id == parent.id))
+    assert task.bpmn_id == "select_nominees"
+    assert task.returned["reason"] == REASON and task.returned["by_username"] == "vks-quang-binh.thutruong"
+    page = council.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "Hồ sơ bị trả lại từ bước «Trình hồ sơ tổng hợp lên trung ương (tờ trình)»" in page and REASON in page

@@ -110,6 +110,8 @@ def _field(schema: dict, ui: dict, value, errors, name: str, required: bool, cho
             kept = [] if value in (None, "") or any(str(value) == v for v, _ in narrowed) else [
                 (str(value), f"{dict(f.options).get(str(value), value)} (không thuộc phong trào này)")]
             f.options = [(str(v), str(l)) for v, l in narrowed] + kept
+        if widget == "hidden":  # a choice this step does not ask (its form's default, or the value kept, stands)
+            f.widget = "hidden"
     elif kind == "boolean":
         f.widget = "checkbox"
     elif kind in ("integer", "number"):
