@@ -14,6 +14,7 @@ The caller has locked the case (executor lock order) before it builds a processo
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -22,7 +23,8 @@ from sqlalchemy.orm import Session, defer, joinedload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import audit, clock, workflows
-from .contracts import CASE_STATUS_LABELS, RETURN, CaseKind, CaseStatus, Message
+from .case_data import DEFAULT_REVIEW_WORKING_DAYS
+from .contracts import CASE_STATUS_LABELS, RETURN, CaseKind, CaseStatus, DataKey, Message
 from .engine import runner, timers
 from .engine.errors import TaskNotReady, WorkflowFailed
 from .errors import Conflict, DomainError
@@ -30,6 +32,7 @@ from .executor import Tx
 from .models import Campaign, Case, CaseTimer, DiagramVersion, OpenTask
 from .models.case import NO_DUE
 from .roles import role_for_lane, unit_for_scope
+from .workdays import working_days_after
 
 
 class WorkflowError(DomainError):
@@ -230,9 +233,11 @@ class CaseProcessor:
         if scope == "unit":
             unit_id = case.unit_id
             due = campaign.upper_deadline_at if case.kind == CaseKind.CONSOLIDATION else campaign.deadline_at
-        else:
+        else:  # a receiving level's step: due at the end of its review period, as its review timer reads it
             unit_id = unit_for_scope(scope, case.unit, campaign.receiving_unit).id
-            due = None
+            days = (case.data or {}).get(DataKey.REVIEW_WORKING_DAYS) or DEFAULT_REVIEW_WORKING_DAYS
+            due = dt.datetime.fromisoformat(working_days_after(int(days))).astimezone(dt.timezone.utc).replace(
+                tzinfo=None)
         return dict(case_id=case.id, task_uuid=task.uuid, bpmn_id=task.bpmn_id, name=task.name, lane=task.lane,
                     role=role.code if role else "", unit_id=unit_id, assignee_id=None, form=task.form,
                     ui_form=task.ui_form, instructions=task.instructions, created_at=clock.now(), due_at=due,
