@@ -74,6 +74,8 @@ def after_change(tx: Tx, event: CaseMoved) -> None:
             kind = "task_returned" if returned else "task_assigned"
             text = (f"Hồ sơ bị trả lại, cần «{task['name']}»: {where}" if returned
                     else f"Nhiệm vụ mới «{task['name']}»: {where}")
+            if task.get("returned"):  # the reason travels with the notice, not only in the case log
+                text += f". Lý do: {task['returned']['reason']}"
             notices.add(task["unit_id"], (task["role"],), kind, text, exclude=actor_id)
     if messages:
         _tell_messages(session, notices, messages, where)

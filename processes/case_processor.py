@@ -14,6 +14,7 @@ The caller has locked the case (executor lock order) before it builds a processo
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -22,7 +23,8 @@ from sqlalchemy.orm import Session, defer, joinedload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import audit, clock, workflows
-from .contracts import CASE_STATUS_LABELS, RETURN, CaseKind, CaseStatus, Message
+from .case_data import DEFAULT_REVIEW_WORKING_DAYS
+from .contracts import CASE_STATUS_LABELS, RETURN, CaseKind, CaseStatus, DataKey, Message
 from .engine import runner, timers
 from .engine.errors import TaskNotReady, WorkflowFailed
 from .errors import Conflict, DomainError
@@ -30,6 +32,7 @@ from .executor import Tx
 from .models import Campaign, Case, CaseTimer, DiagramVersion, OpenTask
 from .models.case import NO_DUE
 from .roles import role_for_lane_in, unit_for_scope
+from .workdays import working_days_after
 
 
 class WorkflowError(DomainError):
@@ -60,6 +63,7 @@ class CaseProcessor:
         self._open_rows = open_rows
         self._status_before = case.status
         self._sent_back = False
+        self._returned: dict | None = None  # why the tasks this change opens were reached by a return
         # What the timer rows say now (they mirror the last save): when the workflow still waits on exactly these
         # and none fired, the rows need not be read or written.
         self._timers_saved = None if case.id is None else _timer_marks(timers.waiting_timers(workflow))
@@ -93,6 +97,17 @@ class CaseProcessor:
         except TaskNotReady as exc:
             raise Conflict("Nhiệm vụ này không còn chờ xử lý.") from exc
         self._sent_back = any(key.endswith("_decision") and value == RETURN for key, value in data.items())
+        self._returned = self._return_note(task, data) if self._sent_back else None
+
+    def _return_note(self, task: OpenTask, data: dict) -> dict:
+        """What the step sent back to will show on top: the reason typed with the return (`<x>_reason` beside the
+        `<x>_decision`), who returned it, when, and from which step."""
+        key = next(k for k, v in data.items() if k.endswith("_decision") and v == RETURN)
+        actor = self.tx.actor
+        return {"reason": str(data.get(key[:-len("decision")] + "reason") or ""),
+                "by": getattr(actor, "full_name", None) or getattr(actor, "username", None) or "",
+                "by_username": getattr(actor, "username", None), "at": clock.now().isoformat(),
+                "from_step": task.name}
 
     def fire_timers(self) -> None:
         _engine(lambda: runner.fire_timers(self.workflow))
@@ -196,8 +211,8 @@ class CaseProcessor:
             session.execute(insert(OPEN_TASKS), new_rows)
         again = runner.completed_before(self.workflow, [row["bpmn_id"] for row in new_rows]) if new_rows else set()
         self._open_rows = None  # rewritten: read again if this processor saves once more
-        return ([{**{k: row[k] for k in ("bpmn_id", "name", "unit_id", "role")}, "again": row["bpmn_id"] in again}
-                 for row in new_rows], events)
+        return ([{**{k: row[k] for k in ("bpmn_id", "name", "unit_id", "role", "returned")},
+                  "again": row["bpmn_id"] in again} for row in new_rows], events)
 
     def _campaign(self) -> Campaign:
         """The case's campaign with its details (deadlines are read from them): loaded with the case by
@@ -218,13 +233,15 @@ class CaseProcessor:
         if scope == "unit":
             unit_id = case.unit_id
             due = campaign.upper_deadline_at if case.kind == CaseKind.CONSOLIDATION else campaign.deadline_at
-        else:
+        else:  # a receiving level's step: due at the end of its review period, as its review timer reads it
             unit_id = unit_for_scope(scope, case.unit, campaign.receiving_unit).id
-            due = None
+            days = (case.data or {}).get(DataKey.REVIEW_WORKING_DAYS) or DEFAULT_REVIEW_WORKING_DAYS
+            due = dt.datetime.fromisoformat(working_days_after(int(days))).astimezone(dt.timezone.utc).replace(
+                tzinfo=None)
         return dict(case_id=case.id, task_uuid=task.uuid, bpmn_id=task.bpmn_id, name=task.name, lane=task.lane,
                     role=role.code if role else "", unit_id=unit_id, assignee_id=None, form=task.form,
                     ui_form=task.ui_form, instructions=task.instructions, created_at=clock.now(), due_at=due,
-                    sort_due=due or NO_DUE)
+                    sort_due=due or NO_DUE, returned=self._returned)
 
     def _sync_timers(self) -> list[dict]:
         """Rewrite the case's timer rows to match the timers its workflow waits on; audit the ones that fired."""

@@ -79,6 +79,9 @@ class Rule(StrEnum):
     ACCEPTANCE = "acceptance"
     SELECTION = "selection"
     CONSOLIDATION = "consolidation"
+    QUOTAS = "quotas"  # the unit's quotas where the nominee list is typed
+    MINUTES = "minutes"  # impossible figures where the minutes are typed
+    VOTES = "votes"  # the campaign's voting rule where the council approves
 
 
 class DataKey(StrEnum):

@@ -52,6 +52,7 @@ class FormRegistry:
             return data if isinstance(data, dict) else {}
         if len(json.dumps(data, ensure_ascii=False).encode("utf-8")) > MAX_PAYLOAD_BYTES:
             raise ValidationFailed("Dữ liệu gửi lên quá lớn.", {"": [f"Tối đa {MAX_PAYLOAD_BYTES // 1024} KB."]})
+        data = with_defaults(self.load(name), data) if isinstance(data, dict) else data
         errors: dict[str, list[str]] = {}
         for error in self.validator(name).iter_errors(data):
             path, message = describe(error)
@@ -59,6 +60,15 @@ class FormRegistry:
         if errors:
             raise ValidationFailed("Dữ liệu chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.", errors)
         return data
+
+
+def with_defaults(schema: dict, data: dict) -> dict:
+    """`data` with the schema's top-level `default` values for what it leaves out: a gateway reads every name its
+    condition uses (`head_decision == 'return'`), so a client that leaves an optional choice out still takes the
+    form's default path instead of failing the step."""
+    defaults = {name: prop["default"] for name, prop in (schema.get("properties") or {}).items()
+                if "default" in prop and name not in data}
+    return {**data, **defaults} if defaults else data
 
 
 def field_path(parts) -> str:
@@ -131,6 +141,14 @@ def keep_server_values(schema: dict, data, current):
             out[name] = [keep_server_values(item, row, rendered[i] if i < len(rendered) else None)
                          for i, row in enumerate(rows)]
     return out
+
+
+def campaign_choices(details: dict | None) -> dict[str, list[tuple[str, str]]]:
+    """Choices a campaign narrows in its forms: the award forms it offers (code, its own name), for every field
+    named `award_form`. Empty when the campaign names none (the form's own list stands)."""
+    offered = [(f["code"], f.get("name") or f["code"]) for f in (details or {}).get("award_form") or []
+               if f.get("code")]
+    return {"award_form": offered} if offered else {}
 
 
 def initial_data(schema: dict, case_data: dict) -> dict:

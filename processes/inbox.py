@@ -2,16 +2,71 @@
 
 Each half is one index range scan (ix_open_tasks_assignee, ix_open_tasks_queue) read in due order and cut at the
 page's end, then merged; counts stop at COUNT_CAP. The cost follows the page size, not the number of open tasks.
+
+With filters (`InboxFilter`: campaign, step, overdue / due within a week, mine / unclaimed / taken by a colleague,
+a search on the task, unit and campaign names, due or newest first) the page is one query over the same visible
+set — my tasks and my (unit, role) queues — and `facets` counts each filter's choices over that set, so the
+filter bar says how many tasks each choice leaves.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import and_, false, func, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
-from .models import Case, OpenTask, RoleAssignment, User
+from .clock import now
+from .models import Campaign, Case, OpenTask, RoleAssignment, Unit, User
 from .paging import COUNT_CAP, page_count
+
+DUE_CHOICES = {"overdue": "Đã trễ hạn", "week": "Đến hạn trong 7 ngày"}
+WHO_CHOICES = {"mine": "Tôi đã nhận", "unclaimed": "Chưa ai nhận", "others": "Đồng nghiệp đã nhận"}
+SORT_CHOICES = {"due": "Hạn xử lý gần nhất", "new": "Mới giao nhất"}
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    campaign_id: int | None = None
+    step: str = ""  # a task's diagram id (register_nominees…)
+    due: str = ""  # "" | "overdue" | "week"
+    who: str = ""  # "" (mine and unclaimed) | "mine" | "unclaimed" | "others" (claimed by a colleague)
+    q: str = ""
+    sort: str = "due"
+
+    @property
+    def empty(self) -> bool:
+        return self == InboxFilter()
+
+    def args(self) -> dict:
+        """The filter as query-string arguments (for the pager's links and the saved page)."""
+        out = {"campaign": self.campaign_id, "step": self.step, "due": self.due, "who": self.who, "q": self.q,
+               "sort": "" if self.sort == "due" else self.sort}
+        return {k: v for k, v in out.items() if v}
+
+    @classmethod
+    def from_args(cls, args) -> "InboxFilter":
+        """From request arguments; anything unknown is dropped rather than refused (a stale bookmark still opens)."""
+        try:
+            campaign_id = int(args.get("campaign") or 0) or None
+        except ValueError:
+            campaign_id = None
+        if campaign_id is not None and not 0 < campaign_id < 2 ** 31:
+            campaign_id = None
+        pick = lambda key, allowed: (args.get(key) or "") if (args.get(key) or "") in allowed else ""  # noqa: E731
+        return cls(campaign_id=campaign_id, step=(args.get("step") or "")[:120], due=pick("due", DUE_CHOICES),
+                   who=pick("who", WHO_CHOICES), q=(args.get("q") or "").strip()[:100],
+                   sort=pick("sort", SORT_CHOICES) or "due")
+
+
+@dataclass
+class Facets:
+    """How many tasks each filter choice leaves, over the tasks I see (mine and my queues' unclaimed ones; colleagues'
+    claimed ones counted under «who»)."""
+    who: dict[str, int] = field(default_factory=dict)
+    due: dict[str, int] = field(default_factory=dict)
+    campaigns: list[tuple[int, str, int]] = field(default_factory=list)  # (id, name, count)
+    steps: list[tuple[str, str, int]] = field(default_factory=list)  # (bpmn_id, name, count)
 
 PAGE_SIZE = 20
 MAX_QUEUES_SCANNED = 8  # (unit, role) queues read one index scan each; more are joined in one query
@@ -71,3 +126,73 @@ def inbox(session: Session, user: User, page: int = 1, per_page: int = PAGE_SIZE
     ).unique().all()
     by_id = {t.id: t for t in rows}
     return InboxPage([by_id[i] for i in ids if i in by_id], total, page, per_page)
+
+
+def _queues(user: User):
+    """My (unit, role) queues as a condition; False when I hold no role."""
+    pairs = sorted({(r.unit_id, r.role) for r in user.roles})
+    return or_(*[and_(OpenTask.unit_id == u, OpenTask.role == r) for u, r in pairs]) if pairs else false()
+
+
+def _who(user: User, who: str):
+    mine, queues = OpenTask.assignee_id == user.id, _queues(user)
+    unclaimed = and_(OpenTask.assignee_id.is_(None), queues)
+    others = and_(OpenTask.assignee_id.is_not(None), OpenTask.assignee_id != user.id, queues)
+    return {"mine": mine, "unclaimed": unclaimed, "others": others}.get(who, or_(mine, unclaimed))
+
+
+def _conditions(user: User, f: InboxFilter, moment: dt.datetime) -> list:
+    found = [_who(user, f.who)]
+    if f.campaign_id:
+        found.append(Case.campaign_id == f.campaign_id)
+    if f.step:
+        found.append(OpenTask.bpmn_id == f.step)
+    if f.due == "overdue":
+        found.append(OpenTask.due_at < moment)
+    elif f.due == "week":
+        found.append(and_(OpenTask.due_at >= moment, OpenTask.due_at < moment + dt.timedelta(days=7)))
+    if f.q:
+        like = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        found.append(or_(OpenTask.name.ilike(like, escape="\\"), Unit.name.ilike(like, escape="\\"),
+                         Campaign.name.ilike(like, escape="\\")))
+    return found
+
+
+def _visible(query):
+    return (query.join(Case, Case.id == OpenTask.case_id).join(Unit, Unit.id == Case.unit_id)
+            .join(Campaign, Campaign.id == Case.campaign_id))
+
+
+def filtered(session: Session, user: User, f: InboxFilter, page: int = 1, per_page: int = PAGE_SIZE) -> InboxPage:
+    """One page of the tasks `f` leaves, in its order (due first, or newest first)."""
+    page, per_page = max(1, page), max(1, min(per_page, 200))
+    where = _conditions(user, f, now())
+    total = session.scalar(select(func.count()).select_from(
+        _visible(select(OpenTask.id)).where(*where).limit(COUNT_CAP + 1).subquery()))
+    order = ((OpenTask.created_at.desc(), OpenTask.id.desc()) if f.sort == "new"
+             else (OpenTask.sort_due, OpenTask.id))
+    rows = session.scalars(
+        _visible(select(OpenTask)).where(*where).order_by(*order).offset((page - 1) * per_page).limit(per_page)
+        .options(joinedload(OpenTask.case).joinedload(Case.campaign), joinedload(OpenTask.case).joinedload(Case.unit),
+                 joinedload(OpenTask.assignee))).unique().all()
+    return InboxPage(list(rows), min(total, COUNT_CAP + 1), page, per_page)
+
+
+def facets(session: Session, user: User) -> Facets:
+    """The counts beside each filter choice (a few grouped counts over the tasks I see)."""
+    moment = now()
+    seen = _who(user, "")
+    result = Facets()
+    for who in WHO_CHOICES:
+        result.who[who] = session.scalar(select(func.count(OpenTask.id)).where(_who(user, who))) or 0
+    result.due["overdue"] = session.scalar(select(func.count(OpenTask.id)).where(seen, OpenTask.due_at < moment)) or 0
+    result.due["week"] = session.scalar(select(func.count(OpenTask.id)).where(
+        seen, OpenTask.due_at >= moment, OpenTask.due_at < moment + dt.timedelta(days=7))) or 0
+    result.campaigns = [tuple(r) for r in session.execute(
+        select(Campaign.id, Campaign.name, func.count(OpenTask.id)).select_from(OpenTask)
+        .join(Case, Case.id == OpenTask.case_id).join(Campaign, Campaign.id == Case.campaign_id)
+        .where(seen).group_by(Campaign.id, Campaign.name).order_by(Campaign.name))]
+    result.steps = [tuple(r) for r in session.execute(
+        select(OpenTask.bpmn_id, func.min(OpenTask.name), func.count(OpenTask.id)).where(seen)
+        .group_by(OpenTask.bpmn_id).order_by(func.min(OpenTask.name)))]
+    return result

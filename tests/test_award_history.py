@@ -3,6 +3,7 @@ recorded once however often the decision is written, shown beside a later nomina
 overlapping achievement period, and readable only within the user's own hierarchy. On both databases."""
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select
 
 from processes import award_history
@@ -11,7 +12,7 @@ from processes.nominees import nominee_key
 from processes.unit_tree import hierarchy_unit_ids
 from tests.factories import with_reports
 from tests.test_case_flow_http import MINUTES, ids, inbox_task, submit
-from tests.test_deadlines import SUBMIT
+from tests.test_deadlines import SUBMIT, provincial_form  # noqa: F401  (fixture)
 
 UNIT = "vks-qb-le-thuy"
 PERSON = {"kind": "individual", "name": "Hoàng Văn Nam", "birth_date": "1985-03-12"}
@@ -82,6 +83,7 @@ def past_award(session, campaign_code, nominee=PERSON, number="12/QĐ-VKSQB", da
 
 # --- the decision becomes history ------------------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("provincial_form")
 def test_a_provincial_decision_is_recorded_per_awarded_nominee_and_shown(app, session, browser, api):
     case_id = decided_case(browser, session)
     rows = records(session, case_id=case_id)
@@ -118,6 +120,7 @@ def test_a_provincial_decision_is_recorded_per_awarded_nominee_and_shown(app, se
     assert api(f"{UNIT}.canbo").get(f"/api/awards?unit_id={other_id}").get_json()["total"] == 0
 
 
+@pytest.mark.usefixtures("provincial_form")
 def test_recording_a_decision_twice_keeps_one_row_per_award(app, session, browser):
     case_id = decided_case(browser, session)
     case = session.get(Case, case_id, populate_existing=True)
@@ -148,6 +151,7 @@ def test_no_decision_no_history(app, session):
 
 # --- earlier awards beside a nomination ------------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("provincial_form")
 def test_earlier_awards_in_an_overlapping_period_are_shown_on_the_nomination(app, session, browser):
     # qb-1532-2024 covers 06/11/2023 – 15/08/2024: an award for 2023 overlaps it, one for 2021 does not.
     past_award(session, "dn-cds-so-ket-2024", number="12/QĐ-VKSQB", date=dt.date(2024, 1, 20))
@@ -171,6 +175,7 @@ def test_earlier_awards_in_an_overlapping_period_are_shown_on_the_nomination(app
     assert found[nominee_key(COLLECTIVE)] == []
 
 
+@pytest.mark.usefixtures("provincial_form")
 def test_earlier_awards_leave_out_the_same_campaign_and_other_periods(app, session, browser):
     past_award(session, "qb-1532-2024", number="1/QĐ-CUNGDOT")  # this round's own decision is not "earlier"
     campaign = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
@@ -187,6 +192,7 @@ def test_earlier_awards_leave_out_the_same_campaign_and_other_periods(app, sessi
 
 # --- who may read it -------------------------------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("provincial_form")
 def test_history_is_read_within_the_users_own_hierarchy(app, session, browser, api):
     past_award(session, "qb-1532-2024", number="12/QĐ-VKSQB")
     thanh_hoa = session.scalar(select(Unit.id).where(Unit.code == "so-tttt-thanh-hoa"))
@@ -222,6 +228,7 @@ def test_history_is_read_within_the_users_own_hierarchy(app, session, browser, a
     assert body["total"] == 2 and body["pages"] == 2 and len(body["items"]) == 1
 
 
+@pytest.mark.usefixtures("provincial_form")
 def test_earlier_awards_of_another_hierarchy_are_not_shown_beside_a_nomination(app, session, browser):
     """A Thanh Hóa decision for a namesake born the same day is no business of Quảng Bình's: not on the task page,
     not on the case page, not in the báo cáo thành tích the unit prints; a Quảng Bình earlier award still is."""

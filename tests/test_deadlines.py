@@ -31,6 +31,18 @@ def utc(moment: dt.datetime) -> dt.datetime:
 
 
 @pytest.fixture
+def provincial_form(amend_campaign):
+    """Quảng Bình's round offers only the supreme Bằng khen, and a nominee may be proposed only for a form the
+    campaign offers: tests of a dossier decided by the province give the round the provincial form they propose."""
+    from tests.factories import campaign_details
+
+    amend_campaign(award_form=campaign_details("qb-1532-2024")["award_form"] + [{
+        "code": "bang_khen_ubnd_tinh", "name": "Bằng khen của Chủ tịch UBND tỉnh",
+        "authority": "Chủ tịch UBND tỉnh Quảng Bình", "dossier_level": "provincial",
+        "for_kinds": ["collective", "individual"]}])
+
+
+@pytest.fixture
 def frozen():
     frozen = clock.FrozenClock(utc(dt.datetime(2024, 8, 16, 8, 0, tzinfo=VN)))
     previous = clock.set_clock(frozen)
@@ -157,6 +169,7 @@ def test_a_case_at_council_review_when_the_deadline_passes_is_closed_as_not_subm
     assert "Không nộp hồ sơ" in page and "Đơn vị không gửi hồ sơ" in page and "Quá hạn nộp hồ sơ" in page
 
 
+@pytest.mark.usefixtures("provincial_form")
 def test_a_late_dossier_accepted_with_a_reason_goes_on_to_the_check(app, session, browser, frozen):
     case_id = to_council(browser, session, "vks-qb-le-thuy", PROVINCIAL_NOMINEES)
     frozen.at = utc(DEADLINE) + dt.timedelta(hours=2)
@@ -179,6 +192,7 @@ def test_a_late_dossier_accepted_with_a_reason_goes_on_to_the_check(app, session
     assert "Đơn vị báo mất điện" in province.get(f"/cases/{case_id}").get_data(as_text=True)
 
 
+@pytest.mark.usefixtures("provincial_form")
 def test_a_dossier_submitted_in_time_never_takes_the_late_path(app, session, browser, frozen):
     case_id = to_submitted(browser, session, "vks-qb-le-thuy", PROVINCIAL_NOMINEES)
     assert "deadline_timer" not in timers(session, case_id) and "reminder_timer" not in timers(session, case_id)
@@ -195,6 +209,7 @@ def test_a_dossier_submitted_in_time_never_takes_the_late_path(app, session, bro
 
 # --- the review period in working days --------------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("provincial_form")
 def test_review_period_counts_working_days_across_tet(app, session, browser, frozen):
     frozen.at = utc(dt.datetime(2024, 2, 7, 9, 0, tzinfo=VN))  # the day before Tết Giáp Thìn
     case_id = to_submitted(browser, session, "vks-qb-le-thuy", PROVINCIAL_NOMINEES)

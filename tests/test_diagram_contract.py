@@ -16,6 +16,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.util.task import TaskState
 
+from processes.forms import with_defaults
 from tests.factories import reported
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +55,7 @@ def errors(form_name: str, data) -> list[str]:
 def test_every_form_has_a_schema_and_a_ui_schema():
     assert {p.name.removesuffix("-schema.json") for p in SCHEMA_FILES} == {
         "register-nominees", "record-minutes", "council-review", "submit-dossier", "check-dossier", "record-decision",
-        "late-decision", "select-nominees"}
+        "late-decision", "select-nominees", "head-submit"}
     for path in SCHEMA_FILES:
         assert (FORMS_DIR / path.name.replace("-schema.json", "-uischema.json")).is_file(), path.name
 
@@ -139,7 +140,8 @@ def test_user_tasks_have_role_lanes_and_existing_forms():
     user_tasks = {ts.bpmn_id: ts for s in (spec, *subprocesses.values()) for ts in s.task_specs.values()
                   if isinstance(ts, UserTask)}
     assert set(user_tasks) == {"register_nominees", "record_minutes", "council_review", "submit_dossier",
-                               "late_decision", "submit_supplement", "provincial_check", "provincial_decision"}
+                               "late_decision", "submit_supplement", "provincial_check", "provincial_decision",
+                               "fix_nominees", "fix_minutes"}
     for bpmn_id, ts in user_tasks.items():
         assert ts.lane in ROLES, f"{bpmn_id} in lane {ts.lane!r}"
         props = ts.extensions["properties"]
@@ -151,6 +153,7 @@ def test_user_tasks_have_role_lanes_and_existing_forms():
     assert lanes["council_review"] == "unit_council" and lanes["submit_dossier"] == "unit_head"
     assert lanes["provincial_check"] == lanes["provincial_decision"] == lanes["late_decision"] == "provincial_reviewer"
     assert lanes["submit_supplement"] == "unit_head"
+    assert lanes["fix_nominees"] == "unit_staff" and lanes["fix_minutes"] == "unit_secretary"
 
 
 # --- diagram interchange -----------------------------------------------------------------------------------------
@@ -225,13 +228,13 @@ def _flow_nodes(container):
 def test_every_flow_node_and_flow_has_di(di):
     _, process, shapes, edges = di
     nodes = list(_flow_nodes(process))
-    assert len(nodes) == 35
+    assert len(nodes) == 45
     for el in nodes:
         assert el.get("id") in shapes, f"{el.get('id')} has no BPMNShape"
         assert shapes[el.get("id")].find("dc:Bounds", NS) is not None
     assert shapes["unit_preparation"].get("isExpanded") == "true"
     flows = process.findall(".//bpmn:sequenceFlow", NS)
-    assert len(flows) == 32
+    assert len(flows) == 50
     for flow in flows:
         edge = edges.get(flow.get("id"))
         assert edge is not None, f"{flow.get('id')} has no BPMNEdge"
@@ -344,7 +347,7 @@ def complete(workflow: BpmnWorkflow, bpmn_id: str, form_data: dict, role: str):
     assert task.task_spec.lane == role
     form = task.task_spec.extensions["properties"]["formJsonSchemaFilename"]
     assert errors(form, form_data) == [], f"{bpmn_id}: test data must satisfy {form}"
-    task.data.update(form_data)
+    task.data.update(with_defaults(load_json(FORMS_DIR / form), form_data))  # as the completion verb does
     task.run()
     workflow.do_engine_steps()
 
@@ -406,3 +409,95 @@ def test_provincial_branch_with_a_check_return():
     assert "end_provincial" in done and "end_supreme" not in done
     assert not {"say_forwarded", "wait_decision"} & set(done)
     assert workflow.last_task.data["receiving_level"] == "provincial"
+
+
+# --- the return paths: every step that can refuse sends back to the step that can fix it ---------------------------
+
+HEAD_RETURN = {"head_decision": "return", "head_reason": "Nguyễn Văn An đang bị xem xét kỷ luật, bỏ khỏi danh sách."}
+MINUTES_OF_PROVINCIAL = {**MINUTES, "votes": [{"nominee": "Hoàng Văn Nam", "votes_for": 9, "votes_against": 0}]}
+
+
+def to_the_head(workflow):
+    complete(workflow, "register_nominees", PROVINCIAL_NOMINEES, "unit_staff")
+    complete(workflow, "record_minutes", MINUTES_OF_PROVINCIAL, "unit_secretary")
+    complete(workflow, "council_review", COUNCIL_APPROVE, "unit_council")
+
+
+def ready_ids(workflow) -> list[str]:
+    return [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+
+
+@pytest.mark.parametrize("return_to, fixer, role", [
+    ("nominees", "register_nominees", "unit_staff"), ("minutes", "record_minutes", "unit_secretary"),
+    ("council", "council_review", "unit_council")])
+def test_the_head_returns_to_the_step_that_fixes_and_the_case_goes_on(return_to, fixer, role):
+    workflow = start_workflow()
+    to_the_head(workflow)
+    complete(workflow, "submit_dossier", {**HEAD_RETURN, "return_to": return_to}, "unit_head")
+    assert ready_ids(workflow) == [fixer]
+    steps = {"register_nominees": [("register_nominees", PROVINCIAL_NOMINEES, "unit_staff"),
+                                   ("record_minutes", MINUTES_OF_PROVINCIAL, "unit_secretary"),
+                                   ("council_review", COUNCIL_APPROVE, "unit_council")],
+             "record_minutes": [("record_minutes", MINUTES_OF_PROVINCIAL, "unit_secretary"),
+                                ("council_review", COUNCIL_APPROVE, "unit_council")],
+             "council_review": [("council_review", COUNCIL_APPROVE, "unit_council")]}[fixer]
+    for bpmn_id, data, lane in steps:
+        complete(workflow, bpmn_id, data, lane)
+    complete(workflow, "submit_dossier", SUBMIT, "unit_head")
+    assert ready_ids(workflow) == ["provincial_check"]
+
+
+def test_the_council_returns_the_list_to_the_staff():
+    workflow = start_workflow()
+    complete(workflow, "register_nominees", PROVINCIAL_NOMINEES, "unit_staff")
+    complete(workflow, "record_minutes", MINUTES_OF_PROVINCIAL, "unit_secretary")
+    complete(workflow, "council_review", {**COUNCIL_RETURN, "return_to": "nominees"}, "unit_council")
+    assert ready_ids(workflow) == ["register_nominees"]
+
+
+@pytest.mark.parametrize("return_to, path", [
+    ("nominees", ["fix_nominees", "fix_minutes", "submit_supplement"]),
+    ("minutes", ["fix_minutes", "submit_supplement"]),
+    ("documents", ["submit_supplement"])])
+def test_the_receiving_level_returns_to_the_step_that_fixes_what_it_names(return_to, path):
+    workflow = start_workflow()
+    to_the_head(workflow)
+    complete(workflow, "submit_dossier", SUBMIT, "unit_head")
+    complete(workflow, "provincial_check", {**CHECK_RETURN, "return_to": return_to}, "provincial_reviewer")
+    data = {"fix_nominees": (PROVINCIAL_NOMINEES, "unit_staff"), "fix_minutes": (MINUTES_OF_PROVINCIAL, "unit_secretary"),
+            "submit_supplement": (SUBMIT, "unit_head")}
+    for bpmn_id in path:
+        complete(workflow, bpmn_id, *data[bpmn_id])
+    assert ready_ids(workflow) == ["provincial_check"]
+    done = completed_ids(workflow)
+    assert not {"late_decision", "say_late"} & set(done)  # the deadline timers were not re-armed
+    assert done.count("register_nominees") == 1
+
+
+def test_a_check_return_without_naming_a_step_goes_to_the_head_and_the_head_can_send_it_on_down():
+    workflow = start_workflow()
+    to_the_head(workflow)
+    complete(workflow, "submit_dossier", SUBMIT, "unit_head")
+    complete(workflow, "provincial_check", CHECK_RETURN, "provincial_reviewer")  # return_to defaults to documents
+    assert ready_ids(workflow) == ["submit_supplement"]
+    complete(workflow, "submit_supplement", {**HEAD_RETURN, "return_to": "nominees"}, "unit_head")
+    assert ready_ids(workflow) == ["fix_nominees"]
+    complete(workflow, "fix_nominees", PROVINCIAL_NOMINEES, "unit_staff")
+    complete(workflow, "fix_minutes", MINUTES_OF_PROVINCIAL, "unit_secretary")
+    complete(workflow, "submit_supplement", {**HEAD_RETURN, "return_to": "minutes"}, "unit_head")
+    assert ready_ids(workflow) == ["fix_minutes"]
+    complete(workflow, "fix_minutes", MINUTES_OF_PROVINCIAL, "unit_secretary")
+    complete(workflow, "submit_supplement", SUBMIT, "unit_head")
+    assert ready_ids(workflow) == ["provincial_check"]
+
+
+def test_a_head_return_needs_a_step_and_a_reason_but_no_submission_fields():
+    form = "head-submit-schema.json"
+    assert errors(form, {"head_decision": "return", "return_to": "nominees"})  # no reason
+    # no step named: the form's default (the council, who can pass it further down) as the server adds it
+    assert errors(form, with_defaults(load_json(FORMS_DIR / form), {"head_decision": "return",
+                                                                    "head_reason": "Sai danh sách."})) == []
+    assert errors(form, {"head_decision": "return", "return_to": "nominees", "head_reason": "Sai"})  # too short
+    assert errors(form, {**HEAD_RETURN, "return_to": "minutes"}) == []
+    assert errors(form, {"head_decision": "submit"})  # submitting needs the tờ trình
+    assert errors(form, SUBMIT) == [] and errors(form, {**SUBMIT, "head_decision": "submit"}) == []

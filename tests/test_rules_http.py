@@ -9,7 +9,7 @@ import re
 from processes.models import Case, OpenTask
 from processes.rules.criteria import template_for
 from tests.factories import SUMMARY, campaign_details, report_fields, unit_facts
-from tests.test_case_flow_http import MINUTES, ids, inbox_task, submit, to_the_head
+from tests.test_case_flow_http import MINUTES, ids, inbox_task, submit
 
 BK = "Bằng khen của Viện trưởng VKSND tối cao"
 SUBMIT = {"submission_number": "15/TTr-VKS", "submission_date": "20/08/2024", "signer_name": "Lê Văn Hùng",
@@ -58,20 +58,36 @@ def refused(response) -> list[str]:
     return [html.unescape(item.split("</li>", 1)[0]) for item in block.split("<li>")[1:]]
 
 
-# --- quotas: the unit head's submission refused on the page, nothing changed -----------------------------------------
+# --- quotas: refused where the list is typed, counted beside it ------------------------------------------------------
 
-def test_quotas_the_head_cannot_submit_over_the_quota(app, session, browser):
+def test_quotas_the_registration_over_the_quota_is_refused_and_counted(app, session, browser):
     rows = [collective(f"Phòng {i + 1} VKSND TP Đồng Hới") for i in range(4)]  # the round's total: 3 collectives
-    case_id, head, task_id = to_the_head(browser, session, "vks-qb-dong-hoi", nominee_form(*rows), all_for(*rows))
+    campaign_id, unit_id = ids(session)
+    staff = browser("vks-qb-dong-hoi.canbo")
+    response = staff.post_form("/campaigns", "/cases", {"campaign_id": campaign_id, "unit_id": unit_id})
+    case_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    task_id = inbox_task(staff)
+    counter = counters_of(staff.get(f"/tasks/{task_id}").get_data(as_text=True))
+    assert counter == [f"{BK} (cả phong trào) — Tập thể: 0/3", f"{BK} (cả phong trào) — Cá nhân: 0/4"]
     version = session.get(Case, case_id, populate_existing=True).version
-    response = submit(head, task_id, SUBMIT)
-    assert refused(response) == [f"Hạn mức {BK} của cả phong trào: tối đa 3 tập thể, đã đề nghị 4."]
-    assert 'value="15/TTr-VKS"' in response.get_data(as_text=True)  # what the head typed is kept
+    response = submit(staff, task_id, nominee_form(*rows))
+    said = f"Hạn mức {BK} của cả phong trào: tối đa 3 tập thể, đã đề nghị 4."
+    assert refused(response) == [said]
+    page = response.get_data(as_text=True)
+    assert re.search(r'data-array="nominees".*?field-error">' + re.escape(html.escape(said, quote=False)), page, re.S)
+    assert counters_of(page)[0] == f"{BK} (cả phong trào) — Tập thể: 4/3 (vượt hạn mức)"
+    assert 'value="Phòng 4 VKSND TP Đồng Hới"' in page  # what was typed is kept
     assert session.get(Case, case_id, populate_existing=True).version == version  # nothing changed
-    assert session.get(OpenTask, task_id, populate_existing=True) is not None
+    assert submit(staff, task_id, nominee_form(*rows[:3])).status_code == 302
 
 
-# --- voting: the council's page shows the tally, the submission refuses by the same ----------------------------------
+def counters_of(page: str) -> list[str]:
+    block = page.split('id="quota-counters"', 1)[1].split("</ul>", 1)[0]
+    return [html.unescape(" ".join(re.sub(r"<[^>]+>", " ", "<li" + li).split()))
+            for li in block.split("<li")[1:]]
+
+
+# --- voting: the council's page shows the tally, its approval refuses by the same ----------------------------------
 
 def summary_of(page: str) -> str:
     block = page.split('<section class="card mb-4 vote-summary">', 1)[1].split("</section>", 1)[0]
@@ -95,23 +111,27 @@ def test_voting_the_council_sees_each_nominee_s_approval_and_a_nominee_at_half_c
     assert "Có mặt 8/9 thành viên (88.89%), cần ≥ 66.67%: ✓ Đủ số thành viên" in shown
     assert f"Trần Thị Thủy {BK} 8 / 0 100% > 50% ✓ Đạt" in shown
     assert f"VKSND thành phố Đồng Hới {BK} 4 / 4 50% > 50% ✗ Không đạt" in shown
-    assert submit(council, task, {"council_decision": "approve"}).status_code == 302
-
-    head = browser("vks-qb-dong-hoi.thutruong")
-    case_page = head.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert summary_of(case_page).startswith("Kết quả họp bình xét Có mặt 8/9 thành viên (88.89%)")  # the same figures
-    assert refused(submit(head, inbox_task(head), SUBMIT)) == [
+    assert refused(submit(council, task, {"council_decision": "approve"})) == [
         f"«VKSND thành phố Đồng Hới» ({BK}) được 4/8 phiếu đồng ý (50%), cần trên 50% số thành viên có mặt."]
+    case_page = council.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert summary_of(case_page).startswith("Kết quả họp bình xét Có mặt 8/9 thành viên (88.89%)")  # the same figures
+    # a refusal never blocks the way back: the council returns the list to the staff, who drop the nominee
+    assert submit(council, task, {"council_decision": "return", "return_to": "nominees",
+                                  "council_reason": "Bỏ VKSND thành phố Đồng Hới: không đủ phiếu."}).status_code == 302
+    assert "register_nominees" == session.query(OpenTask.bpmn_id).filter(OpenTask.case_id == case_id).scalar()
 
 
-# --- eligibility: the API marks the declaration's field --------------------------------------------------------------
+# --- eligibility: the API refuses at registration and marks the declaration's field ----------------------------------
 
-def test_eligibility_the_api_refuses_a_declared_ground_and_marks_its_field(app, session, browser, api):
-    rows = (person("Trần Thị Thủy", complaint_verifying=True),)
-    case_id, _, task_id = to_the_head(browser, session, "vks-qb-dong-hoi", nominee_form(*rows), all_for(*rows))
-    response = api("vks-qb-dong-hoi.thutruong").post(f"/api/tasks/{task_id}/complete", json={
-        "submission_number": "15/TTr-VKS", "submission_date": "2024-08-20", "signer_name": "Lê Văn Hùng",
-        "signer_title": "Viện trưởng"})
+def test_eligibility_the_api_refuses_a_declared_ground_at_registration_and_marks_its_field(app, session, api):
+    from tests.factories import reported
+
+    campaign_id, unit_id = ids(session)
+    client = api("vks-qb-dong-hoi.canbo")
+    case_id = client.post("/api/cases", json={"campaign_id": campaign_id, "unit_id": unit_id}).get_json()["id"]
+    task_id = session.query(OpenTask.id).filter(OpenTask.case_id == case_id).scalar()
+    nominee = reported(person("Trần Thị Thủy", complaint_verifying=True, achievement_summary=SUMMARY))
+    response = client.post(f"/api/tasks/{task_id}/complete", json={"nominees": [nominee]})
     body = response.get_json()
     assert response.status_code == 422 and body["error"] == "rules_broken"
     said = ["«Trần Thị Thủy» có đơn thư khiếu nại, tố cáo đang được xác minh, làm rõ: không đủ điều kiện đề nghị khen "

@@ -60,19 +60,22 @@ class Field:
             f.has_errors for row in self.rows for f in row)
 
 
-def build_fields(schema: dict, ui: dict, data: dict, errors: dict[str, list[str]]) -> list[Field]:
-    return _object_children(schema, ui or {}, data or {}, errors or {}, prefix="")
+def build_fields(schema: dict, ui: dict, data: dict, errors: dict[str, list[str]],
+                 choices: dict[str, list[tuple[str, str]]] | None = None) -> list[Field]:
+    """`choices`: options that replace a select's own wherever a field of that name appears (the campaign's award
+    forms, `processes.forms.campaign_choices`); the server's rules refuse any other value whoever posts it."""
+    return _object_children(schema, ui or {}, data or {}, errors or {}, prefix="", choices=choices or {})
 
 
-def _object_children(schema: dict, ui: dict, data: dict, errors, prefix: str) -> list[Field]:
+def _object_children(schema: dict, ui: dict, data: dict, errors, prefix: str, choices=None) -> list[Field]:
     props = schema.get("properties", {})
     order = [n for n in ui.get("ui:order", []) if n in props] + [n for n in props if n not in ui.get("ui:order", [])]
     required = set(schema.get("required", []))
     return [_field(props[n], ui.get(n, {}), data.get(n) if isinstance(data, dict) else None, errors,
-                   f"{prefix}{n}", n in required) for n in order]
+                   f"{prefix}{n}", n in required, choices or {}) for n in order]
 
 
-def _field(schema: dict, ui: dict, value, errors, name: str, required: bool) -> Field:
+def _field(schema: dict, ui: dict, value, errors, name: str, required: bool, choices=None) -> Field:
     kind = schema.get("type", "string")
     widget = ui.get("ui:widget")
     f = Field(name=name, title=ui.get("ui:title", schema.get("title", name.rsplit(".", 1)[-1])), widget="text",
@@ -81,7 +84,8 @@ def _field(schema: dict, ui: dict, value, errors, name: str, required: bool) -> 
               errors=list(errors.get(name, [])), readonly=bool(schema.get("readOnly")))
     if kind == "object":
         f.widget = "object"
-        f.children = _object_children(schema, ui, value if isinstance(value, dict) else {}, errors, name + ".")
+        f.children = _object_children(schema, ui, value if isinstance(value, dict) else {}, errors, name + ".",
+                                      choices)
     elif kind == "array":
         f.widget = "array"
         item_schema, item_ui = schema.get("items", {}), ui.get("items", {})
@@ -90,13 +94,24 @@ def _field(schema: dict, ui: dict, value, errors, name: str, required: bool) -> 
         count = len(items) if fixed else max(len(items), schema.get("minItems", 0), 1)
         for i in range(count):
             item = items[i] if i < len(items) else {}
-            f.rows.append(_object_children(item_schema, item_ui, item, errors, f"{name}.{i}."))
-        f.template = _object_children(item_schema, item_ui, {}, {}, f"{name}.{INDEX}.")
+            f.rows.append(_object_children(item_schema, item_ui, item, errors, f"{name}.{i}.", choices))
+        f.template = _object_children(item_schema, item_ui, {}, {}, f"{name}.{INDEX}.", choices)
         f.attrs = {"min": schema.get("minItems", 0), "max": schema.get("maxItems", 0), "fixed": fixed}
     elif "enum" in schema:
         f.widget = "select"
+        if value is None and "default" in schema:  # the choice the server takes when none is posted, shown
+            f.value = schema["default"]
         labels = schema.get("x-enumNames", schema["enum"])
         f.options = [(str(v), str(l)) for v, l in zip(schema["enum"], labels)]
+        narrowed = (choices or {}).get(name.rsplit(".", 1)[-1])
+        if narrowed:
+            # A value entered before (or posted by hand) that the campaign does not offer stays visible, marked,
+            # so the person sees what the refusal next to it is about.
+            kept = [] if value in (None, "") or any(str(value) == v for v, _ in narrowed) else [
+                (str(value), f"{dict(f.options).get(str(value), value)} (không thuộc phong trào này)")]
+            f.options = [(str(v), str(l)) for v, l in narrowed] + kept
+        if widget == "hidden":  # a choice this step does not ask (its form's default, or the value kept, stands)
+            f.widget = "hidden"
     elif kind == "boolean":
         f.widget = "checkbox"
     elif kind in ("integer", "number"):

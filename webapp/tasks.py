@@ -5,8 +5,9 @@ from flask_login import current_user, login_required
 from processes import award_history, cases
 from processes.access import may_do_task
 from processes.errors import ValidationFailed
-from processes.forms import forms, initial_data
+from processes.forms import campaign_choices, forms, initial_data
 from processes.rules import figures
+from processes.rules.quotas import counters, unit_facts
 
 from .extensions import db
 from .formrender import build_fields, parse_form
@@ -16,9 +17,14 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
 def _render(task, data, errors=None, status=200, message=None):
     schema = forms.load(task.form)
-    fields = build_fields(schema, forms.load(task.ui_form) if task.ui_form else {}, data, errors or {})
+    details = task.case.campaign.details or {}
+    fields = build_fields(schema, forms.load(task.ui_form) if task.ui_form else {}, data, errors or {},
+                          campaign_choices(details))
+    quota_counters = (counters(details.get("quota") or [], unit_facts(task.case.unit), data.get("nominees") or [])
+                      if "nominees" in (schema.get("properties") or {}) else [])
     return render_template("task.html", task=task, case=task.case, schema=schema, fields=fields,
                            may_act=may_do_task(current_user, task), message=message,
+                           returned=task.returned, quota_counters=quota_counters,
                            rule_errors=(errors or {}).get("", []),
                            earlier=award_history.earlier_for_case(db.session, task.case, current_user),
                            **figures.for_case(task.case, editing=schema.get("properties"))), status

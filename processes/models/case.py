@@ -106,6 +106,8 @@ class OpenTask(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     due_at: Mapped[Optional[dt.datetime]]
     sort_due: Mapped[dt.datetime] = mapped_column(default=NO_DUE)
+    # Reached by a return: {"reason", "by", "by_username", "at", "from_step"}, shown on top of the task; else None.
+    returned: Mapped[Optional[dict]] = mapped_column(JsonDoc)
 
     case: Mapped[Case] = relationship()
     unit: Mapped[Unit] = relationship()

@@ -8,8 +8,13 @@ messages that name the rule, the number allowed and the number submitted, and no
 - `dossier`    (the unit head's tờ trình): the unit's quotas, the council's voting rule on its minutes and the
                 nominees' eligibility (`eligibility.py`); once they pass, the dossier's nominees are written to the
                 round's registry (`registry.py`) in the same transaction, for the duplicate rule across units;
-- `eligibility` (any step with the nominee list, e.g. the registration): the eligibility rules alone, each
-                violation also marked on its field of the nominee form;
+- `eligibility` (any step with the nominee list, e.g. the registration): the eligibility rules alone — the
+                declared grounds, an award form the campaign does not offer, one form per achievement, the same
+                nominee twice — each violation also marked on its field of the nominee form;
+- `quotas`     (the registration and the council): the unit's quotas, marked on the nominee list;
+- `minutes`    (the secretary's minutes): figures that cannot be right — present ≤ members, for + against ≤
+                present, one vote row per nominee — each marked on its field;
+- `votes`      (the council's approval): the campaign's voting rule (quorum, approval) on the minutes;
 - `acceptance` (the receiving level's check, when it accepts): the unit's quotas and eligibility again, as the
                 campaign stands now (across units, a dossier registered earlier stands);
                 on a consolidation case, the campaign-wide quotas of the selection;
@@ -19,21 +24,22 @@ messages that name the rule, the number allowed and the number submitted, and no
                 no unit dossier still awaiting its check, and before the units' deadline every unit settled — and
                 the campaign-wide quotas, with the minimum of a range now binding.
 
-Each check takes (session, case, data): the data is the case's with the submitted form merged in.
+Each check takes (session, case, data): the data is the case's with the submitted form merged in. A step that sends
+the case back (a `*_decision` of "return") runs none: a return must always be possible, whatever is wrong.
 """
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ..contracts import RULES_PROPERTY, CaseKind, DataKey, Rule
+from ..contracts import RETURN, RULES_PROPERTY, CaseKind, DataKey, Rule
 from ..documents.dossier import missing_documents
 from ..errors import ValidationFailed
 from ..models import Campaign, Case, Unit
 from . import consolidation, criteria, eligibility, figures, registry
-from .quotas import UnitFacts, Violation, campaign_violations, unit_facts, unit_violations
-from .voting import vote_violations
+from .quotas import FieldViolation, UnitFacts, Violation, campaign_violations, unit_facts, unit_violations
+from .voting import minutes_violations, vote_violations
 
-__all__ = ["RULES_PROPERTY", "RulesBroken", "UnitFacts", "Violation", "campaign_violations", "dossier_violations",
+__all__ = ["RULES_PROPERTY", "RulesBroken", "UnitFacts", "sends_back", "Violation", "campaign_violations", "dossier_violations",
            "enforce", "unit_facts", "unit_violations", "vote_violations"]
 
 
@@ -73,6 +79,25 @@ def _eligibility(session: Session, case: Case, data: dict) -> list[Violation]:
     return eligibility.violations(session, case, data.get("nominees") or [])
 
 
+def _quotas(session: Session, case: Case, data: dict) -> list[Violation]:
+    found = unit_violations((case.campaign.details or {}).get("quota") or [], unit_facts(case.unit),
+                            data.get("nominees") or [])
+    return [FieldViolation(v.rule, v.message, v.allowed, v.submitted, v.source, field="nominees") for v in found]
+
+
+def _minutes(session: Session, case: Case, data: dict) -> list[Violation]:
+    return minutes_violations(data, data.get("nominees") or [])
+
+
+def _votes(session: Session, case: Case, data: dict) -> list[Violation]:
+    return vote_violations((case.campaign.details or {}).get("voting") or {}, data, data.get("nominees") or [])
+
+
+def sends_back(data: dict) -> bool:
+    """Whether the submitted step returns the case (council_decision, check_decision, head_decision… "return")."""
+    return any(key.endswith("_decision") and value == RETURN for key, value in (data or {}).items())
+
+
 def _acceptance(session: Session, case: Case, data: dict) -> list[Violation]:
     if data.get(DataKey.CHECK_DECISION) != "accept":
         return []
@@ -84,12 +109,14 @@ def _acceptance(session: Session, case: Case, data: dict) -> list[Violation]:
 
 
 CHECKS = {Rule.DOCUMENTS: _documents, Rule.DOSSIER: _dossier, Rule.ELIGIBILITY: _eligibility,
-          Rule.ACCEPTANCE: _acceptance, Rule.SELECTION: consolidation.selection_violations,
+          Rule.ACCEPTANCE: _acceptance, Rule.QUOTAS: _quotas, Rule.MINUTES: _minutes, Rule.VOTES: _votes, Rule.SELECTION: consolidation.selection_violations,
           Rule.CONSOLIDATION: consolidation.submission_violations}
 
 
 def enforce(session: Session, case: Case, names: str, data: dict) -> None:
     """Run the named checks (comma-separated) on the case's data with `data` merged in; raise RulesBroken."""
+    if sends_back(data):
+        return
     merged = {**(case.data or {}), **data}
     found: list[Violation] = []
     for name in filter(None, (n.strip() for n in names.split(","))):

@@ -11,15 +11,13 @@ Every violation names the nominee and carries the form field it is about, so the
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..award_forms import award_name
 from ..models import Campaign, Case, Nomination, Unit
 from ..nominees import achievement_key, nominee_key
-from .quotas import Violation
+from .quotas import FieldViolation, Violation
 
 # Case statuses whose nominations no longer stand in the round: the dossier was never sent, or was withdrawn.
 CLOSED_UNSENT = ("not_submitted", "cancelled")
@@ -37,19 +35,45 @@ GROUNDS = (
 BY_LAW = "nguyên tắc khen thưởng của Luật Thi đua, khen thưởng năm 2022 và Nghị định 98/2023/NĐ-CP"
 
 
-@dataclass(frozen=True)
-class FieldViolation(Violation):
-    """A violation about one field of the nominee form (dotted path, as the form's own errors)."""
-    field: str = ""
-
-
 def violations(session: Session, case: Case, nominees: list[dict], *, registered_before: bool = False
                ) -> list[Violation]:
     """Every eligibility rule on `nominees` of `case`. `registered_before`: across units, count only the other
     dossiers registered before this one's (the receiving level's re-check: the earlier submission stands)."""
     details = case.campaign.details or {}
-    return (declared(nominees, details) + within_dossier(nominees)
+    return (declared(nominees, details) + not_offered(nominees, details) + within_dossier(nominees)
             + across_units(session, case, nominees, registered_before=registered_before))
+
+
+def offered_forms(details: dict) -> list[dict]:
+    """The campaign's own award forms (its `[[award_form]]` tables), in the file's order: the only ones its nominees
+    may be proposed for. Empty for a campaign file that names none (then the form's catalogue stands)."""
+    return [f for f in (details or {}).get("award_form") or [] if f.get("code")]
+
+
+def not_offered(nominees: list[dict], details: dict) -> list[Violation]:
+    """An award form the campaign does not offer, or offers only to the other kind of nominee (`for_kinds`)."""
+    offered = {f["code"]: f for f in offered_forms(details)}
+    if not offered:
+        return []
+    names = "; ".join(f.get("name") or award_name(code) for code, f in offered.items())
+    found: list[Violation] = []
+    for i, nominee in enumerate(nominees):
+        code = nominee.get("award_form") or ""
+        if not code:
+            continue
+        form = offered.get(code)
+        if form is None:
+            found.append(FieldViolation(
+                "award_form_not_offered",
+                f"«{nominee.get('name')}»: {award_name(code)} không thuộc các hình thức khen thưởng của phong trào "
+                f"này ({names}).", field=f"nominees.{i}.award_form"))
+        elif form.get("for_kinds") and nominee.get("kind", "individual") not in form["for_kinds"]:
+            whom = "tập thể" if nominee.get("kind") == "collective" else "cá nhân"
+            found.append(FieldViolation(
+                "award_form_not_for_kind",
+                f"«{nominee.get('name')}»: phong trào không đề nghị {form.get('name') or award_name(code)} cho "
+                f"{whom}.", field=f"nominees.{i}.award_form"))
+    return found
 
 
 def _source(details: dict, words: tuple[str, ...]) -> str:

@@ -48,6 +48,12 @@ class Violation:
     source: str = ""
 
 
+@dataclass(frozen=True)
+class FieldViolation(Violation):
+    """A violation about one field of a form (dotted path, as the form's own errors), shown next to it too."""
+    field: str = ""
+
+
 def applies_to(quota: dict, unit: UnitFacts) -> bool:
     kinds, levels = quota.get("participant_kinds"), quota.get("participant_levels")
     return (not kinds or unit.kind in kinds) and (not levels or unit.level in levels)
@@ -176,4 +182,52 @@ def campaign_violations(quotas: list[dict], submissions: list[tuple[UnitFacts, l
             continue
         pooled = [n for unit, nominees in submissions if applies_to(quota, unit) for n in nominees]
         found += check_quota(quota, pooled, None, final=final)
+    return found
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One live count beside the nominee list ("Tập thể: 2/3"): which rows it counts and its limit."""
+    label: str  # the award form(s) the quota is about, and "cả phong trào" for a campaign-wide one
+    kind: str  # "collective", "individual" or "either" (either_or: one kind only, up to the total)
+    used: int
+    limit: int
+    award_forms: tuple[str, ...]  # the codes counted; empty: every award form
+    source: str = ""
+
+    @property
+    def over(self) -> bool:
+        return self.used > self.limit
+
+    @property
+    def text(self) -> str:
+        word = {"collective": "Tập thể", "individual": "Cá nhân", "either": "Tập thể hoặc cá nhân"}[self.kind]
+        return f"{word}: {self.used}/{self.limit}"
+
+
+def counters(quotas: list[dict], unit: UnitFacts, nominees: list[dict]) -> list[Counter]:
+    """The quotas binding a unit's list as counters of the list being typed — the same limits `unit_violations`
+    enforces (count, percent of the unit's figures, either/or); the other kinds are shown by their refusal."""
+    found: list[Counter] = []
+    for quota in quotas:
+        if not applies_to(quota, unit):
+            continue
+        mine = quota.get("scope") == "each_unit"  # a campaign-wide one also binds a unit's own list (unit_violations)
+        form = quota.get("award_form", "*")
+        codes = tuple(quota.get("award_forms") or ([] if form == "*" else [form]))
+        counts = _by_kind(_counted(quota, nominees))
+        label, source = _label(quota) + ("" if mine else " (cả phong trào)"), quota.get("source", "")
+        if quota["kind"] == "count":
+            for kind, key in (("collective", "collectives"), ("individual", "individuals")):
+                if quota.get(key) is not None:
+                    found.append(Counter(label, kind, counts[kind], quota[key], codes, source))
+        elif quota["kind"] == "percent" and mine:
+            for kind, key, base in (("collective", "percent_collectives", unit.collective_count),
+                                    ("individual", "percent_individuals", unit.staff_count)):
+                if quota.get(key) is not None:
+                    found.append(Counter(label, kind, counts[kind], base * quota[key] // 100, codes, source))
+        elif quota["kind"] == "either_or":
+            override = (quota.get("overrides") or {}).get(unit.code)
+            total = override if override is not None else quota["total"]
+            found.append(Counter(label, "either", counts["collective"] + counts["individual"], total, codes, source))
     return found

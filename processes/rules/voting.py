@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from ..award_forms import award_name
 from ..nominees import normalise
-from .quotas import Violation
+from .quotas import FieldViolation, Violation
 
 DEFAULT = {"quorum": 2 / 3, "quorum_rule": "at_least", "approval": 0.5, "approval_rule": "more_than"}
 
@@ -79,13 +79,63 @@ def _at_least(rule: str) -> str:
     return "ít nhất " if rule == "at_least" else "trên "
 
 
+def _invalid_attendance(present: int, total: int) -> str:
+    return f"Biên bản ghi {present} thành viên có mặt trên tổng số {total}: số liệu không hợp lệ."
+
+
+def _missing(name) -> str:
+    return f"Biên bản chưa có kết quả biểu quyết cho «{name}»."
+
+
+def row_violations(minutes: dict, nominees: list[dict]) -> list[Violation]:
+    """Vote rows that cannot be right, whatever the campaign's rule: more votes than members present, two rows for one
+    nominee, a row for someone not on the list. Each marks the field of its row."""
+    present = int(minutes.get("members_present") or 0)
+    listed = {normalise(n.get("name")) for n in nominees}
+    seen: set[str] = set()
+    found: list[Violation] = []
+    for i, vote in enumerate(minutes.get("votes") or []):
+        name, key = vote.get("nominee"), normalise(vote.get("nominee"))
+        votes_for, against = int(vote.get("votes_for") or 0), int(vote.get("votes_against") or 0)
+        if votes_for + against > present:
+            found.append(FieldViolation(
+                "voting_over_count",
+                f"Biên bản ghi «{name}» được {votes_for} phiếu đồng ý và {against} phiếu không đồng ý, nhiều hơn "
+                f"{present} thành viên có mặt.", field=f"votes.{i}.votes_for"))
+        if key in seen:
+            found.append(FieldViolation(
+                "voting_row_twice", f"Biên bản có hai dòng kết quả biểu quyết cho «{name}»: mỗi trường hợp một dòng.",
+                field=f"votes.{i}.nominee"))
+        elif nominees and key not in listed:
+            found.append(FieldViolation(
+                "voting_not_listed",
+                f"«{name}» không có trong danh sách đề nghị khen thưởng: mỗi dòng kết quả biểu quyết là một trường "
+                f"hợp của danh sách.", field=f"votes.{i}.nominee"))
+        seen.add(key)
+    return found
+
+
+def minutes_violations(minutes: dict, nominees: list[dict]) -> list[Violation]:
+    """What the secretary cannot have recorded, checked where the minutes are typed: members present ≤ members in
+    total, votes for + against ≤ present, one vote row per nominee (each nominee has one, no one else has one)."""
+    total, present = int(minutes.get("members_total") or 0), int(minutes.get("members_present") or 0)
+    found: list[Violation] = []
+    if not (total > 0 and 0 <= present <= total):
+        found.append(FieldViolation("voting", _invalid_attendance(present, total), field="members_present"))
+    found += row_violations(minutes, nominees)
+    recorded = {normalise(v.get("nominee")) for v in minutes.get("votes") or []}
+    found += [FieldViolation("voting_missing", _missing(n.get("name")), field="votes")
+              for n in nominees if normalise(n.get("name")) not in recorded]
+    return found
+
+
 def vote_violations(voting: dict, minutes: dict, nominees: list[dict]) -> list[Violation]:
-    """Quorum from the attendance, and each nominee's share of votes for among members present."""
+    """Quorum from the attendance, and each nominee's share of votes for among members present; the impossible
+    figures of `minutes_violations` refuse the submission with the same words."""
     t = tally(voting, minutes, nominees)
     if not t.valid:
-        return [Violation("voting", f"Biên bản ghi {t.present} thành viên có mặt trên tổng số {t.total}: "
-                                    "số liệu không hợp lệ.")]
-    found: list[Violation] = []
+        return [Violation("voting", _invalid_attendance(t.present, t.total))]
+    found: list[Violation] = row_violations(minutes, nominees)
     if not t.quorum_met:
         found.append(Violation(
             "voting_quorum",
@@ -94,7 +144,7 @@ def vote_violations(voting: dict, minutes: dict, nominees: list[dict]) -> list[V
     for row in t.nominees:
         name = row.nominee.get("name")
         if row.votes_for is None:
-            found.append(Violation("voting_missing", f"Biên bản chưa có kết quả biểu quyết cho «{name}»."))
+            found.append(Violation("voting_missing", _missing(name)))
         elif not row.passes:
             found.append(Violation(
                 "voting_approval",

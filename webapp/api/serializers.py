@@ -1,6 +1,8 @@
 """Models → JSON documents of the API (the shapes openapi.json describes)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from processes.clock import to_local
 from processes.models import AuditEvent, Campaign, Case, CaseTimer, Notification, OpenTask, Unit, User
 from processes.notifications import KIND_LABELS
@@ -42,7 +44,20 @@ def task_doc(t: OpenTask, now=None) -> dict:
         "form": t.form, "created_at": iso(t.created_at), "due_at": iso(t.due_at),
         "overdue": bool(now and t.due_at and t.due_at < now),
         "campaign": t.case.campaign.name, "case_unit": t.case.unit.name,
+        "returned": returned_doc(t.returned),
     }
+
+
+def returned_doc(note: dict | None) -> dict | None:
+    """Why a task was reached by a return, as the API and the pages show it; None when it was not."""
+    if not note:
+        return None
+    doc = {k: note.get(k) for k in ("reason", "by", "by_username", "from_step")}
+    try:  # kept as the clock's naive UTC instant; shown in Việt Nam's zone like every other time of the API
+        doc["at"] = iso(dt.datetime.fromisoformat(note["at"]))
+    except (KeyError, TypeError, ValueError):
+        doc["at"] = None
+    return doc
 
 
 def audit_doc(e: AuditEvent) -> dict:

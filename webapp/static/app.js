@@ -39,3 +39,32 @@ document.addEventListener("submit", (event) => {
     button.textContent = "Đang xử lý…";
   }
 });
+
+// The quota counters beside the nominee list ("Tập thể: 2/3") follow the rows as they are typed; the server checks
+// the same limits when the list is saved.
+function recountQuotas() {
+  const box = document.getElementById("quota-counters");
+  const list = document.querySelector('fieldset.array[data-array="nominees"] .array-rows');
+  if (!box || !list) return;
+  const rows = [...list.children].map((row) => ({
+    kind: row.querySelector('select[name$=".kind"]')?.value || "",
+    form: row.querySelector('select[name$=".award_form"]')?.value || "",
+  })).filter((r) => r.kind);
+  box.querySelectorAll(".quota-counter").forEach((li) => {
+    const forms = li.dataset.forms ? li.dataset.forms.split(",") : [];
+    const kind = li.dataset.kind;
+    const limit = parseInt(li.dataset.limit, 10);
+    const used = rows.filter((r) => (!forms.length || forms.includes(r.form))
+      && (kind === "either" || r.kind === kind)).length;
+    const text = li.querySelector(".quota-text");
+    text.textContent = text.textContent.replace(/\d+\/\d+$/, `${used}/${limit}`);
+    li.classList.toggle("text-danger", used > limit);
+    li.classList.toggle("fw-semibold", used > limit);
+    li.querySelector(".quota-over")?.toggleAttribute("hidden", used <= limit);
+  });
+}
+document.addEventListener("change", recountQuotas);
+document.addEventListener("click", (event) => {
+  if (event.target.closest(".add-row, .remove-row")) recountQuotas();
+});
+document.addEventListener("DOMContentLoaded", recountQuotas);
