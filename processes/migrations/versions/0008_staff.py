@@ -1,7 +1,7 @@
 """open_tasks.returned: why a task was reached by a return (reason, by whom, when, from which step)
 
 Revision ID: 0008_staff
-Revises: 0007
+Revises: 0008_documents
 Create Date: 2026-12-04 20:50:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql
 
 
 revision = '0008_staff'
-down_revision = '0007'
+down_revision = '0008_documents'
 branch_labels = None
 depends_on = None
 
