@@ -42,6 +42,8 @@ def _safe_builtins() -> dict[str, Any]:
 
 
 _BUILTINS = _safe_builtins()
+#: Names every script and expression may read without the case providing them.
+BUILTIN_NAMES = frozenset(_BUILTINS) | {"True", "False", "None"}
 _GUARDS = {
     "__builtins__": _BUILTINS,
     "_getattr_": safer_getattr,
