@@ -33,6 +33,7 @@ from typing import Callable
 
 from sqlalchemy.orm import Session
 
+from . import form_registry
 from .case_data import start_data
 from .contracts import RULES_PROPERTY, Message, Process, TaskId
 from .engine import runner
@@ -77,7 +78,8 @@ class Forms:
 
 def check(xml: str, session: Session | None = None) -> list[Problem]:
     """Every problem of the document; [] when it may be published. With `session`, forms are looked up in the
-    database's form registry (what the modeler saved); without, in the shipped forms/ folder."""
+    database's form registry (what process owners saved, and the shipped ones); without, in the shipped forms/
+    folder only. The editor and publishing pass their session."""
     problems, _loaded = _check(xml, _forms(session))
     return problems
 
@@ -88,7 +90,10 @@ def check_and_load(xml: str, session: Session | None = None) -> tuple[list[Probl
 
 
 def _forms(session: Session | None) -> Forms:
-    return _FILE_FORMS
+    if session is None:
+        return _FILE_FORMS
+    exists, load = form_registry.validator_view(session)
+    return Forms(exists, load)
 
 
 def _load_file(name: str) -> dict | None:
@@ -177,10 +182,11 @@ def start_keys() -> frozenset[str]:
 _KIND_WORDS = {"script": "kịch bản", "condition": "điều kiện", "timer": "biểu thức hẹn giờ"}
 
 
-def _data_findings(root, graph, loaded: LoadedDiagram, forms: Forms, missing_form_tasks: set) -> list[Finding]:
+def _data_findings(root, graph, loaded: LoadedDiagram, registry: Forms, missing_form_tasks: set) -> list[Finding]:
     produced: dict[str, set[str]] = {}
     for spec in user_tasks(loaded):
-        schema = forms.load(properties(spec).get(FORM_PROPERTY, "")) if properties(spec).get(FORM_PROPERTY) else {}
+        form = properties(spec).get(FORM_PROPERTY)
+        schema = registry.load(form) if form else {}
         produced.setdefault(spec.bpmn_id, set()).update((schema or {}).get("properties", {}) or {})
     every = expressions(root)
     for expr in every:

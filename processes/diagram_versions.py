@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .access import check_admin
+from . import form_registry
+from .access import check_process_owner
 from .clock import now
 from .diagram_validation import Problem, check_and_load
-from .engine.diagrams import LoadedDiagram, checksum
+from .engine.diagrams import FORM_PROPERTY, UI_PROPERTY, LoadedDiagram, checksum, properties, user_tasks
 from .errors import DiagramError
 from .executor import Command, execute
 from .models import DiagramVersion, User
@@ -37,7 +38,7 @@ class PublishDiagram(Command):
         self.xml, self.note = xml, note
 
     def authorize(self, tx, target):
-        check_admin(tx.actor, "Chỉ quản trị viên quy trình mới được xuất bản sơ đồ.")
+        check_process_owner(tx.actor, "Chỉ quản trị viên quy trình mới được xuất bản sơ đồ.")
 
     def run(self, tx, target):
         loaded = validate(self.xml, tx.session)  # raises DiagramError before anything is written
@@ -49,7 +50,14 @@ class PublishDiagram(Command):
             published_by_id=tx.actor_id, note=self.note,
         )
         tx.session.add(version)
+        tx.session.flush()
+        form_registry.pin_forms(tx.session, version.id, form_names(loaded), tx.actor_id)
         return version
+
+
+def form_names(loaded: LoadedDiagram) -> set[str]:
+    """The forms and UI schemas a diagram's user tasks name (what its version pins)."""
+    return {properties(ts).get(key) for ts in user_tasks(loaded) for key in (FORM_PROPERTY, UI_PROPERTY)} - {None, ""}
 
 
 def publish(session: Session, xml: str, *, user: User | None, note: str = "") -> DiagramVersion:

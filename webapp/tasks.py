@@ -2,10 +2,10 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from processes import award_history, cases
+from processes import award_history, cases, form_registry
 from processes.access import may_do_task
 from processes.errors import ValidationFailed
-from processes.forms import forms, initial_data
+from processes.forms import initial_data
 from processes.rules import figures
 
 from .extensions import db
@@ -14,9 +14,14 @@ from .formrender import build_fields, parse_form
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
 
+def form_of(task, name: str) -> dict:
+    """A task's form (or UI schema) as its case's diagram version pinned it."""
+    return form_registry.schema(db.session, task.case.diagram_version_id, name)
+
+
 def _render(task, data, errors=None, status=200, message=None):
-    schema = forms.load(task.form)
-    fields = build_fields(schema, forms.load(task.ui_form) if task.ui_form else {}, data, errors or {})
+    schema = form_of(task, task.form)
+    fields = build_fields(schema, form_of(task, task.ui_form), data, errors or {})
     return render_template("task.html", task=task, case=task.case, schema=schema, fields=fields,
                            may_act=may_do_task(current_user, task), message=message,
                            rule_errors=(errors or {}).get("", []),
@@ -28,14 +33,14 @@ def _render(task, data, errors=None, status=200, message=None):
 @login_required
 def show(task_id: int):
     task = cases.get_task(db.session, current_user, task_id)
-    return _render(task, initial_data(forms.load(task.form), task.case.data or {}))
+    return _render(task, initial_data(form_of(task, task.form), task.case.data or {}))
 
 
 @bp.post("/<int:task_id>")
 @login_required
 def complete(task_id: int):
     task = cases.get_task(db.session, current_user, task_id)
-    schema = forms.load(task.form)
+    schema = form_of(task, task.form)
     # read-only values (a campaign's thresholds) come from what the form was rendered with, not from the post
     data = parse_form(schema, request.form, initial_data(schema, task.case.data or {}))
     expected = request.form.get("case_version", type=int)
