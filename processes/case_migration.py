@@ -122,7 +122,30 @@ def _version(session: Session, process_id: str, version: int | DiagramVersion) -
     return row
 
 
-def assess(session: Session, case_id: int, workflow, target: DiagramVersion) -> migration.Assessment:
+@dataclass(frozen=True)
+class VersionFacts:
+    id: int
+    process_id: str
+    version: int
+
+
+_facts: dict[tuple[str, int], VersionFacts] = {}
+
+
+def version_facts(session: Session, version_id: int) -> VersionFacts | None:
+    """A published version's id, process and number; read once per database (published versions never change),
+    so moving a thousand cases does not read the same two rows a thousand times."""
+    key = (str(session.get_bind().url), version_id)
+    if key not in _facts:
+        row = session.execute(select(DiagramVersion.id, DiagramVersion.process_id, DiagramVersion.version)
+                              .where(DiagramVersion.id == version_id)).one_or_none()
+        if row is None:
+            return None
+        _facts[key] = VersionFacts(row.id, row.process_id, row.version)
+    return _facts[key]
+
+
+def assess(session: Session, case_id: int, workflow, target) -> migration.Assessment:
     """What moving this case's restored `workflow` onto `target` would do."""
     if _has_incident(session, case_id):
         return migration.Assessment(BLOCKED, [INCIDENT], migration.assess(
@@ -172,8 +195,8 @@ class MigrateCase(Command):
             raise NotFound("Không tìm thấy hồ sơ.")
 
     def run(self, tx, case) -> CaseOutcome:
-        target = tx.session.get(DiagramVersion, self.version_id)
-        current = tx.session.get(DiagramVersion, case.diagram_version_id)
+        target = version_facts(tx.session, self.version_id)
+        current = version_facts(tx.session, case.diagram_version_id)
         if target is None or target.process_id != current.process_id:
             raise InvalidInput("Chỉ chuyển được hồ sơ sang một phiên bản khác của chính quy trình của nó.")
         outcome = CaseOutcome(case.id, case.unit.name, current.version, MIGRATE)

@@ -104,10 +104,11 @@ class CaseProcessor:
         except WorkflowFailed as exc:
             raise WorkflowError(f"Hồ sơ không chờ thông điệp «{message}»: {exc}") from exc
 
-    def migrate(self, version: DiagramVersion, data: dict, recompute: frozenset[str]) -> None:
-        """Move the workflow onto another published version of its process (processes/case_migration.py decides
-        whether it may): `data` are values written over the waiting tasks' data (the campaign's dates), timers
-        reading one of `recompute` are evaluated again. `save` then re-points the case and rewrites its rows."""
+    def migrate(self, version, data: dict, recompute: frozenset[str]) -> None:
+        """Move the workflow onto another published `version` (anything with its `id`) of its process
+        (processes/case_migration.py decides whether it may): `data` are values written over the waiting tasks'
+        data (the campaign's dates), timers reading one of `recompute` are evaluated again. `save` then re-points
+        the case and rewrites its rows."""
         migration.migrate(self.workflow, workflows.loaded(self.tx.session, version.id), data, recompute)
         _engine(lambda: runner.fire_timers(self.workflow))
         self._moved_to = version

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from . import audit, form_registry, rules, wiring, workflows  # noqa: F401  (wiring: the listeners of these verbs' events)
+from . import audit, form_registry, rules, wiring, workflows  # noqa: F401  (wiring: the verbs' listeners)
 from .access import TASK_NOT_FOUND, check_may_do_task, check_may_read_case, check_may_start_case, may_read_case
 from .case_data import start_data
 from .case_processor import CaseProcessor, lock_options, open_rows

@@ -214,7 +214,7 @@ def _data_findings(root, graph, loaded: LoadedDiagram, registry: Forms, missing_
     return findings
 
 
-# --- contracts ---------------------------------------------------------------------------------------------------------
+# --- contracts -------------------------------------------------------------------------------------------------------
 
 def _contract_findings(root, loaded: LoadedDiagram) -> list[Finding]:
     if loaded.process_id not in CONTRACT:

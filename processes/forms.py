@@ -47,7 +47,7 @@ class FormRegistry:
         return validator
 
     def validate(self, name: str, data: object) -> dict:
-        """Return the data if it satisfies the form's schema; otherwise raise ValidationFailed with per-field messages."""
+        """The data if it satisfies the form's schema; otherwise ValidationFailed with per-field messages."""
         if not name:
             return data if isinstance(data, dict) else {}
         return validate_with(self.validator(name), data)

@@ -34,7 +34,8 @@ def by_id(root, element_id: str):
 
 
 def shape(root, element_id: str):
-    return one(root, f"//bpmndi:BPMNShape[@bpmnElement='{element_id}'] | //bpmndi:BPMNEdge[@bpmnElement='{element_id}']")
+    return one(root, f"//bpmndi:BPMNShape[@bpmnElement='{element_id}'] | "
+                     f"//bpmndi:BPMNEdge[@bpmnElement='{element_id}']")
 
 
 def remove(element) -> None:

@@ -85,7 +85,8 @@ def test_every_flow_node_needs_a_shape_and_every_flow_an_edge():
         remove(shape(root, "record_minutes"))
         remove(shape(root, "flow_minutes_done"))
     problems = check(edit(change))
-    assert on(problems, "record_minutes") == ["Phần tử «Lập biên bản họp bình xét» chưa có hình trên sơ đồ (BPMNShape)."]
+    assert on(problems, "record_minutes") == [
+        "Phần tử «Lập biên bản họp bình xét» chưa có hình trên sơ đồ (BPMNShape)."]
     assert on(problems, "flow_minutes_done") == ["Luồng «flow_minutes_done» chưa được vẽ trên sơ đồ (BPMNEdge)."]
     assert len(problems) == 2
 

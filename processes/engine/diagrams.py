@@ -142,7 +142,8 @@ def load_diagram(xml: str, forms: Path | FormCheck | None = None, process_id: st
     findings = sandbox_findings(root) + form_findings(loaded, forms)
     for ts in all_task_specs(loaded):
         for check in task_checks:
-            findings.extend(Finding(ts.bpmn_id, ts.bpmn_name or "", text) for text in check(ts, ts.bpmn_name or ts.name))
+            findings.extend(Finding(ts.bpmn_id, ts.bpmn_name or "", text)
+                            for text in check(ts, ts.bpmn_name or ts.name))
     if findings:
         raise DiagramInvalid("Sơ đồ chưa thể chạy: " + "; ".join(f.message for f in findings), findings)
     return loaded
@@ -386,8 +387,9 @@ def structure_findings(root, graph: FlowGraph | None = None) -> list[Finding]:
         for process in executable_processes(root):
             for flow in process.iter(f"{{{BPMN}}}sequenceFlow"):
                 if flow.get("id") not in drawn:
+                    label = _label(flow) or flow.get("id")
                     findings.append(Finding(flow.get("id"), _label(flow),
-                                            f"Luồng «{_label(flow) or flow.get('id')}» chưa được vẽ trên sơ đồ (BPMNEdge)."))
+                                            f"Luồng «{label}» chưa được vẽ trên sơ đồ (BPMNEdge)."))
     if not graph.roots and graph.nodes:
         findings.append(Finding(None, "", "Quy trình không có sự kiện bắt đầu."))
     else:

@@ -120,10 +120,11 @@ def migrate(workflow, new: LoadedDiagram, data: dict | None = None, recompute: f
         migrate_workflow(subs[sp_id], sp, new.subprocess_specs[sp.spec.name])
     workflow.subprocess_specs = new.subprocess_specs
     data = data or {}
-    for task in workflow.get_tasks():
+    for tasks in [workflow.tasks, *(sp.tasks for sp in workflow.subprocesses.values())]:
         # a task takes its data from its parent when it is updated, so the new values go wherever the old ones are
-        for key in data.keys() & task.data.keys():
-            task.data[key] = data[key]
+        for task in tasks.values():
+            for key in data.keys() & task.data.keys():
+                task.data[key] = data[key]
     for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
         kept = before.get(task.id)
         if kept is not None:
