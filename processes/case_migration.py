@@ -26,12 +26,13 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from . import audit, workflows
+from . import audit, diagram_versions, workflows
 from .access import check_process_owner
 from .case_data import start_data
 from .case_processor import CaseProcessor, lock_case
 from .contracts import SETTLED, CaseKind, DataKey, TimerStatus
 from .engine import migration, runner
+from .engine.diagrams import LoadedDiagram
 from .errors import DomainError, InvalidInput, NotFound
 from .executor import Command, execute
 from .models import Case, CaseTimer, DiagramVersion, Unit, User
@@ -146,27 +147,41 @@ def version_facts(session: Session, version_id: int) -> VersionFacts | None:
 
 
 def assess(session: Session, case_id: int, workflow, target) -> migration.Assessment:
-    """What moving this case's restored `workflow` onto `target` would do."""
+    """What moving this case's restored `workflow` onto `target` (a published version, or a parsed draft) would do."""
+    loaded = target if isinstance(target, LoadedDiagram) else workflows.loaded(session, target.id)
+    found = migration.assess(workflow, loaded)
     if _has_incident(session, case_id):
-        return migration.Assessment(BLOCKED, [INCIDENT], migration.assess(
-            workflow, workflows.loaded(session, target.id)).waiting_at)
-    return migration.assess(workflow, workflows.loaded(session, target.id))
+        return migration.Assessment(BLOCKED, [INCIDENT], found.waiting_at)
+    return found
 
 
 def plan_migration(session: Session, process_id: str, new_version: int | DiagramVersion) -> MigrationReport:
     """What moving every waiting case of `process_id` onto `new_version` (its number, or the row) would do. Reads
     only; the caller has checked that its user is a process owner (`access.check_process_owner`)."""
     target = _version(session, process_id, new_version)
+    return _plan(session, process_id, target, target.id, target.version)
+
+
+def plan_draft(session: Session, process_id: str, xml: str) -> MigrationReport:
+    """The same plan against a draft not yet published (what the editor shows on each step while the owner edits):
+    every waiting case of the process; `version` 0. DiagramError (422) when the draft does not validate."""
+    loaded = diagram_versions.validate(xml, session)
+    if loaded.process_id != process_id:
+        raise InvalidInput(f"Bản nháp là quy trình «{loaded.process_id}», không phải «{process_id}».")
+    return _plan(session, process_id, loaded, None, 0)
+
+
+def _plan(session: Session, process_id: str, target, target_id: int | None, number: int) -> MigrationReport:
     rows = session.execute(
         select(Case.id, Case.workflow_state, Case.diagram_version_id, Unit.name, DiagramVersion.version)
         .join(Unit, Unit.id == Case.unit_id).join(DiagramVersion, DiagramVersion.id == Case.diagram_version_id)
-        .where(Case.id.in_(waiting_case_ids(session, process_id, target.id))).order_by(Case.id)).all()
+        .where(Case.id.in_(waiting_case_ids(session, process_id, target_id or 0))).order_by(Case.id)).all()
     outcomes = []
     for row in rows:
         workflow = runner.restore(workflows.loaded(session, row.diagram_version_id), row.workflow_state)
         found = assess(session, row.id, workflow, target)
         outcomes.append(CaseOutcome(row.id, row.name, row.version, found.verdict, found.reasons, found.waiting_at))
-    return MigrationReport(process_id, target.version, "dry_run", outcomes)
+    return MigrationReport(process_id, number, "dry_run", outcomes)
 
 
 # --- writing: one case, one transaction -----------------------------------------------------------------------------

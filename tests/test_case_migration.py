@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from processes import case_migration, clock, diagram_versions
 from processes.case_migration import BLOCKED, DECIDE, MIGRATE
@@ -16,7 +16,7 @@ from processes.db import unit_of_work
 from processes.errors import Forbidden
 from processes.models import AuditEvent, Campaign, Case, CaseTimer, DiagramVersion, OpenTask, User
 
-from .bpmn_edit import add_user_task, by_id, edit, one, remove, shape
+from .bpmn_edit import CONSOLIDATION, add_user_task, by_id, edit, one, remove, shape
 from .conftest import CAMPAIGN_TIME
 from .factories import MEETING, QB, all_for, complete, people, registered, start, submitted, user
 
@@ -208,3 +208,32 @@ def test_a_review_period_keeps_its_fire_time_and_the_case_keeps_its_place(sessio
         clock.set_clock(previous)
     assert timers_of(session, case) == before  # counted from when the check began, not from the migration
     assert open_steps(session, case) == [("provincial_check", "provincial_reviewer")]
+
+
+def test_a_consolidation_case_keeps_the_candidates_the_units_forwarded(session):
+    unit_case = submitted(session, UNIT, NOMINEES)
+    complete(session, unit_case, "vks-quang-binh.tdkt", {"check_decision": "accept"}, "provincial_check")
+    parent = session.scalar(select(Case).where(Case.kind == "consolidation"))
+    candidates = parent.data["candidates"]
+    assert [c["name"] for c in candidates] == [n["name"] for n in NOMINEES]
+    new = diagram_versions.publish(session, edit(
+        lambda r: by_id(r, "select_nominees").set("name", "Hội đồng TĐKT lựa chọn (mẫu mới)"), CONSOLIDATION),
+        user=_admin(session))
+    report = case_migration.migrate_cases(session, _admin(session), new, "apply")
+    assert [(c.case_id, c.migrated) for c in report.cases] == [(parent.id, True)]
+    parent = reload(session, parent)
+    assert parent.diagram_version_id == new.id and parent.data["candidates"] == candidates
+    row = session.scalar(select(OpenTask).where(OpenTask.case_id == parent.id))
+    assert (row.bpmn_id, row.name) == ("select_nominees", "Hội đồng TĐKT lựa chọn (mẫu mới)")
+
+
+def test_a_draft_shows_what_publishing_it_would_do_to_each_step(session):
+    at_minutes(session)
+    at_minutes(session, "vks-qb-le-thuy")
+    start(session, "vks-qb-ba-don")
+    plan = case_migration.plan_draft(session, "tdkt_nomination", edit(with_head_review))
+    assert plan.version == 0 and plan.counts == {MIGRATE: 3, DECIDE: 0, BLOCKED: 0}
+    assert plan.per_step == {"record_minutes": {MIGRATE: 2, DECIDE: 0, BLOCKED: 0},
+                             "register_nominees": {MIGRATE: 1, DECIDE: 0, BLOCKED: 0}}
+    assert session.scalar(select(func.count()).select_from(DiagramVersion).where(
+        DiagramVersion.process_id == "tdkt_nomination")) == 1  # nothing published
