@@ -237,3 +237,15 @@ def test_a_draft_shows_what_publishing_it_would_do_to_each_step(session):
                              "register_nominees": {MIGRATE: 1, DECIDE: 0, BLOCKED: 0}}
     assert session.scalar(select(func.count()).select_from(DiagramVersion).where(
         DiagramVersion.process_id == "tdkt_nomination")) == 1  # nothing published
+
+
+def test_a_case_with_a_timer_incident_is_blocked_until_it_is_resolved(session):
+    case = at_minutes(session)
+    with unit_of_work(session):
+        session.execute(update(CaseTimer).where(CaseTimer.case_id == case.id, CaseTimer.bpmn_id == "reminder_timer")
+                        .values(status="incident", last_error="ScriptRejected"))
+    new = publish(session, with_head_review)
+    plan = case_migration.plan_migration(session, "tdkt_nomination", new.version)
+    assert [(c.verdict, c.reasons) for c in plan.cases] == [(BLOCKED, [case_migration.INCIDENT])]
+    assert case_migration.migrate_cases(session, _admin(session), new, "apply").migrated == 0
+    assert reload(session, case).diagram_version_id != new.id
