@@ -106,7 +106,7 @@ def _load_file(name: str) -> dict | None:
 _FILE_FORMS = Forms(lambda name: (FORMS_DIR / name).is_file(), _load_file)
 
 
-def _check(xml: str, forms: Forms) -> tuple[list[Problem], LoadedDiagram | None]:
+def _check(xml: str, registry: Forms) -> tuple[list[Problem], LoadedDiagram | None]:
     try:
         root = parse_xml(xml)
         findings = schema_findings(root)
@@ -117,9 +117,9 @@ def _check(xml: str, forms: Forms) -> tuple[list[Problem], LoadedDiagram | None]
         return _problems(exc.problems), None
     graph = flow_graph(root)
     findings = structure_findings(root, graph) + sandbox_findings(root)
-    form_problems = form_findings(loaded, forms.exists)
-    findings += form_problems + list(_task_findings(loaded)) + _data_findings(root, graph, loaded, forms,
-                                                                              {f.element_id for f in form_problems})
+    form_problems = form_findings(loaded, registry.exists)
+    findings += form_problems + list(_task_findings(loaded))
+    findings += _data_findings(root, graph, loaded, registry, {f.element_id for f in form_problems})
     findings += _contract_findings(root, loaded)
     problems = _problems(findings)
     return problems, (None if problems else loaded)

@@ -286,3 +286,9 @@ def test_publishing_refuses_exactly_what_check_answers(session):
                                         lane="unit_head", form="council-review-schema.json"))
     assert check(good, session) == []
     assert diagram_versions.publish(session, good, user=admin).version == 2
+
+
+def test_a_schema_error_inside_an_element_is_drawn_on_it():
+    xml = edit(lambda r: one(r, "//bpmn:userTask[@id='council_review']/bpmn:incoming").set("bogus", "1"))
+    messages = on(check(xml), "council_review")
+    assert len(messages) == 1 and "bogus" in messages[0]

@@ -88,6 +88,8 @@ def schema_findings(root) -> list[Finding]:
     findings = []
     for line, message in errors:
         element = by_line.get(line)
+        while element is not None and not element.get("id"):  # drawn on the nearest element that has an id
+            element = element.getparent()
         element_id, label = (element.get("id"), element.get("name") or "") if element is not None else (None, "")
         findings.append(Finding(element_id, label, f"Sơ đồ BPMN không hợp lệ (dòng {line}): {message}"))
     return findings
