@@ -20,7 +20,8 @@ DATA RULE (pragmatic, not a full data-flow analysis): a name a script, condition
 when it is one of the start data keys (`case_data.start_data`), a function lent to diagrams, a builtin, a data
 object of the diagram, or produced by a node from which the expression's node can be reached (its "ancestors",
 itself included, across loops): a user task produces the top-level fields of its form, a script task what it
-assigns, a message catch event its message variable. A boundary timer runs when its activity starts, so it reads
+assigns, a message catch event its message variable; a subprocess what its nodes produce (for what comes after it;
+inside it, only along its flow). A boundary timer runs when its activity starts, so it reads
 what came before that activity. An expression whose ancestors include a task with a missing form is not checked (the
 form's problem is reported already).
 """

@@ -292,3 +292,11 @@ def test_a_schema_error_inside_an_element_is_drawn_on_it():
     xml = edit(lambda r: one(r, "//bpmn:userTask[@id='council_review']/bpmn:incoming").set("bogus", "1"))
     messages = on(check(xml), "council_review")
     assert len(messages) == 1 and "bogus" in messages[0]
+
+
+def test_inside_a_subprocess_a_condition_reads_only_what_came_before_it():
+    def change(root):  # submission_number is typed by the head after the council, later in the same subprocess
+        one(root, "//bpmn:sequenceFlow[@id='flow_council_return']/bpmn:conditionExpression").text = \
+            "council_decision == 'return' or submission_number == ''"
+    messages = on(check(edit(change)), "flow_council_return")
+    assert len(messages) == 1 and "chưa có ở bước này: submission_number" in messages[0]

@@ -331,12 +331,16 @@ class FlowGraph:
                 predecessors.setdefault(target, set()).add(source)
         result = {}
         for node in self.nodes:
+            # Within a subprocess, what its other nodes produce is known only along the flow: the edges from its
+            # nodes to the subprocess (its completion) count for what comes after it, not for what is inside it.
+            around = {c for c, members in self.inside.items() if node in members}
             seen, todo = set(), [node]
             while todo:
                 current = todo.pop()
                 if current not in seen:
                     seen.add(current)
-                    todo.extend(predecessors.get(current, ()))
+                    inner = self.inside.get(current, ()) if current in around else ()
+                    todo.extend(p for p in predecessors.get(current, ()) if p not in inner)
             result[node] = seen
         return result
 
