@@ -109,7 +109,8 @@ class CaseProcessor:
         (processes/case_migration.py decides whether it may): `data` are values written over the waiting tasks'
         data (the campaign's dates), timers reading one of `recompute` are evaluated again. `save` then re-points
         the case and rewrites its rows."""
-        migration.migrate(self.workflow, workflows.loaded(self.tx.session, version.id), data, recompute)
+        new = workflows.loaded(self.tx.session, version.id)
+        _engine(lambda: migration.migrate(self.workflow, new, data, recompute))
         _engine(lambda: runner.fire_timers(self.workflow))
         self._moved_to = version
 

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 import threading
 
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .diagrams import LoadedDiagram, names_read
+from .errors import WorkflowFailed
 from .serialization import spec_registry
 from .timers import is_timer
 
@@ -79,7 +81,18 @@ def _reset_later(task) -> bool:
     return False
 
 
+# What SpiffWorkflow may raise on a workflow and a spec it cannot reconcile: that case cannot move, the others can.
+_ENGINE_ERRORS = (SpiffWorkflowException, WorkflowException, KeyError, AttributeError, TypeError, ValueError)
+
+
 def assess(workflow, new: LoadedDiagram) -> Assessment:
+    try:
+        return _assess(workflow, new)
+    except _ENGINE_ERRORS as exc:
+        return Assessment(BLOCKED, [f"Không đối chiếu được hồ sơ với phiên bản mới: {type(exc).__name__}: {exc}"])
+
+
+def _assess(workflow, new: LoadedDiagram) -> Assessment:
     top, subs = _diffs(workflow, new)
     blocked, decide = [], []
     waiting_at = sorted({t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
@@ -111,7 +124,15 @@ def assess(workflow, new: LoadedDiagram) -> Assessment:
 
 
 def migrate(workflow, new: LoadedDiagram, data: dict | None = None, recompute: frozenset[str] = frozenset()) -> None:
-    """Move `workflow` onto `new` in place (see the module's note). The caller assessed it first."""
+    """Move `workflow` onto `new` in place (see the module's note). The caller assessed it first; WorkflowFailed
+    when SpiffWorkflow cannot (the workflow object is then unusable: the caller drops it)."""
+    try:
+        _migrate(workflow, new, data, recompute)
+    except _ENGINE_ERRORS as exc:
+        raise WorkflowFailed(f"Không chuyển được hồ sơ sang phiên bản mới: {type(exc).__name__}: {exc}") from exc
+
+
+def _migrate(workflow, new: LoadedDiagram, data: dict | None, recompute: frozenset[str]) -> None:
     before = {t.id: (dict(t.data), dict(t.internal_data), t.task_spec)
               for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)}
     top, subs = _diffs(workflow, new)
