@@ -58,6 +58,13 @@ def check_may_start_case(user: User, unit_id: int) -> None:
         raise Forbidden("Chỉ cán bộ hoặc thủ trưởng của đơn vị mới được tạo hồ sơ cho đơn vị đó.")
 
 
+def check_process_owner(user: User | None, message: str) -> None:
+    """Process owners: who edit and publish diagrams and forms. Administrators are process owners; None = the system
+    itself (seeding, the CLI). The only place that decides it, so a process-owner role added later changes here."""
+    if user is not None and not user.is_admin:
+        raise Forbidden(message)
+
+
 def check_admin(user: User | None, message: str) -> None:
     """Administrators only (None = the system itself, e.g. seeding or the CLI)."""
     if user is not None and not user.is_admin:

@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "task_cancelled": "Nhiệm vụ bị hủy",
     "case_completed": "Kết thúc hồ sơ",
     "diagram_published": "Xuất bản sơ đồ",
+    "case_migrated": "Chuyển sang phiên bản sơ đồ khác",
     "timer_fired": "Đến hạn hẹn giờ",
     "timer_cancelled": "Hủy hẹn giờ",
     "timer_incident": "Sự cố hẹn giờ",

@@ -25,7 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from . import audit, clock, workflows
 from .case_data import DEFAULT_REVIEW_WORKING_DAYS
 from .contracts import CASE_STATUS_LABELS, RETURN, CaseKind, CaseStatus, DataKey, Message
-from .engine import runner, timers
+from .engine import migration, runner, timers
 from .engine.errors import TaskNotReady, WorkflowFailed
 from .errors import Conflict, DomainError
 from .executor import Tx
@@ -64,6 +64,7 @@ class CaseProcessor:
         self._status_before = case.status
         self._sent_back = False
         self._returned: dict | None = None  # why the tasks this change opens were reached by a return
+        self._moved_to: DiagramVersion | None = None  # set by `migrate`: the version the case now runs on
         # What the timer rows say now (they mirror the last save): when the workflow still waits on exactly these
         # and none fired, the rows need not be read or written.
         self._timers_saved = None if case.id is None else _timer_marks(timers.waiting_timers(workflow))
@@ -118,6 +119,16 @@ class CaseProcessor:
         except WorkflowFailed as exc:
             raise WorkflowError(f"Hồ sơ không chờ thông điệp «{message}»: {exc}") from exc
 
+    def migrate(self, version, data: dict, recompute: frozenset[str]) -> None:
+        """Move the workflow onto another published `version` (anything with its `id`) of its process
+        (processes/case_migration.py decides whether it may): `data` are values written over the waiting tasks'
+        data (the campaign's dates), timers reading one of `recompute` are evaluated again. `save` then re-points
+        the case and rewrites its rows."""
+        new = workflows.loaded(self.tx.session, version.id)
+        _engine(lambda: migration.migrate(self.workflow, new, data, recompute))
+        _engine(lambda: runner.fire_timers(self.workflow))
+        self._moved_to = version
+
     def due_timers_left(self) -> bool:
         """Whether a timer the workflow waits on is due by the clock (one due exactly now fires on the next pass:
         SpiffWorkflow fires strictly after the instant)."""
@@ -164,6 +175,8 @@ class CaseProcessor:
         ready = runner.ready_user_tasks(workflow)
         at = clock.now()
         values = dict(workflow_state=runner.save(workflow), data=runner.current_data(workflow), updated_at=at)
+        if self._moved_to is not None:
+            values["diagram_version_id"] = self._moved_to.id
         late_at = case.late_at or (at if Message.LATE in messages else None)
         if late_at is not None and case.late_at is None:
             values["late_at"] = late_at
@@ -209,10 +222,24 @@ class CaseProcessor:
         new_rows = [self._task_row(task) for uuid, task in ready.items() if uuid not in existing]
         if new_rows:
             session.execute(insert(OPEN_TASKS), new_rows)
+        if self._moved_to is not None:  # the kept rows take what the new version says of their task
+            self._respec_rows([(existing[uuid], task) for uuid, task in ready.items() if uuid in existing])
         again = runner.completed_before(self.workflow, [row["bpmn_id"] for row in new_rows]) if new_rows else set()
         self._open_rows = None  # rewritten: read again if this processor saves once more
         return ([{**{k: row[k] for k in ("bpmn_id", "name", "unit_id", "role", "returned")},
                   "again": row["bpmn_id"] in again} for row in new_rows], events)
+
+    def _respec_rows(self, kept: list) -> None:
+        """After a migration: each kept open-task row gets its task's name, lane, role, unit, form and instructions
+        from the new version; a claim stays only when the role and unit stay."""
+        for row, task in kept:
+            fresh = self._task_row(task)
+            changes = {k: fresh[k] for k in ("name", "lane", "role", "unit_id", "form", "ui_form", "instructions",
+                                             "due_at", "sort_due") if getattr(row, k) != fresh[k]}
+            if "role" in changes or "unit_id" in changes:
+                changes["assignee_id"] = None
+            if changes:
+                self.tx.session.execute(update(OPEN_TASKS).where(OPEN_TASKS.c.id == row.id).values(**changes))
 
     def _campaign(self) -> Campaign:
         """The case's campaign with its details (deadlines are read from them): loaded with the case by

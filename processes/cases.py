@@ -7,13 +7,12 @@ listeners of what it changed — notices and award records in the same transacti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from . import audit, rules, wiring, workflows  # noqa: F401  (wiring: the listeners of these verbs' events)
+from . import audit, form_registry, rules, wiring, workflows  # noqa: F401  (wiring: the verbs' listeners)
 from .access import TASK_NOT_FOUND, check_may_do_task, check_may_read_case, check_may_start_case, may_read_case
 from .case_data import start_data
 from .case_processor import CaseProcessor, lock_options, open_rows
@@ -21,7 +20,7 @@ from .clock import format_datetime
 from .contracts import RULES_PROPERTY, CaseKind, TimerStatus
 from .errors import Conflict, InvalidInput, NotFound
 from .executor import Command, Tx, execute
-from .forms import forms, has_server_values, initial_data, keep_server_values
+from .forms import has_server_values, initial_data, keep_server_values
 from .models import AuditEvent, Campaign, Case, CaseTimer, OpenTask, Unit, User
 
 
@@ -125,10 +124,11 @@ class CompleteTask(TaskCommand):
     def run(self, tx, locked):
         case, task = locked.case, locked.task
         data = self.data
-        if _server_owned(task.form):  # read-only values and fixed rows are the server's, whoever posts
-            schema = forms.load(task.form)
+        # the form as the case's own diagram version pinned it (processes/form_registry.py)
+        schema = form_registry.schema(tx.session, case.diagram_version_id, task.form)
+        if task.form and has_server_values(schema):  # read-only values and fixed rows are the server's
             data = keep_server_values(schema, data, initial_data(schema, case.data or {}))
-        data = forms.validate(task.form, data)
+        data = form_registry.validate(tx.session, case.diagram_version_id, task.form, data)
         if self.expected_version is not None and case.version != self.expected_version:
             raise Conflict("Hồ sơ đã được người khác cập nhật sau khi bạn mở trang. Vui lòng tải lại.")
         processor = CaseProcessor.restore(tx, case, locked.rows)
@@ -139,11 +139,6 @@ class CompleteTask(TaskCommand):
         processor.save([audit.event(case.id, "task_completed", tx.actor_id, task, data=data)],
                        completed_task_id=task.id)
         return case
-
-
-@lru_cache(maxsize=256)
-def _server_owned(form: str) -> bool:
-    return bool(form) and has_server_values(forms.load(form))
 
 
 def complete_task(session: Session, user: User, task_id: int, data: dict,

@@ -2,13 +2,62 @@
 modeler can draw them on the diagram and publishing can refuse them with the same words.
 
 Interface shared by the editor (webapp) and publishing: `check(xml) -> list[Problem]`; an empty list means the
-document may be published. A draft may be invalid; only a valid document publishes."""
+document may be published. A draft may be invalid; only a valid document publishes (`diagram_versions.validate`
+raises exactly when `check` answers problems, with their words).
+
+What is checked, in order (the first two stop the rest: nothing else can be read from such a document):
+1. the XML is safe and well-formed (size limit, no DTD or entity) and valid BPMN 2.0 (the XSD);
+2. SpiffWorkflow parses it into a runnable process;
+3. diagram interchange: every flow node has a shape and every sequence flow an edge; every flow node is reachable
+   from a start event;
+4. scripts, gateway conditions and timer expressions compile in the RestrictedPython sandbox;
+5. every user task names a form that exists in the form registry (`formJsonSchemaFilename`, SpiffArena's own
+   `spiffworkflow:property`), sits in a lane naming a known role, and names only rules that exist;
+6. the case data an expression reads exists before it runs — see `DATA RULE` below;
+7. the shipped process ids keep the task ids and messages the code depends on (`contracts.py`).
+
+DATA RULE (pragmatic, not a full data-flow analysis): a name a script, condition or timer expression reads is known
+when it is one of the start data keys (`case_data.start_data`), a function lent to diagrams, a builtin, a data
+object of the diagram, or produced by a node from which the expression's node can be reached (its "ancestors",
+itself included, across loops): a user task produces the top-level fields of its form, a script task what it
+assigns, a message catch event its message variable; a subprocess what its nodes produce (for what comes after it;
+inside it, only along its flow). A boundary timer runs when its activity starts, so it reads
+what came before that activity. An expression whose ancestors include a task with a missing form is not checked (the
+form's problem is reported already).
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cache
+from types import SimpleNamespace
+from typing import Callable
 
-from .diagram_versions import validate
-from .errors import DiagramError
+from sqlalchemy.orm import Session
+
+from . import form_registry
+from .case_data import start_data
+from .contracts import RULES_PROPERTY, Message, Process, TaskId
+from .engine import runner
+from .engine.diagrams import (BPMN, SPIFF, FORM_PROPERTY, LoadedDiagram, build, expressions, flow_graph,
+                              form_findings, names_assigned, names_read, parse_xml, properties, sandbox_findings,
+                              schema_findings, structure_findings, user_tasks)
+from .engine.errors import DiagramInvalid, Finding
+from .errors import NotFound
+from .forms import FORMS_DIR, forms
+from .roles import role_for_lane
+from .rules import CHECKS
+
+#: The task ids and messages the code relies on, per process id the code starts (processes/contracts.py): a new
+#: version of such a process must keep them, or the roll-up, the deadlines and the notifications stop working.
+CONTRACT: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    Process.NOMINATION: (
+        frozenset({TaskId.REGISTER_NOMINEES, TaskId.SUBMIT_DOSSIER}),
+        frozenset({Message.REMINDER, Message.LATE, Message.NOT_SUBMITTED, Message.REVIEW_OVERDUE,
+                   Message.FORWARDED, Message.DECIDED})),
+    Process.CONSOLIDATION: (
+        frozenset({TaskId.SELECT_NOMINEES}),
+        frozenset({Message.REMINDER, Message.LATE, Message.REVIEW_OVERDUE, Message.DECIDED})),
+}
 
 
 @dataclass(frozen=True)
@@ -21,9 +70,168 @@ class Problem:
         return asdict(self)
 
 
-def check(xml: str) -> list[Problem]:
+@dataclass
+class Forms:
+    """How the validator sees the form registry: whether a name exists, and a schema's document."""
+    exists: Callable[[str], bool]
+    load: Callable[[str], dict | None]
+
+
+def check(xml: str, session: Session | None = None) -> list[Problem]:
+    """Every problem of the document; [] when it may be published. With `session`, forms are looked up in the
+    database's form registry (what process owners saved, and the shipped ones); without, in the shipped forms/
+    folder only. The editor and publishing pass their session."""
+    problems, _loaded = _check(xml, _forms(session))
+    return problems
+
+
+def check_and_load(xml: str, session: Session | None = None) -> tuple[list[Problem], LoadedDiagram | None]:
+    """`check`, and the parsed diagram when there is no problem (publishing needs both)."""
+    return _check(xml, _forms(session))
+
+
+def _forms(session: Session | None) -> Forms:
+    if session is None:
+        return _FILE_FORMS
+    exists, load = form_registry.validator_view(session)
+    return Forms(exists, load)
+
+
+def _load_file(name: str) -> dict | None:
     try:
-        validate(xml)
-    except DiagramError as exc:
-        return [Problem(None, "", text) for text in (exc.details.get("problems") or [exc.message])]
-    return []
+        return forms.load(name)
+    except (NotFound, ValueError):  # a missing or unreadable form is reported by form_findings
+        return None
+
+
+_FILE_FORMS = Forms(lambda name: (FORMS_DIR / name).is_file(), _load_file)
+
+
+def _check(xml: str, registry: Forms) -> tuple[list[Problem], LoadedDiagram | None]:
+    try:
+        root = parse_xml(xml)
+        findings = schema_findings(root)
+        if findings:
+            return _problems(findings), None
+        loaded = build(root)
+    except DiagramInvalid as exc:
+        return _problems(exc.problems), None
+    graph = flow_graph(root)
+    findings = structure_findings(root, graph) + sandbox_findings(root)
+    form_problems = form_findings(loaded, registry.exists)
+    findings += form_problems + list(_task_findings(loaded))
+    findings += _data_findings(root, graph, loaded, registry, {f.element_id for f in form_problems})
+    findings += _contract_findings(root, loaded)
+    problems = _problems(findings)
+    return problems, (None if problems else loaded)
+
+
+def _problems(findings) -> list[Problem]:
+    seen, out = set(), []
+    for f in findings:
+        problem = Problem(f.element_id, f.label, f.message)
+        if problem not in seen:
+            seen.add(problem)
+            out.append(problem)
+    return out
+
+
+# --- the application's checks on each task ---------------------------------------------------------------------------
+
+def _named_rules_exist(spec, label: str):
+    unknown = [n.strip() for n in properties(spec).get(RULES_PROPERTY, "").split(",")
+               if n.strip() and n.strip() not in CHECKS]
+    if unknown:
+        yield f"Nhiệm vụ «{label}» khai báo quy tắc không có: {', '.join(unknown)} (có: {', '.join(CHECKS)})."
+
+
+def _lane_names_a_role(spec, label: str):
+    if not getattr(spec, "manual", False):
+        return
+    if not spec.lane:
+        yield f"Nhiệm vụ «{label}» không nằm trong làn nào: làn cho biết vai trò nào thực hiện nhiệm vụ."
+    elif role_for_lane(spec.lane) is None:
+        yield f"Làn «{spec.lane}» của nhiệm vụ «{label}» không ứng với vai trò nào đã khai báo."
+
+
+TASK_CHECKS = (_named_rules_exist, _lane_names_a_role)
+
+
+def _task_findings(loaded: LoadedDiagram):
+    for spec in _specs(loaded):
+        label = spec.bpmn_name or spec.name
+        for task_check in TASK_CHECKS:
+            for text in task_check(spec, label):
+                yield Finding(spec.bpmn_id, spec.bpmn_name or "", text)
+
+
+def _specs(loaded: LoadedDiagram):
+    for s in [loaded.spec, *loaded.subprocess_specs.values()]:
+        for spec in s.task_specs.values():
+            if spec.bpmn_id:
+                yield spec
+
+
+# --- case data --------------------------------------------------------------------------------------------------------
+
+@cache
+def start_keys() -> frozenset[str]:
+    """The keys every case starts with (what `case_data.start_data` gives any campaign)."""
+    return frozenset(str(k) for k in start_data(SimpleNamespace(code="", details={}, deadline_at=None)))
+
+
+_KIND_WORDS = {"script": "kịch bản", "condition": "điều kiện", "timer": "biểu thức hẹn giờ"}
+
+
+def _data_findings(root, graph, loaded: LoadedDiagram, registry: Forms, missing_form_tasks: set) -> list[Finding]:
+    produced: dict[str, set[str]] = {}
+    for spec in user_tasks(loaded):
+        form = properties(spec).get(FORM_PROPERTY)
+        schema = registry.load(form) if form else {}
+        produced.setdefault(spec.bpmn_id, set()).update((schema or {}).get("properties", {}) or {})
+    every = expressions(root)
+    for expr in every:
+        if expr.kind == "script":
+            produced.setdefault(expr.element_id, set()).update(names_assigned(expr.source))
+    for node_id, node in graph.nodes.items():
+        for variable in node.iterfind(f".//{{{SPIFF}}}messageVariable"):
+            if (variable.text or "").strip():
+                produced.setdefault(node_id, set()).add(variable.text.strip())
+    always = start_keys() | runner.script_function_names() | {
+        e.get("name") or e.get("id") for e in root.iter(f"{{{BPMN}}}dataObject")}
+    ancestors = graph.ancestors()
+    findings = []
+    for expr in every:
+        before = graph.before(expr.at, ancestors)
+        if before & missing_form_tasks:
+            continue
+        known = set(always).union(*(produced.get(n, ()) for n in before))
+        unknown = sorted(names_read(expr.source, expression=expr.kind != "script") - known)
+        if unknown:
+            findings.append(Finding(expr.element_id, expr.label,
+                                    f"«{expr.label or expr.element_id}»: {_KIND_WORDS[expr.kind]} đọc dữ liệu hồ sơ "
+                                    f"chưa có ở bước này: {', '.join(unknown)}. Dữ liệu chỉ có khi đến từ dữ liệu khởi "
+                                    "tạo của phong trào, từ biểu mẫu của một nhiệm vụ trước đó hoặc từ một kịch bản."))
+    return findings
+
+
+# --- contracts -------------------------------------------------------------------------------------------------------
+
+def _contract_findings(root, loaded: LoadedDiagram) -> list[Finding]:
+    if loaded.process_id not in CONTRACT:
+        return []
+    tasks, messages = CONTRACT[loaded.process_id]
+    process = root.find(f"{{{BPMN}}}process[@id='{loaded.process_id}']")
+    label = (process.get("name") or "") if process is not None else ""
+    have_tasks = {e.get("id") for e in root.iter(f"{{{BPMN}}}userTask")}
+    have_messages = {e.get("name") for e in root.iter(f"{{{BPMN}}}message")}
+    findings = []
+    for task_id in sorted(tasks - have_tasks):
+        findings.append(Finding(loaded.process_id, label,
+                                f"Quy trình «{loaded.process_id}» phải giữ nhiệm vụ có mã «{task_id}»: ứng dụng dựa "
+                                "vào nhiệm vụ này (processes/contracts.py)."))
+    for name in sorted(messages - have_messages):
+        findings.append(Finding(loaded.process_id, label,
+                                f"Quy trình «{loaded.process_id}» phải giữ thông điệp «{name}»: ứng dụng dựa vào "
+                                "thông điệp này (processes/contracts.py)."))
+    return findings

@@ -1,41 +1,35 @@
-"""Publishing BPMN documents as numbered, immutable versions of their process (the shipped ones and, later, the
-process owners' own), after the engine's checks and the application's: the rules a task names exist, every lane
-names a role."""
+"""Publishing BPMN documents as numbered, immutable versions of their process (the shipped ones and the process
+owners' own), after the one validator (`diagram_validation.check`) found nothing wrong."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .access import check_admin
+from . import form_registry
+from .access import check_process_owner
 from .clock import now
-from .contracts import RULES_PROPERTY
-from .engine.diagrams import LoadedDiagram, checksum, properties
+from .diagram_validation import Problem, check_and_load
+from .engine.diagrams import FORM_PROPERTY, UI_PROPERTY, LoadedDiagram, checksum, properties, user_tasks
+from .errors import DiagramError
 from .executor import Command, execute
 from .models import DiagramVersion, User
 from . import roles
-from .roles import role_for_lane
-from .rules import CHECKS
-from .workflows import BPMN_DIR, parse
+from .workflows import BPMN_DIR
 
 
-def _named_rules_exist(spec, label: str):
-    unknown = [n.strip() for n in properties(spec).get(RULES_PROPERTY, "").split(",")
-               if n.strip() and n.strip() not in CHECKS]
-    if unknown:
-        yield f"nhiệm vụ «{label}» khai báo quy tắc không có: {', '.join(unknown)} (có: {', '.join(CHECKS)})"
+def refusal(problems: list[Problem]) -> DiagramError:
+    """The 422 publishing answers: the validator's own words, one per problem."""
+    return DiagramError("Sơ đồ chưa thể xuất bản: " + "; ".join(p.message for p in problems),
+                        problems=[p.message for p in problems])
 
 
-def _lane_names_a_role(spec, label: str):
-    if getattr(spec, "manual", False) and spec.lane and role_for_lane(spec.lane) is None:
-        yield f"làn «{spec.lane}» của nhiệm vụ «{label}» không ứng với vai trò nào"
-
-
-TASK_CHECKS = (_named_rules_exist, _lane_names_a_role)
-
-
-def validate(xml: str) -> LoadedDiagram:
-    """Everything publishing checks; DiagramError (422) listing each problem."""
-    return parse(xml, task_checks=TASK_CHECKS)
+def validate(xml: str, session: Session | None = None) -> LoadedDiagram:
+    """Everything publishing checks (`diagram_validation.check`); DiagramError (422) exactly when it answers
+    problems, with the same words."""
+    problems, loaded = check_and_load(xml, session)
+    if problems:
+        raise refusal(problems)
+    return loaded
 
 
 class PublishDiagram(Command):
@@ -45,11 +39,11 @@ class PublishDiagram(Command):
         self.xml, self.note = xml, note
 
     def authorize(self, tx, target):
-        check_admin(tx.actor, "Chỉ quản trị viên quy trình mới được xuất bản sơ đồ.")
+        check_process_owner(tx.actor, "Chỉ quản trị viên quy trình mới được xuất bản sơ đồ.")
 
     def run(self, tx, target):
         roles.load(tx.session)  # lanes are checked against the roles as they are now, not as this process last read them
-        loaded = validate(self.xml)  # raises DiagramError before anything is written
+        loaded = validate(self.xml, tx.session)  # raises DiagramError before anything is written
         latest = tx.session.scalar(
             select(func.max(DiagramVersion.version)).where(DiagramVersion.process_id == loaded.process_id))
         version = DiagramVersion(
@@ -58,7 +52,14 @@ class PublishDiagram(Command):
             published_by_id=tx.actor_id, note=self.note,
         )
         tx.session.add(version)
+        tx.session.flush()
+        form_registry.pin_forms(tx.session, version.id, form_names(loaded), tx.actor_id)
         return version
+
+
+def form_names(loaded: LoadedDiagram) -> set[str]:
+    """The forms and UI schemas a diagram's user tasks name (what its version pins)."""
+    return {properties(ts).get(key) for ts in user_tasks(loaded) for key in (FORM_PROPERTY, UI_PROPERTY)} - {None, ""}
 
 
 def publish(session: Session, xml: str, *, user: User | None, note: str = "") -> DiagramVersion:

@@ -47,19 +47,25 @@ class FormRegistry:
         return validator
 
     def validate(self, name: str, data: object) -> dict:
-        """Return the data if it satisfies the form's schema; otherwise raise ValidationFailed with per-field messages."""
+        """The data if it satisfies the form's schema; otherwise ValidationFailed with per-field messages."""
         if not name:
             return data if isinstance(data, dict) else {}
-        if len(json.dumps(data, ensure_ascii=False).encode("utf-8")) > MAX_PAYLOAD_BYTES:
-            raise ValidationFailed("Dữ liệu gửi lên quá lớn.", {"": [f"Tối đa {MAX_PAYLOAD_BYTES // 1024} KB."]})
-        data = with_defaults(self.load(name), data) if isinstance(data, dict) else data
-        errors: dict[str, list[str]] = {}
-        for error in self.validator(name).iter_errors(data):
-            path, message = describe(error)
-            errors.setdefault(path, []).append(message)
-        if errors:
-            raise ValidationFailed("Dữ liệu chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.", errors)
-        return data
+        return validate_with(self.validator(name), data)
+
+
+def validate_with(validator: Draft202012Validator, data: object) -> dict:
+    """Return the data if it satisfies the validator's schema; otherwise raise ValidationFailed with per-field
+    messages in Vietnamese."""
+    if len(json.dumps(data, ensure_ascii=False).encode("utf-8")) > MAX_PAYLOAD_BYTES:
+        raise ValidationFailed("Dữ liệu gửi lên quá lớn.", {"": [f"Tối đa {MAX_PAYLOAD_BYTES // 1024} KB."]})
+    data = with_defaults(validator.schema, data) if isinstance(data, dict) else data
+    errors: dict[str, list[str]] = {}
+    for error in validator.iter_errors(data):
+        path, message = describe(error)
+        errors.setdefault(path, []).append(message)
+    if errors:
+        raise ValidationFailed("Dữ liệu chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.", errors)
+    return data
 
 
 def with_defaults(schema: dict, data: dict) -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import campaign_definition, diagram_versions
+from . import campaign_definition, diagram_versions, form_registry
 from .db import unit_of_work
 from .models import Campaign, RoleAssignment, Unit, User
 from .roles import UNIT_ROLES
@@ -49,6 +49,7 @@ def load_campaigns() -> list[dict]:
 
 
 def seed_demo(session: Session, password: str = DEMO_PASSWORD) -> SeedReport:
+    form_registry.seed_shipped(session)  # before the diagrams, whose versions pin these revisions
     diagrams = diagram_versions.publish_shipped(session)
     with unit_of_work(session):
         units = _seed_units(session, load_units())

@@ -17,7 +17,6 @@ from .engine import runner, timers
 from .engine.diagrams import LoadedDiagram, SpecCache, load_diagram
 from .engine.errors import DiagramInvalid
 from .errors import DiagramError, NotFound
-from .forms import FORMS_DIR
 from .models import DiagramVersion
 from .workdays import days_before, working_days_after
 
@@ -28,15 +27,16 @@ timers.use_local_zone(clock.VN_TZ)  # "2024-08-23T23:59:59" in a diagram means V
 runner.register_script_functions(dossier_level=dossier_level, working_days_after=working_days_after,
                                  days_before=days_before, selected_nominees=selected_nominees)
 
-spec_cache = SpecCache(FORMS_DIR)
+spec_cache = SpecCache()
 
 
-def parse(xml: str, process_id: str | None = None, task_checks=()) -> LoadedDiagram:
-    """Load a BPMN document with the engine's checks and `task_checks`; DiagramError (422) listing what is wrong."""
+def parse(xml: str, process_id: str | None = None) -> LoadedDiagram:
+    """Load a published BPMN document for running (its forms and the application's checks passed when it was
+    published: `diagram_validation.check`); DiagramError (422) listing what is wrong."""
     try:
-        return load_diagram(xml, FORMS_DIR, process_id, task_checks)
+        return load_diagram(xml, None, process_id)
     except DiagramInvalid as exc:
-        raise DiagramError(str(exc), problems=exc.problems) from exc
+        raise DiagramError(str(exc), problems=[p.message for p in exc.problems]) from exc
 
 
 def latest(session: Session, process_id: str) -> DiagramVersion:

@@ -27,7 +27,8 @@ PG_ADMIN_URL = os.environ.get("TDKT_TEST_PG", "postgresql+psycopg://postgres@127
 PER_TEST_TABLES = ("attachments", "award_records", "nominations", "notifications", "case_timers", "audit_events", "open_tasks",
                    "cases", "api_tokens", "pending_effects", "login_failures")
 # The seeded tables (in delete order): a test may change them, and fresh() puts back the seeded rows as they were.
-RESTORED_TABLES = ("diagram_versions", "role_assignments", "users", "campaigns", "units", "roles")
+RESTORED_TABLES = ("diagram_form_pins", "form_revisions", "diagram_versions", "role_assignments", "users", "campaigns", "units",
+                   "roles")
 SEED_COPY = "tdkt_seed_copy"
 
 

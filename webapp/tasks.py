@@ -2,10 +2,10 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from processes import award_history, cases
+from processes import award_history, cases, form_registry
 from processes.access import may_do_task
 from processes.errors import ValidationFailed
-from processes.forms import campaign_choices, forms, initial_data
+from processes.forms import campaign_choices, initial_data
 from processes.rules import figures
 from processes.rules.quotas import counters, unit_facts
 
@@ -15,11 +15,15 @@ from .formrender import build_fields, parse_form
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
 
+def form_of(task, name: str) -> dict:
+    """A task's form (or UI schema) as its case's diagram version pinned it."""
+    return form_registry.schema(db.session, task.case.diagram_version_id, name)
+
+
 def _render(task, data, errors=None, status=200, message=None):
-    schema = forms.load(task.form)
+    schema = form_of(task, task.form)
     details = task.case.campaign.details or {}
-    fields = build_fields(schema, forms.load(task.ui_form) if task.ui_form else {}, data, errors or {},
-                          campaign_choices(details))
+    fields = build_fields(schema, form_of(task, task.ui_form), data, errors or {}, campaign_choices(details))
     quota_counters = (counters(details.get("quota") or [], unit_facts(task.case.unit), data.get("nominees") or [])
                       if "nominees" in (schema.get("properties") or {}) else [])
     return render_template("task.html", task=task, case=task.case, schema=schema, fields=fields,
@@ -34,14 +38,14 @@ def _render(task, data, errors=None, status=200, message=None):
 @login_required
 def show(task_id: int):
     task = cases.get_task(db.session, current_user, task_id)
-    return _render(task, initial_data(forms.load(task.form), task.case.data or {}))
+    return _render(task, initial_data(form_of(task, task.form), task.case.data or {}))
 
 
 @bp.post("/<int:task_id>")
 @login_required
 def complete(task_id: int):
     task = cases.get_task(db.session, current_user, task_id)
-    schema = forms.load(task.form)
+    schema = form_of(task, task.form)
     # read-only values (a campaign's thresholds) come from what the form was rendered with, not from the post
     data = parse_form(schema, request.form, initial_data(schema, task.case.data or {}))
     expected = request.form.get("case_version", type=int)

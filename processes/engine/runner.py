@@ -29,6 +29,11 @@ def register_script_functions(**functions) -> None:
     _script_engine = make_script_engine(_script_functions)
 
 
+def script_function_names() -> frozenset[str]:
+    """The names of the functions lent to diagrams (what an expression may call besides the builtins)."""
+    return frozenset(_script_functions)
+
+
 @dataclass(frozen=True)
 class ReadyTask:
     uuid: str

@@ -27,6 +27,9 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 from . import sandbox
 from .restricted import GUARDS, SCRIPT_FILENAME, ScriptRejected, compile_expression, compile_script  # noqa: F401
 
+#: Names every script and expression may read without the case providing them (the diagram validator's list).
+BUILTIN_NAMES = frozenset(GUARDS["__builtins__"]) | {"True", "False", "None"}
+
 # Builtins whose cost follows the size of their arguments (round, pow, range, ljust… do not: round(5, -10**9)).
 CHEAP_BUILTINS = frozenset({"len", "str", "int", "float", "bool", "abs", "min", "max", "any", "all", "sorted",
                             "list", "tuple", "set", "dict", "sum"})

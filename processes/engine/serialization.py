@@ -37,6 +37,11 @@ _config[BpmnWorkflow] = StateOnlyWorkflowConverter
 _serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
 
 
+def spec_registry():
+    """The serializer's registry: SpiffWorkflow's diff compares task specs through it."""
+    return _serializer.registry
+
+
 def dump_state(workflow: BpmnWorkflow) -> str:
     return _serializer.serialize_json(workflow)
 

@@ -9,8 +9,9 @@ from .attachment import Attachment
 from .effect import PendingEffect
 from .login_failure import LoginFailure
 from .role import RoleDefinition
+from .form import DiagramFormPin, FormRevision
 
 __all__ = [
-    "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramVersion", "LoginFailure", "Nomination", "Notification", "OpenTask", "PendingEffect",
+    "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramFormPin", "DiagramVersion", "FormRevision", "LoginFailure", "Nomination", "Notification", "OpenTask", "PendingEffect",
     "RoleAssignment", "RoleDefinition", "Unit", "User",
 ]

@@ -6,11 +6,11 @@ from pathlib import Path
 from flask import Response, after_this_request, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from processes import cases, notifications, tokens
+from processes import cases, form_registry, notifications, tokens
 from processes.notifications import UNREAD_CAP
 from processes.clock import now
 from processes.errors import InvalidInput
-from processes.forms import forms, initial_data
+from processes.forms import initial_data
 from processes.inbox import inbox
 from processes.models import Campaign
 
@@ -90,9 +90,10 @@ def task_list():
 @bp.get("/tasks/<int:task_id>")
 def task_detail(task_id: int):
     task = cases.get_task(db.session, g.api_user, task_id)
-    schema = forms.load(task.form)
+    version_id = task.case.diagram_version_id
+    schema = form_registry.schema(db.session, version_id, task.form)
     doc = task_doc(task, now())
-    doc.update(schema=schema, ui_schema=forms.load(task.ui_form) if task.ui_form else {},
+    doc.update(schema=schema, ui_schema=form_registry.schema(db.session, version_id, task.ui_form),
                data=initial_data(schema, task.case.data or {}), case_version=task.case.version,
                instructions=task.instructions)
     return jsonify(doc)
