@@ -1,7 +1,7 @@
 """form_revisions and diagram_form_pins: the form registry, and the form revisions each published version pins
 
 Revision ID: 0008_validator
-Revises: 0007
+Revises: 0008_staff
 Create Date: 2026-12-04 20:40:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql
 
 
 revision = '0008_validator'
-down_revision = '0007'
+down_revision = '0008_staff'
 branch_labels = None
 depends_on = None
 
