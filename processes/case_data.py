@@ -5,12 +5,11 @@ import datetime as dt
 
 from . import clock
 from .award_forms import campaign_levels
-from .contracts import DataKey
+from .contracts import DEFAULT_REVIEW_WORKING_DAYS, DataKey
 from .models import Campaign, Unit
 from .rules.criteria import template_for
 
 DEFAULT_REMINDER_DAYS = 3
-DEFAULT_REVIEW_WORKING_DAYS = 10  # the receiving level reviews within ten working days unless the campaign says
 NO_DEADLINE = dt.datetime(9000, 1, 1, tzinfo=clock.VN_TZ)  # a campaign without one: timers that never come
 
 

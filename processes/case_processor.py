@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session, defer, joinedload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import audit, clock, workflows
-from .case_data import DEFAULT_REVIEW_WORKING_DAYS
-from .contracts import CASE_STATUS_LABELS, RETURN, CaseKind, CaseStatus, DataKey, Message
+from .contracts import (CASE_STATUS_LABELS, DEFAULT_REVIEW_WORKING_DAYS, RETURN, CaseKind, CaseStatus, DataKey,
+                        Message)
 from .engine import migration, runner, timers
 from .engine.errors import TaskNotReady, WorkflowFailed
 from .errors import Conflict, DomainError

@@ -97,6 +97,11 @@ class DataKey(StrEnum):
     CHECK_DECISION = "check_decision"  # "accept" | "return" on the receiving level's check
 
 
+#: The receiving level reviews within ten working days unless the campaign says otherwise: what the review-period
+#: timers read from `review_working_days`, and what a task's due date counts when the case has none.
+DEFAULT_REVIEW_WORKING_DAYS = 10
+
+
 #: The extension property (spiffworkflow:property) a user task names its rules with.
 RULES_PROPERTY = "tdktRules"
 ACCEPT = "accept"

@@ -7,6 +7,8 @@ import datetime as dt
 import os
 import re
 
+import pytest
+
 from sqlalchemy import select
 
 from processes import case_page, clock
@@ -15,6 +17,7 @@ from processes.forms import field_labels
 from tests import factories
 from tests.factories import person
 from tests.test_award_history import decided_case
+from tests.test_deadlines import provincial_form  # noqa: F401  (fixture: the round offers the province's form)
 from tests.test_browser import live, login, page  # noqa: F401  (fixtures)
 
 AFTER_DEADLINE = dt.datetime(2024, 8, 26, 1, 0)  # 08:00 on 26/08/2024; Quảng Bình's units sent until 23/08/2024
@@ -59,6 +62,7 @@ def test_sections_follow_the_steps_and_hide_what_no_form_names(app, session):
 
 # --- the page over HTTP --------------------------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("provincial_form")
 def test_a_decided_case_shows_the_decision_first_and_who_received_what(app, session, browser):
     case_id = decided_case(browser, session)
     html = browser("vks-qb-le-thuy.canbo").get(f"/cases/{case_id}").get_data(as_text=True)
@@ -121,6 +125,7 @@ def test_a_unit_sees_no_link_to_the_provinces_consolidation_case(app, session, b
 
 # --- the layout --------------------------------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("provincial_form")
 def test_the_decided_case_reads_well_on_a_desktop_and_a_phone(page, session, browser):  # noqa: F811
     case_id = decided_case(browser, session)
     os.makedirs(SHOTS, exist_ok=True)

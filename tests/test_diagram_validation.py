@@ -138,7 +138,7 @@ def test_a_condition_must_compile():
         one(root, "//bpmn:sequenceFlow[@id='flow_council_return']/bpmn:conditionExpression").text = \
             "council_decision =="
     messages = on(check(edit(change)), "flow_council_return")
-    assert len(messages) == 1 and messages[0].startswith("«Trả lại»: điều kiện «council_decision ==» bị từ chối")
+    assert len(messages) == 1 and messages[0].startswith("«Trả lại thư ký»: điều kiện «council_decision ==» bị từ chối")
 
 
 def test_a_timer_expression_must_compile():

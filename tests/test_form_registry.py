@@ -42,7 +42,7 @@ def test_the_shipped_forms_are_seeded_once(session):
 
 def test_the_shipped_versions_pin_the_forms_they_name(session):
     pins = form_registry.pinned(session, latest(session, "tdkt_nomination").id)
-    assert pins[REGISTER] == 1 and pins["submit-dossier-uischema.json"] == 1
+    assert pins[REGISTER] == 1 and pins["head-submit-uischema.json"] == 1
     assert len(pins) == 14  # 7 distinct forms, each with its UI schema
 
 

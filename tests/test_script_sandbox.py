@@ -134,7 +134,10 @@ def _after_the_timer_a_script(source: str) -> str:
 
 def _after_the_timer_a_gateway(condition: str) -> str:
     condition = condition.replace("<", "&lt;")
-    return TIMER_KINDS.replace(
+    drawn = TIMER_KINDS.replace(  # the new flow drawn too: the validator refuses a flow without its edge
+        "</bpmndi:BPMNPlane>", '<bpmndi:BPMNEdge id="fx_di" bpmnElement="fx"><di:waypoint x="0" y="0"/>'
+        '<di:waypoint x="10" y="10"/></bpmndi:BPMNEdge></bpmndi:BPMNPlane>')
+    return drawn.replace(
         '<bpmn:intermediateThrowEvent id="say_waited"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>'
         '<bpmn:messageEventDefinition messageRef="m_wait"/></bpmn:intermediateThrowEvent>',
         '<bpmn:exclusiveGateway id="say_waited" default="f3"><bpmn:incoming>f2</bpmn:incoming>'
