@@ -63,13 +63,15 @@ def supervision_steps(campaign_id: int):
          "max_working_days": s.max_working_days, "flags": s.flags} for s in steps]})
 
 
-@bp.get("/supervision/campaigns/<int:campaign_id>/units.<any(xlsx, csv):fmt>")
+@bp.get("/supervision/campaigns/<int:campaign_id>/units.xlsx", defaults={"fmt": "xlsx"})
+@bp.get("/supervision/campaigns/<int:campaign_id>/units.csv", defaults={"fmt": "csv"})
 def supervision_units_export(campaign_id: int, fmt: str):
     code, headers, lines = exports.unit_table(db.session, g.api_user, campaign_id, sort="unit", **filters())
     return download(f"giam-sat-{code}", headers, lines, fmt)
 
 
-@bp.get("/supervision/campaigns/<int:campaign_id>/nominees.<any(xlsx, csv):fmt>")
+@bp.get("/supervision/campaigns/<int:campaign_id>/nominees.xlsx", defaults={"fmt": "xlsx"})
+@bp.get("/supervision/campaigns/<int:campaign_id>/nominees.csv", defaults={"fmt": "csv"})
 def supervision_nominees_export(campaign_id: int, fmt: str):
     code, headers, lines = exports.nominee_table(db.session, g.api_user, campaign_id)
     return download(f"danh-sach-de-nghi-{code}", headers, lines, fmt)
