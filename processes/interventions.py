@@ -24,8 +24,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import String, bindparam, delete, func, insert, literal, select, union, update
+from sqlalchemy.orm import Session, joinedload
 
 from . import audit, clock
 from .access import CASE_NOT_FOUND, may_read_case
@@ -71,13 +71,17 @@ class CaseIntervention(Command):
         self.case_id, self.scope, self.reason = case_id, scope, reason
 
     def target(self, tx):
-        return lock_case(tx.session, self.case_id)
+        # Most interventions touch only the case row and its own rows: the case alone is locked, without its
+        # workflow state or its campaign's definition (verbs that run the workflow lock it with lock_case).
+        return tx.session.scalar(select(Case).where(Case.id == self.case_id).options(joinedload(Case.unit))
+                                 .with_for_update(of=Case).execution_options(populate_existing=True))
 
     def authorize(self, tx, case):
+        if case is not None and (self.scope is None or case.unit_id in self.scope):
+            return  # a unit below the actor's supervising units: theirs to see and to act on
         if case is None or not may_read_case(tx.actor, case):
             raise NotFound(CASE_NOT_FOUND)
-        if self.scope is not None and case.unit_id not in self.scope:
-            raise Forbidden(NOT_SUPERVISED.format(unit=case.unit.display_name))
+        raise Forbidden(NOT_SUPERVISED.format(unit=case.unit.display_name))
 
     def active(self, case: Case) -> None:
         if case.status not in ACTIVE:
@@ -103,26 +107,37 @@ class Remind(CaseIntervention):
 
     def run(self, tx, case):
         self.active(case)
-        tasks = list(tx.session.execute(select(OpenTask.unit_id, OpenTask.role, OpenTask.assignee_id, OpenTask.name)
-                                        .where(OpenTask.case_id == case.id)))
-        if not tasks:
-            raise Conflict("Hồ sơ không có bước nào đang chờ xử lý để nhắc.")
         note = f" Lời nhắn: {self.reason}" if self.reason else ""
-        notices, direct = Notices(case), []
-        for task in tasks:
-            text = f"Cấp giám sát nhắc xử lý «{task.name}»: {_where(case)}.{note}"
-            if task.assignee_id:
-                direct.append(dict(user_id=task.assignee_id, case_id=case.id, kind="supervision_reminder",
-                                   message=text[:500], link=f"/cases/{case.id}", created_at=clock.now(),
-                                   email_status=_email_status()))
-            else:
-                notices.add(task.unit_id, (task.role,), "supervision_reminder", text, exclude=None)
-        notices.write(tx.session)
-        if direct:
-            tx.session.execute(insert(Notification.__table__), direct)
-        audit.record(tx.session, case.id, "supervisor_reminded", tx.actor_id, reason=self.reason,
-                     steps=sorted({t.name for t in tasks}))
-        return "Đã nhắc " + ", ".join(sorted({f"«{t.name}»" for t in tasks})) + "."
+        told = tx.session.execute(_REMIND, dict(
+            case_id=case.id, prefix="Cấp giám sát nhắc xử lý «", suffix=f"»: {_where(case)}.{note}",
+            link=f"/cases/{case.id}", created_at=clock.now(), email_status=_email_status())).rowcount
+        if not told:
+            raise Conflict("Hồ sơ không có bước nào đang chờ xử lý, hoặc không ai giữ bước đó, để nhắc.")
+        audit.record(tx.session, case.id, "supervisor_reminded", tx.actor_id, reason=self.reason, told=told)
+        return f"Đã nhắc {told} người đang giữ bước của hồ sơ."
+
+
+def _remind_statement():
+    """One INSERT … SELECT per case: a notice to whoever holds each of its open steps — the claimant, else every
+    holder of the step's role in its unit — without reading the tasks or the people first (500 units in seconds)."""
+    task, holder = OpenTask.__table__, RoleAssignment.__table__
+    columns = Notification.__table__.c
+    queued = (select(holder.c.user_id.label("user_id"), task.c.name.label("name"))
+              .join(holder, (holder.c.unit_id == task.c.unit_id) & (holder.c.role == task.c.role))
+              .where(task.c.case_id == bindparam("case_id"), task.c.assignee_id.is_(None)))
+    claimed = (select(task.c.assignee_id.label("user_id"), task.c.name.label("name"))
+               .where(task.c.case_id == bindparam("case_id"), task.c.assignee_id.is_not(None)))
+    people = union(queued, claimed).subquery()
+    message = func.substr(bindparam("prefix", type_=String) + people.c.name + bindparam("suffix", type_=String), 1, 500)
+    return insert(Notification.__table__).from_select(
+        ["user_id", "case_id", "kind", "message", "link", "created_at", "email_status"],
+        select(people.c.user_id, bindparam("case_id", type_=columns.case_id.type), literal("supervision_reminder"),
+               message, bindparam("link", type_=columns.link.type),
+               bindparam("created_at", type_=columns.created_at.type),
+               bindparam("email_status", type_=columns.email_status.type)))
+
+
+_REMIND = _remind_statement()
 
 
 class RemindUnit(Command):
@@ -189,6 +204,9 @@ class Reassign(CaseIntervention):
 
 class Extend(CaseIntervention):
     name = verb = "extend"
+
+    def target(self, tx):
+        return lock_case(tx.session, self.case_id)
 
     def __init__(self, case_id, scope, reason: str, new_deadline: dt.date):
         super().__init__(case_id, scope, reason)
@@ -266,6 +284,9 @@ class Suspend(CaseIntervention):
 
 class Resume(CaseIntervention):
     name = verb = "resume"
+
+    def target(self, tx):
+        return lock_case(tx.session, self.case_id)
 
     def run(self, tx, case):
         if case.status != CaseStatus.SUSPENDED:

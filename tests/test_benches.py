@@ -1,6 +1,6 @@
 """Every benchmark in bench/ runs in its quick mode, so a bench that breaks fails the suite.
 
-The four run at the same time, each in a subprocess (a bench that breaks exits non-zero; a missed timing target
+The five run at the same time, each in a subprocess (a bench that breaks exits non-zero; a missed timing target
 does not, timings on a shared machine being noisy); each test then checks its bench's exit status and that it printed
 its target lines for the databases it should have measured — PostgreSQL when it is reachable, always with CI=true.
 """
@@ -18,14 +18,14 @@ import pytest
 from tests.conftest import _pg_available
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHES = ("engine", "http", "timers", "documents")
+BENCHES = ("engine", "http", "timers", "documents", "dashboard")
 TIMEOUT = 180
 TARGET = re.compile(r"^  TARGET (?P<label>.+): [\d.]+.* \(target [≤<≥>] [\d.]+.*\) (PASS|MISS)$", re.M)
 
 
 @pytest.fixture(scope="module")
 def runs():
-    """Start the four quick benches together; each test waits for its own."""
+    """Start the quick benches together; each test waits for its own."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     procs = {name: subprocess.Popen([sys.executable, str(ROOT / "bench" / f"{name}.py"), "--quick"], cwd=ROOT, env=env,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -92,6 +92,12 @@ def test_timers_bench(runs, databases):
 
 def test_documents_bench(runs):
     assert targets("documents", runs) == ["tờ trình, 10 nominees / 1 nominee"]
+
+
+def test_dashboard_bench(runs, databases):
+    labels = targets("dashboard", runs)
+    db = "PostgreSQL" if "PostgreSQL" in databases else "SQLite"  # the dashboard is measured on PostgreSQL
+    assert labels == [f"{db} dashboard at 3,000 cases", f"{db} 3,000 / 1,000 cases", f"{db} remind 50 units"], labels
 
 
 def test_no_gunicorn_left(runs):
