@@ -238,3 +238,21 @@ def test_only_supervisors_above_the_unit_may_act(session):
     assert not own.ok and own.status == 403 and "không giám sát" in own.message
     with pytest.raises(Forbidden):
         act(session, "vks-qb-dong-hoi.canbo", "remind", [case.id])
+
+
+def test_daily_digest_tells_supervisors_what_became_worrying(session):
+    from processes import digest
+
+    start(session, "vks-qb-dong-hoi")
+    at(21)  # Đồng Hới's case is at risk; the units that have not started are not yet worrying
+    report = digest.run(session)
+    assert report.per_campaign[QB] == 1
+    told = dict(session.execute(select(User.username, Notification.message).join(
+        Notification, Notification.user_id == User.id).where(Notification.kind == "supervision_digest")).all())
+    assert {"vks-quang-binh.tdkt", "vks-quang-binh.thutruong", "vkstc.tdkt"} <= set(told)
+    assert "vks-da-nang.tdkt" not in told and "vks-qb-dong-hoi.thutruong" not in told
+    assert "VKSND TP Đồng Hới (sắp trễ)" in told["vks-quang-binh.tdkt"]
+    assert digest.run_if_due(session).skipped  # once a day
+    assert digest.run(session).per_campaign[QB] == 0  # nothing new since
+    at(24)
+    assert digest.run_if_due(session).per_campaign[QB] == len(qb(session).details["participants"])  # all overdue

@@ -185,3 +185,11 @@ def test_pages_and_who_sees_them(app, session, browser):
     assert "Cần ghi lý do khi hủy hồ sơ." in shown(sup.get(refused.headers["Location"]))
     xlsx = sup.get(f"/supervision/campaigns/{campaign_id}/units.xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+
+
+def test_digest_command(app, session):
+    start(session, "vks-qb-dong-hoi")
+    at(24)
+    result = app.test_cli_runner().invoke(args=["supervision", "digest"])
+    assert result.exit_code == 0, result.output
+    assert "12 đơn vị mới cần chú ý" in result.output

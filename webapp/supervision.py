@@ -1,11 +1,12 @@
 """Supervisors' pages: the campaigns they watch, and one campaign's units with filters and bulk interventions."""
 from __future__ import annotations
 
+import click
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from processes import interventions
+from processes import digest, interventions
 from processes.clock import parse_vn_date
 from processes.errors import InvalidInput
 from processes.models import User
@@ -99,3 +100,11 @@ def act(campaign_id: int):
     if len(failed) > SHOWN_FAILURES:
         flash(f"… và {len(failed) - SHOWN_FAILURES} đơn vị khác (xem chi tiết qua API).", "warning")
     return redirect(target)
+
+
+@bp.cli.command("digest")
+def digest_command():
+    """Tell each supervisor which of their units became at risk, overdue or stalled since the last digest."""
+    report = digest.run(db.session)
+    click.echo(f"Đã tổng hợp {report.campaigns} phong trào: {report.changed} đơn vị mới cần chú ý, "
+               f"{report.notices} thông báo gửi cán bộ giám sát.")

@@ -81,6 +81,21 @@ def supervised_units(session: Session, user: User, campaign: Campaign) -> list[S
     return [ScopedUnit(*row) for row in session.execute(query.order_by(Unit.name, Unit.id))]
 
 
+def participating_units(session: Session, campaign: Campaign) -> list[ScopedUnit]:
+    """Every participating unit of the campaign (the digest's view, whoever supervises them)."""
+    codes = participant_codes(campaign)
+    query = select(Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.parent_id)
+    if codes is not None:
+        query = query.where(Unit.code.in_(codes))
+    else:
+        query = query.where(Unit.id.in_(select(_below(session, {campaign.receiving_unit_id}))))
+    return [ScopedUnit(*row) for row in session.execute(query.order_by(Unit.name, Unit.id))]
+
+
+def units_below(session: Session, unit_id: int) -> set[int]:
+    return set(session.scalars(select(_below(session, {unit_id}))))
+
+
 def campaign_for(session: Session, user: User, campaign_id: int) -> tuple[Campaign, list[ScopedUnit]]:
     """The campaign and the units of it the user supervises: 403 for someone who supervises nothing, 404 for a
     campaign that does not exist or has none of their units (the same words either way)."""
