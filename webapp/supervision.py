@@ -42,7 +42,7 @@ def index():
 def campaign(campaign_id: int):
     result = board.board(db.session, current_user, campaign_id, sort=request.args.get("sort", "urgency"),
                          page=request.args.get("page", 1, type=int), **_filters())
-    _, step_counts = board.steps(db.session, current_user, campaign_id)
+    step_counts = board.step_counts(result.everything)
     return render_template("supervision_campaign.html", board=result, campaign=result.campaign, steps=step_counts,
                            labels=FLAG_LABELS, order=SEVERITY, sorts=board.SORT_LABELS, f=result.filters,
                            actions=interventions.ACTION_LABELS)

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -80,6 +80,7 @@ class Board:
     per_page: int
     units: int  # supervised participating units
     filters: dict = field(default_factory=dict)
+    everything: list[UnitRow] = field(default_factory=list)  # every supervised unit's row (the step counts)
 
     @property
     def pages(self) -> int:
@@ -109,32 +110,29 @@ def unit_rows(session: Session, campaign: Campaign, units: list[ScopedUnit]) -> 
     now = clock.now()
     today = clock.to_local(now).date()
     rows = {u.id: UnitRow(u.id, u.code, u.display_name) for u in units}
-    cases = session.execute(
-        select(Case.id, Case.unit_id, Case.status, Case.current_step, Case.updated_at, Case.deadline_at,
-               Case.late_at, Case.diagram_version_id)
-        .where(Case.campaign_id == campaign.id, Case.kind == CaseKind.UNIT, Case.unit_id.in_(list(rows)))).all()
+    # Every statement is scoped by the campaign (its cases through uq_cases_campaign_unit_kind, their rows through
+    # the case): no list of hundreds of ids is sent, and nothing grows with the other campaigns' cases.
+    cases = [c for c in session.execute(_CASES, {"campaign_id": campaign.id}) if c.unit_id in rows]
     by_case = {c.id: c for c in cases}
     tasks: dict[int, list] = {}
-    if by_case:
-        for task in session.execute(
-                select(OpenTask.id, OpenTask.case_id, OpenTask.bpmn_id, OpenTask.name, OpenTask.role,
-                       OpenTask.unit_id, OpenTask.assignee_id, OpenTask.created_at)
-                .where(OpenTask.case_id.in_(list(by_case))).order_by(OpenTask.created_at, OpenTask.id)):
+    for task in session.execute(_TASKS, {"campaign_id": campaign.id}):
+        if task.case_id in by_case:
             tasks.setdefault(task.case_id, []).append(task)
     current = {case_id: _current_task(found) for case_id, found in tasks.items()}
-    holders = _holders(session, [t for t in current.values() if t is not None])
+    holders = _holders(session, campaign.id) if current else {}
     usual = history.usual_days(session, campaign.process_id)
     reminder = dt.timedelta(days=int((campaign.details or {}).get("reminder_days_before", DEFAULT_REMINDER_DAYS)))
     stall = stall_threshold(campaign)
     campaign_deadline = campaign.deadline_at
-    first_version = None
+    first_version, diagrams = None, {}
     for row in rows.values():
         row.deadline = campaign_deadline
     for case in cases:
         row = rows[case.unit_id]
         row.case_id, row.status = case.id, case.status
         row.deadline = case.deadline_at or campaign_deadline
-        diagram = paths.diagram(session, case.diagram_version_id)
+        diagram = diagrams.get(case.diagram_version_id) or diagrams.setdefault(
+            case.diagram_version_id, paths.diagram(session, case.diagram_version_id))
         first_version = first_version or case.diagram_version_id
         task = current.get(case.id)
         if task is not None:
@@ -175,24 +173,34 @@ def _current_task(found: list):
     return (own or found or [None])[0]
 
 
-def _holders(session: Session, tasks: list) -> dict:
-    """Names of who holds each open step: the claimant, else the holders of the step's role in its unit."""
-    out: dict = {}
-    claimed = {t.assignee_id for t in tasks if t.assignee_id}
-    if claimed:
-        for user_id, name in session.execute(select(User.id, User.full_name).where(User.id.in_(claimed))):
-            out[("user", user_id)] = name
-    queues = {(t.unit_id, t.role) for t in tasks if not t.assignee_id and t.role}
-    if queues:
-        names: dict[tuple, list[str]] = {}
-        for unit_id, role, name in session.execute(
-                select(RoleAssignment.unit_id, RoleAssignment.role, User.full_name)
-                .join(User, User.id == RoleAssignment.user_id)
-                .where(tuple_(RoleAssignment.unit_id, RoleAssignment.role).in_(list(queues)), User.active)
-                .order_by(User.full_name)):
-            names.setdefault((unit_id, role), []).append(name)
-        for queue, people in names.items():
-            out[queue] = ", ".join(people[:3]) + (f" và {len(people) - 3} người khác" if len(people) > 3 else "")
+_CASES = (select(Case.id, Case.unit_id, Case.status, Case.current_step, Case.updated_at, Case.deadline_at,
+                 Case.late_at, Case.diagram_version_id)
+          .where(Case.campaign_id == bindparam("campaign_id"), Case.kind == CaseKind.UNIT))
+_TASKS = (select(OpenTask.id, OpenTask.case_id, OpenTask.bpmn_id, OpenTask.name, OpenTask.role, OpenTask.unit_id,
+                 OpenTask.assignee_id, OpenTask.created_at)
+          .join(Case, Case.id == OpenTask.case_id)
+          .where(Case.campaign_id == bindparam("campaign_id"), Case.kind == CaseKind.UNIT)
+          .order_by(OpenTask.created_at, OpenTask.id))
+_CLAIMANTS = (select(User.id, User.full_name).join(OpenTask, OpenTask.assignee_id == User.id)
+              .join(Case, Case.id == OpenTask.case_id)
+              .where(Case.campaign_id == bindparam("campaign_id"), Case.kind == CaseKind.UNIT).distinct())
+_QUEUES = (select(RoleAssignment.unit_id, RoleAssignment.role, User.full_name)
+           .join(OpenTask, (OpenTask.unit_id == RoleAssignment.unit_id) & (OpenTask.role == RoleAssignment.role))
+           .join(Case, Case.id == OpenTask.case_id).join(User, User.id == RoleAssignment.user_id)
+           .where(Case.campaign_id == bindparam("campaign_id"), Case.kind == CaseKind.UNIT,
+                  OpenTask.assignee_id.is_(None), User.active)
+           .distinct().order_by(RoleAssignment.unit_id, RoleAssignment.role, User.full_name))
+
+
+def _holders(session: Session, campaign_id: int) -> dict:
+    """Names of who holds each open step of the campaign: the claimant, else the holders of the step's role in its
+    unit (two statements for the whole campaign)."""
+    out: dict = {("user", user_id): name for user_id, name in session.execute(_CLAIMANTS, {"campaign_id": campaign_id})}
+    names: dict[tuple, list[str]] = {}
+    for unit_id, role, name in session.execute(_QUEUES, {"campaign_id": campaign_id}):
+        names.setdefault((unit_id, role), []).append(name)
+    for queue, people in names.items():
+        out[queue] = ", ".join(people[:3]) + (f" và {len(people) - 3} người khác" if len(people) > 3 else "")
     return out
 
 
@@ -250,7 +258,7 @@ def board(session: Session, user: User, campaign_id: int, *, flag: str = "", ste
         counts[row.flag] += 1
     start = (page - 1) * per_page
     return Board(campaign, chosen[start:start + per_page], len(chosen), counts, page, per_page, len(rows),
-                 dict(flag=flag, step=step, q=q, sort=sort))
+                 dict(flag=flag, step=step, q=q, sort=sort), rows)
 
 
 def all_rows(session: Session, user: User, campaign_id: int, *, flag: str = "", step: str = "", q: str = "",
@@ -292,7 +300,10 @@ class StepCount:
 def steps(session: Session, user: User, campaign_id: int) -> tuple[Campaign, list[StepCount]]:
     """Units per step (BPMN element id) with their time in it: what the heat map draws on the diagram."""
     campaign, units = campaign_for(session, user, campaign_id)
-    rows = unit_rows(session, campaign, units)
+    return campaign, step_counts(unit_rows(session, campaign, units))
+
+
+def step_counts(rows: list[UnitRow]) -> list[StepCount]:
     groups: dict[tuple, list[UnitRow]] = {}
     for row in rows:
         if row.case_id is None or row.flag in (Flag.DECIDED, Flag.CLOSED, Flag.CANCELLED):
@@ -307,4 +318,4 @@ def steps(session: Session, user: User, campaign_id: int) -> tuple[Campaign, lis
         out.append(StepCount(step, members[0].step_name if step else name, len(members),
                              round(sum(days) / len(days), 1), max(days), flags))
     out.sort(key=lambda s: -s.units)
-    return campaign, out
+    return out

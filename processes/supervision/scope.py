@@ -62,34 +62,38 @@ def participant_codes(campaign: Campaign) -> list[str] | None:
     return (campaign.details or {}).get("participants") or None
 
 
-def supervised_units(session: Session, user: User, campaign: Campaign) -> list[ScopedUnit]:
-    """The campaign's participating units the user supervises, by name."""
+_UNIT_COLUMNS = (Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.parent_id)
+
+
+def _units_under(session: Session, roots: set[int], campaign: Campaign, *, include_roots: bool) -> list[ScopedUnit]:
+    """The campaign's participants among the units below `roots` (one recursive query; the participant codes are
+    matched here, not sent as a list of hundreds of parameters)."""
+    below = select(*_UNIT_COLUMNS).where(Unit.id.in_(select(_below(session, roots))))
+    if include_roots:
+        below = below.union_all(select(*_UNIT_COLUMNS).where(Unit.id.in_(roots)))
     codes = participant_codes(campaign)
-    query = select(Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.parent_id)
-    if codes is not None:
-        query = query.where(Unit.code.in_(codes))
-    if user.is_admin:
-        if codes is None:
-            query = query.where(Unit.id.in_(select(_below(session, {campaign.receiving_unit_id}))))
-    else:
-        roots = supervisor_unit_ids(user)
-        if not roots:
-            return []
-        query = query.where(Unit.id.in_(select(_below(session, roots))))
-        if codes is None:
-            query = query.where(Unit.id.in_(select(_below(session, {campaign.receiving_unit_id}))))
-    return [ScopedUnit(*row) for row in session.execute(query.order_by(Unit.name, Unit.id))]
+    wanted = set(codes) if codes is not None else None
+    units = [ScopedUnit(*row) for row in session.execute(below)]
+    return sorted((u for u in units if wanted is None or u.code in wanted), key=lambda u: (u.name, u.id))
 
 
 def participating_units(session: Session, campaign: Campaign) -> list[ScopedUnit]:
-    """Every participating unit of the campaign (the digest's view, whoever supervises them)."""
-    codes = participant_codes(campaign)
-    query = select(Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.parent_id)
-    if codes is not None:
-        query = query.where(Unit.code.in_(codes))
-    else:
-        query = query.where(Unit.id.in_(select(_below(session, {campaign.receiving_unit_id}))))
-    return [ScopedUnit(*row) for row in session.execute(query.order_by(Unit.name, Unit.id))]
+    """Every participating unit of the campaign (they sit under its receiving unit, which may take part itself)."""
+    return _units_under(session, {campaign.receiving_unit_id}, campaign, include_roots=True)
+
+
+def supervised_units(session: Session, user: User, campaign: Campaign) -> list[ScopedUnit]:
+    """The campaign's participating units the user supervises, by name."""
+    if user.is_admin:
+        return participating_units(session, campaign)
+    roots = supervisor_unit_ids(user)
+    if not roots:
+        return []
+    mine = _units_under(session, roots, campaign, include_roots=False)
+    if participant_codes(campaign) is None:  # no list: the units below the receiving unit take part
+        below_receiver = {u.id for u in participating_units(session, campaign)}
+        mine = [u for u in mine if u.id in below_receiver]
+    return mine
 
 
 def units_below(session: Session, unit_id: int) -> set[int]:
