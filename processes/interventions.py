@@ -25,7 +25,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import String, bindparam, delete, func, insert, literal, select, union, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from . import audit, clock
 from .access import CASE_NOT_FOUND, may_read_case
@@ -73,7 +73,7 @@ class CaseIntervention(Command):
     def target(self, tx):
         # Most interventions touch only the case row and its own rows: the case alone is locked, without its
         # workflow state or its campaign's definition (verbs that run the workflow lock it with lock_case).
-        return tx.session.scalar(select(Case).where(Case.id == self.case_id).options(joinedload(Case.unit))
+        return tx.session.scalar(select(Case).where(Case.id == self.case_id).options(joinedload(Case.unit), defer(Case.data))
                                  .with_for_update(of=Case).execution_options(populate_existing=True))
 
     def authorize(self, tx, case):
