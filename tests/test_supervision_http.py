@@ -193,3 +193,16 @@ def test_digest_command(app, session):
     result = app.test_cli_runner().invoke(args=["supervision", "digest"])
     assert result.exit_code == 0, result.output
     assert "12 đơn vị mới cần chú ý" in result.output
+
+
+def test_case_list_api_is_paged_and_capped(app, session, api):
+    start(session, "vks-qb-dong-hoi")
+    start(session, "vks-qb-le-thuy")
+    reviewer = api(SUPERVISOR).get("/api/cases?per_page=1").get_json()
+    assert reviewer["total"] == 2 and reviewer["pages"] == 2 and not reviewer["total_capped"]
+    assert reviewer["items"][0]["unit"]["code"] == "vks-qb-le-thuy"  # the newest first
+    own = api("vks-qb-dong-hoi.canbo").get("/api/cases").get_json()
+    assert [c["unit"]["code"] for c in own["items"]] == ["vks-qb-dong-hoi"]
+    assert api("vks-da-nang.tdkt").get("/api/cases").get_json()["total"] == 0
+    found = api(SUPERVISOR).get("/api/cases?q=Lệ Thủy").get_json()["items"]
+    assert [c["unit"]["code"] for c in found] == ["vks-qb-le-thuy"]
