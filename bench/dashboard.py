@@ -231,8 +231,13 @@ def measure(app, org: dict, campaign_id: int) -> dict:
         started = time.perf_counter()
         assert client.get(f"/api/supervision/campaigns/{campaign_id}/steps", headers=headers).status_code == 200
         steps.append((time.perf_counter() - started) * 1000)
+    listing = []
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        assert client.get("/api/cases", headers=headers).status_code == 200
+        listing.append((time.perf_counter() - started) * 1000)
     return dict(cold=cold, median=statistics.median(samples), steps=statistics.median(steps), units=body["units"],
-                counts=body["counts"])
+                counts=body["counts"], cases=statistics.median(listing))
 
 
 def remind(db: Db, org: dict, campaign_id: int) -> tuple[float, int]:
@@ -266,7 +271,8 @@ def run(label: str, url: str) -> None:
             results[size] = measure(app, org, campaign_id)
         r = results[size]
         print(f"  {total_cases(db):>7,} cases: units API {r['median']:.1f} ms (cold, history read: {r['cold']:.1f} ms);"
-              f" steps API {r['steps']:.1f} ms; {r['units']} units: {r['counts']}")
+              f" steps API {r['steps']:.1f} ms; the supervisor's case list (GET /api/cases) {r['cases']:.1f} ms;"
+              f" {r['units']} units: {r['counts']}")
     small, large = SIZES
     verdict(f"{label} dashboard at {large:,} cases", results[large]["median"], 200, sign="<", unit=" ms")
     verdict(f"{label} {large:,} / {small:,} cases", results[large]["median"] / results[small]["median"], 1.5)
