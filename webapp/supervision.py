@@ -45,7 +45,8 @@ def campaign(campaign_id: int):
     step_counts = board.step_counts(result.everything)
     return render_template("supervision_campaign.html", board=result, campaign=result.campaign, steps=step_counts,
                            labels=FLAG_LABELS, order=SEVERITY, sorts=board.SORT_LABELS, f=result.filters,
-                           actions=interventions.ACTION_LABELS)
+                           actions=interventions.ACTION_LABELS,
+                           stall=board.stall_threshold(result.campaign))
 
 
 @bp.get("/campaigns/<int:campaign_id>/units.<any(xlsx, csv):fmt>")

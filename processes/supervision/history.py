@@ -31,7 +31,7 @@ def usual_days(session: Session, process_id: str) -> dict[str, float]:
     key = (str(session.get_bind().url), process_id)
     at = clock.now()
     cached = _cache.get(key)
-    if cached is not None and at - cached[0] < TTL:
+    if cached is not None and dt.timedelta(0) <= at - cached[0] < TTL:
         return cached[1]
     case_ids = list(session.scalars(
         select(Case.id).join(Campaign, Campaign.id == Case.campaign_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import literal, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import Forbidden, NotFound
@@ -133,14 +133,3 @@ def acting_scope(session: Session, user: User) -> set[int] | None:
     if not roots:
         return set()
     return set(session.scalars(select(_below(session, roots))))
-
-
-def may_act_on_unit(session: Session, user: User, unit_id: int) -> bool:
-    """Whether the user supervises the unit: holds a supervising role strictly above it (admins: everywhere)."""
-    if user.is_admin:
-        return True
-    roots = supervisor_unit_ids(user)
-    if not roots:
-        return False
-    below = _below(session, roots)
-    return session.scalar(select(literal(1)).where(literal(unit_id).in_(select(below)))) is not None
