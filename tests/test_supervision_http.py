@@ -206,3 +206,18 @@ def test_case_list_api_is_paged_and_capped(app, session, api):
     assert api("vks-da-nang.tdkt").get("/api/cases").get_json()["total"] == 0
     found = api(SUPERVISOR).get("/api/cases?q=Lệ Thủy").get_json()["items"]
     assert [c["unit"]["code"] for c in found] == ["vks-qb-le-thuy"]
+
+
+def test_incidents_are_listed_on_the_dashboard(app, session, browser):
+    from sqlalchemy import update
+
+    from processes.db import unit_of_work
+    from processes.models import CaseTimer
+
+    case = start(session, "vks-qb-dong-hoi")
+    with unit_of_work(session):
+        session.execute(update(CaseTimer).where(CaseTimer.case_id == case.id, CaseTimer.bpmn_id == "deadline_timer")
+                        .values(status="incident", attempts=1, last_error="NameError: name 'x' is not defined"))
+    text = shown(browser(SUPERVISOR).get(f"/supervision/campaigns/{qb_id(session)}"))
+    assert "Sự cố hẹn giờ (1)" in text and "NameError: name 'x' is not defined" in text
+    assert "Chạy lại</button>" in shown(browser("admin").get(f"/supervision/campaigns/{qb_id(session)}"))

@@ -46,7 +46,8 @@ def campaign(campaign_id: int):
     return render_template("supervision_campaign.html", board=result, campaign=result.campaign, steps=step_counts,
                            labels=FLAG_LABELS, order=SEVERITY, sorts=board.SORT_LABELS, f=result.filters,
                            actions=interventions.ACTION_LABELS,
-                           stall=board.stall_threshold(result.campaign))
+                           stall=board.stall_threshold(result.campaign),
+                           incidents=board.incidents(db.session, result.campaign, result.everything))
 
 
 @bp.get("/campaigns/<int:campaign_id>/units.<any(xlsx, csv):fmt>")

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..case_data import DEFAULT_REMINDER_DAYS
-from ..contracts import CaseKind, CaseStatus
+from ..contracts import CaseKind, CaseStatus, TimerStatus
 from ..errors import InvalidInput
-from ..models import Campaign, Case, DiagramVersion, Nomination, OpenTask, RoleAssignment, User
+from ..models import Campaign, Case, CaseTimer, DiagramVersion, Nomination, OpenTask, RoleAssignment, User
 from ..paging import page_count
 from ..roles import UNIT_ROLES, role_label
 from ..workdays import is_working_day
@@ -319,3 +319,24 @@ def step_counts(rows: list[UnitRow]) -> list[StepCount]:
                              round(sum(days) / len(days), 1), max(days), flags))
     out.sort(key=lambda s: -s.units)
     return out
+
+
+@dataclass
+class Incident:
+    case_id: int
+    unit_name: str
+    timer: str
+    error: str
+    attempts: int
+
+
+def incidents(session: Session, campaign: Campaign, rows: list[UnitRow]) -> list[Incident]:
+    """The supervised cases' failed timers (incidents), with their error: one statement scoped by the campaign."""
+    names = {r.case_id: r.unit_name for r in rows if r.case_id is not None}
+    found = session.execute(
+        select(CaseTimer.case_id, CaseTimer.name, CaseTimer.bpmn_id, CaseTimer.last_error, CaseTimer.attempts)
+        .join(Case, Case.id == CaseTimer.case_id)
+        .where(Case.campaign_id == campaign.id, CaseTimer.status == TimerStatus.INCIDENT)
+        .order_by(CaseTimer.case_id, CaseTimer.id))
+    return [Incident(case_id, names[case_id], name or bpmn_id, error, attempts)
+            for case_id, name, bpmn_id, error, attempts in found if case_id in names]
