@@ -1,5 +1,5 @@
 """Supervision: suspended cases and held timers, a case's own (extended) deadline, the campaign's stall threshold,
-the digest's flag snapshot, the case list's index
+the digest's flag snapshot, the case list's index, role holders by unit and role
 
 Revision ID: 0008_supervision
 Revises: 0007
@@ -32,6 +32,7 @@ def upgrade() -> None:
         batch_op.create_check_constraint('status', f"status IN {TIMER_STATUS}")
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stall_working_days', sa.Integer(), nullable=True))
+    op.create_index('ix_role_assignments_unit_role', 'role_assignments', ['unit_id', 'role'], unique=False)
     op.create_table('supervision_flags',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('campaign_id', sa.Integer(), nullable=False),
@@ -47,6 +48,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('supervision_flags')
+    op.drop_index('ix_role_assignments_unit_role', table_name='role_assignments')
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.drop_column('stall_working_days')
     with op.batch_alter_table('case_timers', schema=None) as batch_op:
