@@ -26,6 +26,13 @@ ACTION_LABELS = {
     "decision_received": "Nhận quyết định từ hồ sơ tổng hợp",
     "attachment_uploaded": "Tải lên bản quét",
     "attachment_withdrawn": "Rút bản quét",
+    # supervisors' interventions (processes/interventions.py)
+    "supervisor_reminded": "Cấp giám sát nhắc nhở",
+    "task_reassigned": "Cấp giám sát giao lại nhiệm vụ",
+    "deadline_extended": "Gia hạn nộp hồ sơ",
+    "case_suspended": "Tạm dừng hồ sơ",
+    "case_resumed": "Tiếp tục hồ sơ",
+    "case_cancelled": "Hủy hồ sơ",
 }
 MESSAGE_LABELS = {
     "tdkt.reminder": "Nhắc hạn nộp hồ sơ",

@@ -65,6 +65,8 @@ class CaseProcessor:
         self._sent_back = False
         self._returned: dict | None = None  # why the tasks this change opens were reached by a return
         self._moved_to: DiagramVersion | None = None  # set by `migrate`: the version the case now runs on
+        self._moved: set[str] = set()  # timers a supervisor moved (extend): a new time, not a firing
+        self._clear_late = False
         # What the timer rows say now (they mirror the last save): when the workflow still waits on exactly these
         # and none fired, the rows need not be read or written.
         self._timers_saved = None if case.id is None else _timer_marks(timers.waiting_timers(workflow))
@@ -72,8 +74,13 @@ class CaseProcessor:
     # --- getting one ------------------------------------------------------------------------------------------------
 
     @classmethod
-    def restore(cls, tx: Tx, case: Case, open_rows: list[OpenTask] | None = None) -> "CaseProcessor":
-        """The locked `case` with its workflow restored. `open_rows`: its open-task rows when the caller has them."""
+    def restore(cls, tx: Tx, case: Case, open_rows: list[OpenTask] | None = None, *,
+                held_ok: bool = False) -> "CaseProcessor":
+        """The locked `case` with its workflow restored. `open_rows`: its open-task rows when the caller has them.
+        A suspended or cancelled case does not move (`held_ok`: resuming it is the one verb that may restore it)."""
+        if case.status in (CaseStatus.SUSPENDED, CaseStatus.CANCELLED) and not held_ok:
+            raise Conflict(f"Hồ sơ #{case.id} đang ở trạng thái «{CASE_STATUS_LABELS[case.status]}»; "
+                           "không thể xử lý cho đến khi cấp giám sát cho tiếp tục.")
         workflow = runner.restore(workflows.loaded(tx.session, case.diagram_version_id), case.workflow_state)
         return cls(tx, case, workflow, open_rows)
 
@@ -135,6 +142,19 @@ class CaseProcessor:
         moment = clock.now()
         return any(t.fire_at <= moment for t in timers.waiting_timers(self.workflow))
 
+    def move_timers(self, moves: dict[str, dt.datetime]) -> None:
+        """Fire these waiting timers (task uuid → naive UTC) at their new times: an extended deadline."""
+        for uuid, fire_at in moves.items():
+            timers.move(self.workflow, uuid, fire_at)
+        self._moved.update(moves)
+
+    def clear_late(self) -> None:
+        """The case is no longer late (its deadline was extended past now): the next save writes late_at NULL."""
+        self._clear_late = True
+
+    def waiting_timers(self):
+        return timers.waiting_timers(self.workflow)
+
     def task_property(self, task: OpenTask, name: str) -> str:
         return runner.task_property(self.workflow, task.task_uuid, name)
 
@@ -177,9 +197,11 @@ class CaseProcessor:
         values = dict(workflow_state=runner.save(workflow), data=runner.current_data(workflow), updated_at=at)
         if self._moved_to is not None:
             values["diagram_version_id"] = self._moved_to.id
-        late_at = case.late_at or (at if Message.LATE in messages else None)
+        late_at = (None if self._clear_late else case.late_at) or (at if Message.LATE in messages else None)
         if late_at is not None and case.late_at is None:
             values["late_at"] = late_at
+        elif late_at is None and case.late_at is not None:
+            values["late_at"] = None
         if runner.is_completed(workflow):
             values["status"] = (CaseStatus.NOT_SUBMITTED if Message.NOT_SUBMITTED in messages
                                 else CaseStatus.COMPLETED)
@@ -304,7 +326,7 @@ class CaseProcessor:
                                 fire_at=timer.fire_at, status="waiting", attempts=0, last_error="",
                                 created_at=clock.now()))
             elif row.fire_at != timer.fire_at:  # a cycle timer fired and moved on to its next occurrence
-                if row.fire_at <= clock.now():
+                if row.fire_at <= clock.now() and uuid not in self._moved:
                     events.append(audit.event(case.id, "timer_fired", actor_id, timer=row.bpmn_id, name=row.name,
                                               task_uuid=row.task_uuid, due=row.fire_at.isoformat()))
                 session.execute(update(CASE_TIMERS).where(CASE_TIMERS.c.id == row.id)

@@ -7,8 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from .models import Campaign, Case, Unit, User
-from .paging import Paged
-from .unit_tree import visible_unit_ids
+from .paging import COUNT_CAP, page_count
 
 PER_PAGE = 20
 
@@ -36,27 +35,47 @@ def campaigns_for(session: Session, user: User) -> list[CampaignRow]:
 
 
 @dataclass
-class CasePage(Paged):
+class CasePage:
     cases: list[Case]
-    total: int
+    total: int  # exact up to COUNT_CAP; COUNT_CAP + 1 means "more than COUNT_CAP"
     page: int
     per_page: int
 
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
 
-def visible_cases(session: Session, user: User, q: str = "", status: str = "", page: int = 1) -> CasePage:
-    page = max(1, page)
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.per_page, COUNT_CAP)
+
+
+def _visible_units(user: User):
+    """The units whose cases the user may see — those they hold a role in and every unit below — as a recursive
+    query the database answers with the case list, instead of the whole units table read on every request."""
+    roots = sorted({r.unit_id for r in user.roles})
+    tree = select(Unit.id).where(Unit.id.in_(roots)).cte("visible_units", recursive=True)
+    tree = tree.union_all(select(Unit.id).join(tree, Unit.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def visible_cases(session: Session, user: User, q: str = "", status: str = "", page: int = 1,
+                  per_page: int = PER_PAGE) -> CasePage:
+    """Newest first (ix_cases_updated), cut at the page's end; the count stops at COUNT_CAP, so neither grows with
+    the number of cases a reviewer can see."""
+    page, per_page = max(1, page), max(1, min(per_page, 200))
     query = select(Case).join(Case.unit).join(Case.campaign)
-    units = visible_unit_ids(session, user)
-    if units is not None:
-        query = query.where(Case.unit_id.in_(units))
+    if not user.is_admin:
+        query = query.where(Case.unit_id.in_(_visible_units(user)))
     if status:
         query = query.where(Case.status == status)
     if q:
         like = f"%{q}%"
         query = query.where(or_(Unit.name.ilike(like), Unit.short_name.ilike(like), Campaign.name.ilike(like),
                                 Case.current_step.ilike(like)))
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    counted = query.with_only_columns(Case.id).order_by(None).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(counted))
     rows = session.scalars(query.options(contains_eager(Case.unit), contains_eager(Case.campaign))
                            .order_by(Case.updated_at.desc(), Case.id.desc())
-                           .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
-    return CasePage(list(rows), total, page, PER_PAGE)
+                           .limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return CasePage(list(rows), total, page, per_page)

@@ -14,7 +14,8 @@ class CaseStatus(StrEnum):
     LATE = "late"  # the submission deadline passed with the dossier unsent; the case still runs
     COMPLETED = "completed"  # ended with a decision
     NOT_SUBMITTED = "not_submitted"  # closed by the receiving level after the deadline
-    CANCELLED = "cancelled"
+    CANCELLED = "cancelled"  # cancelled by a supervisor, with a reason (processes/interventions.py)
+    SUSPENDED = "suspended"  # held by a supervisor: no task can be done, its timers are held until it resumes
 
 
 #: A case in one of these states is over: nothing more can happen to it.
@@ -27,6 +28,7 @@ CASE_STATUS_LABELS = {
     CaseStatus.COMPLETED: "Đã có quyết định",
     CaseStatus.NOT_SUBMITTED: "Không nộp hồ sơ",
     CaseStatus.CANCELLED: "Đã hủy",
+    CaseStatus.SUSPENDED: "Tạm dừng",
 }
 
 
@@ -38,6 +40,7 @@ class CaseKind(StrEnum):
 class TimerStatus(StrEnum):
     WAITING = "waiting"
     INCIDENT = "incident"  # its firing failed; an administrator retries it
+    HELD = "held"  # its case is suspended: the sweep skips it until the case resumes
 
 
 class EmailStatus(StrEnum):

@@ -29,6 +29,9 @@ KIND_LABELS = {
     "task_assigned": "Nhiệm vụ mới", "task_returned": "Hồ sơ bị trả lại", "reminder": "Sắp đến hạn",
     "late": "Quá hạn nộp hồ sơ", "review_overdue": "Quá hạn xem xét", "decided": "Đã có quyết định",
     "not_submitted": "Hồ sơ bị đóng",
+    # processes/interventions.py and processes/digest.py
+    "supervision_reminder": "Nhắc nhở của cấp giám sát", "deadline_extended": "Gia hạn nộp hồ sơ",
+    "case_suspended": "Hồ sơ tạm dừng", "case_cancelled": "Hồ sơ bị hủy", "supervision_digest": "Tổng hợp giám sát",
 }
 UNREAD_CAP = 99  # the bell shows "99+"
 

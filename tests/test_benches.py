@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import _pg_available
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHES = ("engine", "http", "timers", "documents", "migration")
+BENCHES = ("engine", "http", "timers", "documents", "migration", "dashboard")
 TIMEOUT = 180
 TARGET = re.compile(r"^  TARGET (?P<label>.+): [\d.]+.* \(target [≤<≥>] [\d.]+.*\) (PASS|MISS)$", re.M)
 
@@ -98,6 +98,12 @@ def test_migration_bench(runs, databases):
     labels = targets("migration", runs)
     assert labels == [f"{db} {what}" for db in databases
                       for what in ("migrate 20 cases", "migration / restore+save")], labels
+
+
+def test_dashboard_bench(runs, databases):
+    labels = targets("dashboard", runs)
+    db = "PostgreSQL" if "PostgreSQL" in databases else "SQLite"  # the dashboard is measured on PostgreSQL
+    assert labels == [f"{db} dashboard at 3,000 cases", f"{db} 3,000 / 1,000 cases", f"{db} remind 50 units"], labels
 
 
 def test_no_gunicorn_left(runs):

@@ -52,7 +52,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from . import admin, auth, cases, cli, errors, filters, inbox, notifications, roles_admin, security_headers, tasks
+    from . import (admin, auth, cases, cli, errors, filters, inbox, notifications, roles_admin, security_headers,
+                   supervision, tasks)
     from .api import bp as api_bp
     from .award_history import bp as award_history_bp
 
@@ -64,6 +65,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(notifications.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(roles_admin.bp)
+    app.register_blueprint(supervision.bp)
     from .documents import bp as documents_bp
     app.register_blueprint(documents_bp)
     app.register_blueprint(api_bp)

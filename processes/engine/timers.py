@@ -88,3 +88,18 @@ def _fire_time(task, definition) -> dt.datetime | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def move(workflow, task_uuid: str, fire_at: dt.datetime) -> None:
+    """Make a waiting timer fire at `fire_at` (naive UTC) instead: a supervisor extended its case's deadline. The
+    event's computed value is what SpiffWorkflow compares with the clock, so that is what changes; the diagram's
+    expression is not evaluated again."""
+    task = next(t for t in workflow.event_manager.tasks.values() if str(t.id) == task_uuid)
+    definition = task.task_spec.event_definition
+    moment = fire_at.replace(tzinfo=dt.timezone.utc).isoformat()
+    if isinstance(definition, CycleTimerEventDefinition):
+        value = dict(task._get_internal_data("event_value") or {})
+        value["next"] = moment
+        task._set_internal_data(event_value=value)
+    else:
+        task._set_internal_data(event_value=moment)

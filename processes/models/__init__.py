@@ -10,8 +10,9 @@ from .effect import PendingEffect
 from .login_failure import LoginFailure
 from .role import RoleDefinition
 from .form import DiagramFormPin, FormRevision
+from .supervision import UnitFlag
 
 __all__ = [
     "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramFormPin", "DiagramVersion", "FormRevision", "LoginFailure", "Nomination", "Notification", "OpenTask", "PendingEffect",
-    "RoleAssignment", "RoleDefinition", "Unit", "User",
+    "RoleAssignment", "RoleDefinition", "Unit", "UnitFlag", "User",
 ]

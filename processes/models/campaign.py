@@ -29,6 +29,8 @@ class Campaign(Base):
     # Everything the seed says that later rules read (award forms, quotas, dossier list…), kept as written.
     details: Mapped[dict] = mapped_column(JsonDoc, default=dict, deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    # Working days a unit may sit in one step before the supervision dashboard flags it stalled (None: the default).
+    stall_working_days: Mapped[Optional[int]]
 
     issuer: Mapped[Unit] = relationship(foreign_keys=[issuer_id])
     receiving_unit: Mapped[Unit] = relationship(foreign_keys=[receiving_unit_id])

@@ -41,6 +41,7 @@ class Case(Base):
         UniqueConstraint("campaign_id", "unit_id", "kind", name="uq_cases_campaign_unit_kind"),
         CheckConstraint(f"status IN {tuple(s.value for s in CaseStatus)}", name="status"),
         CheckConstraint(f"kind IN {tuple(k.value for k in CaseKind)}", name="kind"),
+        Index("ix_cases_updated", "updated_at", "id"),  # the case list, newest first, cut at the page's end
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,6 +64,8 @@ class Case(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=now)
     completed_at: Mapped[Optional[dt.datetime]]
     late_at: Mapped[Optional[dt.datetime]]  # when the submission deadline passed with the dossier unsent
+    # This case's own submission deadline when a supervisor extended it (None: the campaign's deadline_at).
+    deadline_at: Mapped[Optional[dt.datetime]]
 
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[Unit] = relationship()

@@ -117,7 +117,11 @@ class User(Base):
 class RoleAssignment(Base):
     """A user holds a role within a unit; the inbox joins open tasks on (unit_id, role)."""
     __tablename__ = "role_assignments"
-    __table_args__ = (UniqueConstraint("user_id", "unit_id", "role"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "unit_id", "role"),
+        # who holds a role in a unit: notices, reminders and the dashboard's holders join on it
+        Index("ix_role_assignments_unit_role", "unit_id", "role"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -83,6 +83,13 @@ def case_doc(case: Case, tasks: list[OpenTask] | None = None, events: list[Audit
     return doc
 
 
+def case_summary_doc(case: Case) -> dict:
+    """A case as the case list shows it (without its data, tasks or trail)."""
+    return {"id": case.id, "campaign_id": case.campaign_id, "campaign": case.campaign.name, "unit": unit_doc(case.unit),
+            "status": case.status, "current_step": case.current_step, "kind": case.kind,
+            "updated_at": iso(case.updated_at)}
+
+
 def timer_doc(t: CaseTimer) -> dict:
     return {"timer": t.bpmn_id, "name": t.name, "fire_at": iso(t.fire_at), "status": t.status,
             "attempts": t.attempts, "error": t.last_error or None}

@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Response, after_this_request, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from processes import cases, form_registry, notifications, tokens
+from processes import cases, catalog, form_registry, notifications, tokens
 from processes.notifications import UNREAD_CAP
 from processes.clock import now
 from processes.errors import InvalidInput
@@ -17,7 +17,7 @@ from processes.models import Campaign
 from ..errors import json_error
 from ..extensions import db
 from . import bp
-from .serializers import campaign_doc, case_doc, notification_doc, task_doc, user_doc
+from .serializers import campaign_doc, case_doc, case_summary_doc, notification_doc, task_doc, user_doc
 
 OPENAPI = Path(__file__).with_name("openapi.json")
 PUBLIC = {"api.openapi"}
@@ -127,6 +127,16 @@ def case_start():
     case = cases.start_case(db.session, g.api_user, campaign_id, unit_id)
     view = cases.read_case(db.session, g.api_user, case.id)
     return jsonify(case_doc(view.case, view.open_tasks)), 201
+
+
+@bp.get("/cases")
+def case_list():
+    """The cases the user may see, newest first (the case list's JSON), with a capped count."""
+    page = catalog.visible_cases(db.session, g.api_user, q=request.args.get("q", "").strip()[:200],
+                                 status=request.args.get("status", ""), page=request.args.get("page", 1, type=int),
+                                 per_page=request.args.get("per_page", 20, type=int))
+    return jsonify({"items": [case_summary_doc(c) for c in page.cases], "total": page.total,
+                    "total_capped": page.capped, "page": page.page, "per_page": page.per_page, "pages": page.pages})
 
 
 @bp.get("/cases/<int:case_id>")

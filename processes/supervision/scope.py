@@ -1,0 +1,135 @@
+"""Who supervises what.
+
+A **supervisor** is a user who holds a supervising role — the TĐKT section of a level (`provincial_reviewer`,
+`supreme_reviewer`) or the head of a unit (`unit_head`) — in a unit that has units *below* it taking part in a
+campaign; administrators supervise everything. A supervisor sees, for a campaign, the participating units strictly
+below the units they hold such a role in, and may act only on those (a province's supervisor on its own districts,
+never on another province's). A district's staff supervise nothing: the dashboard answers them 404.
+
+The units below a supervisor's units come from one recursive query (never the whole units table per request).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import Forbidden, NotFound
+from ..models import Campaign, Unit, User
+
+SUPERVISOR_ROLES = ("provincial_reviewer", "supreme_reviewer", "unit_head")
+CAMPAIGN_NOT_FOUND = "Không tìm thấy phong trào thi đua."
+NOT_A_SUPERVISOR = ("Trang giám sát dành cho cán bộ theo dõi, lãnh đạo của cấp có đơn vị trực thuộc tham gia phong "
+                    "trào; tài khoản của bạn không giữ vai trò đó.")
+
+
+@dataclass(frozen=True)
+class ScopedUnit:
+    id: int
+    code: str
+    name: str
+    short_name: str
+    parent_id: int | None
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+
+def supervisor_unit_ids(user: User) -> set[int]:
+    """The units in which the user holds a supervising role (the levels they watch from)."""
+    return {r.unit_id for r in user.roles if r.role in SUPERVISOR_ROLES}
+
+
+def is_supervisor(user: User) -> bool:
+    return bool(user.is_admin or supervisor_unit_ids(user))
+
+
+def check_supervisor(user: User) -> None:
+    if not is_supervisor(user):
+        raise Forbidden(NOT_A_SUPERVISOR)
+
+
+def _below(session: Session, roots: set[int]):
+    """A recursive CTE of every unit strictly below `roots`."""
+    below = select(Unit.id).where(Unit.parent_id.in_(roots)).cte("below", recursive=True)
+    return below.union_all(select(Unit.id).join(below, Unit.parent_id == below.c.id))
+
+
+def participant_codes(campaign: Campaign) -> list[str] | None:
+    """The codes of the units the campaign names as participants (None: every unit below its receiving unit)."""
+    return (campaign.details or {}).get("participants") or None
+
+
+_UNIT_COLUMNS = (Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.parent_id)
+
+
+def _units_under(session: Session, roots: set[int], campaign: Campaign, *, include_roots: bool) -> list[ScopedUnit]:
+    """The campaign's participants among the units below `roots` (one recursive query; the participant codes are
+    matched here, not sent as a list of hundreds of parameters)."""
+    below = select(*_UNIT_COLUMNS).where(Unit.id.in_(select(_below(session, roots))))
+    if include_roots:
+        below = below.union_all(select(*_UNIT_COLUMNS).where(Unit.id.in_(roots)))
+    codes = participant_codes(campaign)
+    wanted = set(codes) if codes is not None else None
+    units = [ScopedUnit(*row) for row in session.execute(below)]
+    return sorted((u for u in units if wanted is None or u.code in wanted), key=lambda u: (u.name, u.id))
+
+
+def participating_units(session: Session, campaign: Campaign) -> list[ScopedUnit]:
+    """Every participating unit of the campaign (they sit under its receiving unit, which may take part itself)."""
+    return _units_under(session, {campaign.receiving_unit_id}, campaign, include_roots=True)
+
+
+def supervised_units(session: Session, user: User, campaign: Campaign) -> list[ScopedUnit]:
+    """The campaign's participating units the user supervises, by name."""
+    if user.is_admin:
+        return participating_units(session, campaign)
+    roots = supervisor_unit_ids(user)
+    if not roots:
+        return []
+    mine = _units_under(session, roots, campaign, include_roots=False)
+    if participant_codes(campaign) is None:  # no list: the units below the receiving unit take part
+        below_receiver = {u.id for u in participating_units(session, campaign)}
+        mine = [u for u in mine if u.id in below_receiver]
+    return mine
+
+
+def units_below(session: Session, unit_id: int) -> set[int]:
+    return set(session.scalars(select(_below(session, {unit_id}))))
+
+
+def campaign_for(session: Session, user: User, campaign_id: int) -> tuple[Campaign, list[ScopedUnit]]:
+    """The campaign and the units of it the user supervises: 403 for someone who supervises nothing, 404 for a
+    campaign that does not exist or has none of their units (the same words either way)."""
+    check_supervisor(user)
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(CAMPAIGN_NOT_FOUND)
+    units = supervised_units(session, user, campaign)
+    if not units:
+        raise NotFound(CAMPAIGN_NOT_FOUND)
+    return campaign, units
+
+
+def supervised_campaigns(session: Session, user: User) -> list[tuple[Campaign, list[ScopedUnit]]]:
+    check_supervisor(user)
+    campaigns = session.scalars(select(Campaign).order_by(Campaign.deadline.desc().nulls_last(), Campaign.id))
+    out = []
+    for campaign in campaigns:
+        units = supervised_units(session, user, campaign)
+        if units:
+            out.append((campaign, units))
+    return out
+
+
+def acting_scope(session: Session, user: User) -> set[int] | None:
+    """Every unit the user may act on as a supervisor (strictly below their supervising units), read once for a
+    batch of actions; None for administrators (everywhere)."""
+    if user.is_admin:
+        return None
+    roots = supervisor_unit_ids(user)
+    if not roots:
+        return set()
+    return set(session.scalars(select(_below(session, roots))))

@@ -1,0 +1,258 @@
+"""The supervisors' dashboard and interventions against the core: rows per participating unit, flags, steps,
+projections; extend / suspend / resume / cancel / remind / reassign and what they do to timers and tasks."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select, update
+
+from processes import cases, clock, interventions, timer_worker
+from processes.contracts import CaseStatus, TimerStatus
+from processes.db import unit_of_work
+from processes.errors import Conflict, Forbidden, NotFound
+from processes.models import AuditEvent, Campaign, Case, CaseTimer, Notification, OpenTask, RoleAssignment, User
+from processes.supervision import board, history, paths
+from processes.supervision.flags import Flag
+from tests.factories import QB, ids_of, start, user
+
+SUPERVISOR = "vks-quang-binh.tdkt"
+
+
+@pytest.fixture(autouse=True)
+def fresh_history():
+    history.forget()
+    yield
+    history.forget()
+
+
+def at(day: int, hour: int = 8, month: int = 8) -> None:
+    """Put the clock at `hour`:00 on day/month/2024 in Việt Nam (the conftest fixture restores it)."""
+    clock.set_clock(clock.ShiftedClock(dt.datetime(2024, month, day, hour) - dt.timedelta(hours=7)))
+
+
+def qb(session) -> Campaign:
+    return session.scalar(select(Campaign).where(Campaign.code == QB))
+
+
+def rows_by_code(session, username=SUPERVISOR):
+    result = board.board(session, user(session, username), qb(session).id, per_page=500)
+    return {r.unit_code: r for r in result.rows}, result
+
+
+def act(session, username, action, case_ids=(), unit_ids=(), **kw):
+    return interventions.apply(session, user(session, username), interventions.Request(
+        action=action, case_ids=list(case_ids), unit_ids=list(unit_ids), campaign_id=qb(session).id, **kw))
+
+
+def test_every_participating_unit_is_a_row_also_without_a_case(session):
+    case = start(session, "vks-qb-dong-hoi")
+    rows, result = rows_by_code(session)
+    participants = qb(session).details["participants"]
+    assert set(rows) == set(participants) and result.units == len(participants)
+    row = rows["vks-qb-dong-hoi"]
+    assert row.case_id == case.id and row.step == "register_nominees"
+    assert row.step_name == "Đăng ký danh sách đề nghị khen thưởng" and row.role == "unit_staff"
+    staff = user(session, "vks-qb-dong-hoi.canbo").full_name
+    assert staff in row.holder and row.working_days_in_step == 0
+    assert row.deadline == qb(session).deadline_at and row.flag == Flag.ON_TIME
+    # the projection: the four unit steps at their default 1.5 days from the start of this one
+    assert row.projected_finish == row.in_step_since + dt.timedelta(days=6)
+    idle = rows["vks-qb-ba-don"]
+    assert idle.case_id is None and idle.flag == Flag.NOT_STARTED and idle.step_name == "Chưa tạo hồ sơ"
+    assert result.counts["not_started"] == len(participants) - 1 and result.counts["on_time"] == 1
+
+
+def test_flags_follow_the_clock_the_threshold_and_the_status(session):
+    case = start(session, "vks-qb-dong-hoi")
+    with unit_of_work(session):
+        session.execute(update(Campaign).where(Campaign.code == QB).values(stall_working_days=2))
+    at(20)  # Tuesday: two working days (19, 20) in the first step
+    rows, _ = rows_by_code(session)
+    assert rows["vks-qb-dong-hoi"].working_days_in_step == 2 and rows["vks-qb-dong-hoi"].flag == Flag.STALLED
+    with unit_of_work(session):
+        session.execute(update(Campaign).where(Campaign.code == QB).values(stall_working_days=None))
+    at(21)  # 2 days 16 hours before the deadline: inside the 3 reminder days
+    assert rows_by_code(session)[0]["vks-qb-dong-hoi"].flag == Flag.AT_RISK
+    at(24)  # the deadline (23/8) has passed; the worker has not run yet
+    rows, result = rows_by_code(session)
+    assert rows["vks-qb-dong-hoi"].flag == Flag.OVERDUE and rows["vks-qb-ba-don"].flag == Flag.OVERDUE
+    assert result.counts["not_started"] == 0
+    timer_worker.fire_due(session)  # the deadline timer fires: the case is marked late
+    assert session.get(Case, case.id, populate_existing=True).status == CaseStatus.LATE
+    assert rows_by_code(session)[0]["vks-qb-dong-hoi"].flag == Flag.OVERDUE
+
+
+def test_filters_search_sort_and_steps(session):
+    start(session, "vks-qb-dong-hoi")
+    start(session, "vks-qb-le-thuy")
+    sup = user(session, SUPERVISOR)
+    campaign_id = qb(session).id
+    started = board.board(session, sup, campaign_id, flag="on_time")
+    assert {r.unit_code for r in started.rows} == {"vks-qb-dong-hoi", "vks-qb-le-thuy"} and started.total == 2
+    assert [r.unit_code for r in board.board(session, sup, campaign_id, q="lệ thủy").rows] == ["vks-qb-le-thuy"]
+    names = [r.unit_name for r in board.board(session, sup, campaign_id, sort="unit", per_page=500).rows]
+    assert names == sorted(names, key=str.casefold)
+    paged = board.board(session, sup, campaign_id, sort="unit", per_page=5, page=2)
+    assert len(paged.rows) == 5 and paged.pages == 3
+    _, steps = board.steps(session, sup, campaign_id)
+    assert [(s.step, s.units) for s in steps] == [("register_nominees", 2)]
+    with pytest.raises(Exception, match="không hợp lệ"):
+        board.board(session, sup, campaign_id, flag="bogus")
+
+
+def test_who_supervises(session):
+    campaign_id = qb(session).id
+    with pytest.raises(Forbidden, match="cán bộ theo dõi"):
+        board.board(session, user(session, "vks-qb-dong-hoi.canbo"), campaign_id)
+    with pytest.raises(NotFound, match="Không tìm thấy phong trào"):  # a district head supervises no unit below
+        board.board(session, user(session, "vks-qb-dong-hoi.thutruong"), campaign_id)
+    with pytest.raises(NotFound, match="Không tìm thấy phong trào"):  # another province
+        board.board(session, user(session, "vks-da-nang.tdkt"), campaign_id)
+    top = board.board(session, user(session, "vkstc.tdkt"), campaign_id, per_page=500)
+    assert top.units == len(qb(session).details["participants"])
+
+
+def test_usual_durations_come_from_finished_cases(session):
+    usual = {"register_nominees": 1.0, "record_minutes": 0.5}
+    assert history.days_for(usual, "record_minutes") == 0.5
+    assert history.days_for(usual, "council_review") == history.DEFAULT_STEP_DAYS
+    diagram = paths.read(open("bpmn/nomination.bpmn", encoding="utf-8").read())
+    assert diagram.first == ["register_nominees", "record_minutes", "council_review", "submit_dossier"]
+    assert diagram.left["council_review"] == ["submit_dossier"]
+
+
+def test_extend_moves_the_timers_and_the_unit_leaves_overdue(session):
+    case = start(session, "vks-qb-dong-hoi")
+    at(24)
+    assert rows_by_code(session)[0]["vks-qb-dong-hoi"].flag == Flag.OVERDUE
+    [outcome] = act(session, SUPERVISOR, "extend", [case.id], reason="Đơn vị xin thêm thời gian",
+                    new_deadline=dt.date(2024, 8, 30))
+    assert outcome.ok, outcome.message
+    new = clock.end_of_local_day(dt.date(2024, 8, 30))
+    timers = {t.bpmn_id: t.fire_at for t in session.scalars(select(CaseTimer).where(CaseTimer.case_id == case.id))}
+    assert timers == {"deadline_timer": new, "reminder_timer": new - dt.timedelta(days=3)}
+    assert session.get(Case, case.id, populate_existing=True).deadline_at == new
+    assert session.scalar(select(OpenTask.due_at).where(OpenTask.case_id == case.id)) == new
+    # no longer overdue; five working days (19–23/8) in its first step: stalled, which is what it now is
+    assert rows_by_code(session)[0]["vks-qb-dong-hoi"].flag == Flag.STALLED
+    assert timer_worker.fire_due(session).fired == 0  # nothing due any more
+    event = session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                                    AuditEvent.action == "deadline_extended"))
+    assert event.details["reason"] == "Đơn vị xin thêm thời gian" and event.details["timers"] == 2
+    at(28)  # the moved reminder fires
+    assert timer_worker.fire_due(session).fired == 1
+    assert session.scalar(select(Notification.id).where(Notification.case_id == case.id,
+                                                        Notification.kind == "reminder")) is not None
+
+
+def test_extend_a_late_case_clears_late_and_refuses_an_earlier_date(session):
+    case = start(session, "vks-qb-dong-hoi")
+    at(24)
+    timer_worker.fire_due(session)
+    assert session.get(Case, case.id, populate_existing=True).status == CaseStatus.LATE
+    [refused] = act(session, SUPERVISOR, "extend", [case.id], reason="x", new_deadline=dt.date(2024, 8, 20))
+    assert not refused.ok and refused.status == 400 and "Hạn mới phải sau" in refused.message
+    [done] = act(session, SUPERVISOR, "extend", [case.id], reason="Gia hạn", new_deadline=dt.date(2024, 8, 30))
+    assert done.ok
+    row = session.get(Case, case.id, populate_existing=True)
+    assert row.status == CaseStatus.RUNNING and row.late_at is None
+
+
+def test_suspend_holds_and_resume_restores(session):
+    case = start(session, "vks-qb-dong-hoi")
+    [done] = act(session, SUPERVISOR, "suspend", [case.id], reason="Chờ xác minh")
+    assert done.ok
+    assert session.get(Case, case.id, populate_existing=True).status == CaseStatus.SUSPENDED
+    assert session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id)) is None
+    statuses = set(session.scalars(select(CaseTimer.status).where(CaseTimer.case_id == case.id)))
+    assert statuses == {TimerStatus.HELD}
+    at(24)
+    assert timer_worker.fire_due(session).fired == 0  # held timers do not fire
+    assert rows_by_code(session)[0]["vks-qb-dong-hoi"].flag == Flag.SUSPENDED
+    [again] = act(session, SUPERVISOR, "suspend", [case.id], reason="lần nữa")
+    assert not again.ok and again.status == 409 and "Tạm dừng" in again.message
+    [resumed] = act(session, SUPERVISOR, "resume", [case.id])
+    assert resumed.ok
+    assert session.get(Case, case.id, populate_existing=True).status == CaseStatus.RUNNING
+    assert session.scalar(select(OpenTask.bpmn_id).where(OpenTask.case_id == case.id)) == "register_nominees"
+    assert timer_worker.fire_due(session).fired == 1  # the deadline passed while it was held: it fires now
+
+
+def test_a_suspended_case_cannot_be_worked_on(session):
+    case = start(session, "vks-qb-dong-hoi")
+    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
+    act(session, SUPERVISOR, "suspend", [case.id], reason="Chờ xác minh")
+    with pytest.raises((NotFound, Conflict)):
+        cases.complete_task(session, user(session, "vks-qb-dong-hoi.canbo"), task_id, {"nominees": []})
+
+
+def test_cancel_ends_the_case(session):
+    case = start(session, "vks-qb-dong-hoi")
+    [done] = act(session, SUPERVISOR, "cancel", [case.id], reason="Trùng hồ sơ")
+    assert done.ok
+    row = session.get(Case, case.id, populate_existing=True)
+    assert row.status == CaseStatus.CANCELLED and row.completed_at is not None
+    assert session.scalar(select(CaseTimer.id).where(CaseTimer.case_id == case.id)) is None
+    assert rows_by_code(session)[0]["vks-qb-dong-hoi"].flag == Flag.CANCELLED
+    with pytest.raises(Exception, match="Cần ghi lý do"):
+        act(session, SUPERVISOR, "cancel", [case.id])
+
+
+def test_remind_tells_the_holders_and_a_unit_without_case_its_staff(session):
+    case = start(session, "vks-qb-dong-hoi")
+    _, ba_don = ids_of(session, QB, "vks-qb-ba-don")
+    _, dong_hoi = ids_of(session, QB, "vks-qb-dong-hoi")
+    outcomes = act(session, SUPERVISOR, "remind", unit_ids=[dong_hoi, ba_don], reason="Khẩn trương")
+    assert [o.ok for o in outcomes] == [True, True], [o.message for o in outcomes]
+    told = set(session.scalars(select(User.username).join(Notification, Notification.user_id == User.id)
+                               .where(Notification.kind == "supervision_reminder")))
+    assert told == {"vks-qb-dong-hoi.canbo", "vks-qb-ba-don.canbo", "vks-qb-ba-don.thutruong"}
+    assert session.scalar(select(AuditEvent.id).where(AuditEvent.case_id == case.id,
+                                                      AuditEvent.action == "supervisor_reminded")) is not None
+
+
+def test_reassign_to_a_colleague_of_the_same_role(session):
+    case = start(session, "vks-qb-dong-hoi")
+    _, dong_hoi = ids_of(session, QB, "vks-qb-dong-hoi")
+    with unit_of_work(session):
+        colleague = User(username="vks-qb-dong-hoi.canbo2", full_name="Trần Thị Hoa", password_hash="x",
+                         unit_id=dong_hoi)
+        colleague.roles.append(RoleAssignment(unit_id=dong_hoi, role="unit_staff"))
+        session.add(colleague)
+    colleague_id = colleague.id
+    [done] = act(session, SUPERVISOR, "reassign", [case.id], assignee_id=colleague_id)
+    assert done.ok, done.message
+    assert session.scalar(select(OpenTask.assignee_id).where(OpenTask.case_id == case.id)) == colleague_id
+    assert rows_by_code(session)[0]["vks-qb-dong-hoi"].holder == "Trần Thị Hoa"
+    secretary = user(session, "vks-qb-dong-hoi.thuky")
+    [refused] = act(session, SUPERVISOR, "reassign", [case.id], assignee_id=secretary.id)
+    assert not refused.ok and refused.status == 400 and "không giữ vai trò «Cán bộ đơn vị»" in refused.message
+
+
+def test_only_supervisors_above_the_unit_may_act(session):
+    case = start(session, "vks-qb-dong-hoi")
+    [other] = act(session, "vks-da-nang.tdkt", "remind", [case.id])
+    assert not other.ok and other.status == 404 and other.message == "Không tìm thấy hồ sơ." and not other.unit_name
+    [own] = act(session, "vks-qb-dong-hoi.thutruong", "remind", [case.id])
+    assert not own.ok and own.status == 403 and "không giám sát" in own.message
+    with pytest.raises(Forbidden):
+        act(session, "vks-qb-dong-hoi.canbo", "remind", [case.id])
+
+
+def test_daily_digest_tells_supervisors_what_became_worrying(session):
+    from processes import digest
+
+    start(session, "vks-qb-dong-hoi")
+    at(21)  # Đồng Hới's case is at risk; the units that have not started are not yet worrying
+    report = digest.run(session)
+    assert report.per_campaign[QB] == 1
+    told = dict(session.execute(select(User.username, Notification.message).join(
+        Notification, Notification.user_id == User.id).where(Notification.kind == "supervision_digest")).all())
+    assert {"vks-quang-binh.tdkt", "vks-quang-binh.thutruong", "vkstc.tdkt"} <= set(told)
+    assert "vks-da-nang.tdkt" not in told and "vks-qb-dong-hoi.thutruong" not in told
+    assert "VKSND TP Đồng Hới (sắp trễ)" in told["vks-quang-binh.tdkt"]
+    assert digest.run_if_due(session).skipped  # once a day
+    assert digest.run(session).per_campaign[QB] == 0  # nothing new since
+    at(24)
+    assert digest.run_if_due(session).per_campaign[QB] == len(qb(session).details["participants"])  # all overdue
