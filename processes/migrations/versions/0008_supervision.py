@@ -2,7 +2,7 @@
 the digest's flag snapshot, the case list's index, role holders by unit and role
 
 Revision ID: 0008_supervision
-Revises: 0007
+Revises: 0008_validator
 Create Date: 2026-12-04 20:40:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0008_supervision'
-down_revision = '0007'
+down_revision = '0008_validator'
 branch_labels = None
 depends_on = None
 
