@@ -8,8 +8,10 @@ from .award import AwardRecord, Nomination
 from .attachment import Attachment
 from .effect import PendingEffect
 from .login_failure import LoginFailure
+from .process import ProcessDraft, ProcessEvent
 
 __all__ = [
     "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramVersion", "LoginFailure", "Nomination", "Notification", "OpenTask", "PendingEffect",
+    "ProcessDraft", "ProcessEvent",
     "RoleAssignment", "Unit", "User",
 ]

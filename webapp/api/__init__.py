@@ -7,3 +7,4 @@ from . import views  # noqa: E402,F401  (routes register on bp)
 from . import award_history  # noqa: E402,F401
 from . import campaign_views  # noqa: E402,F401  (campaign administration routes)
 from . import documents  # noqa: E402,F401  (dossier documents, uploads, the complete dossier)
+from . import processes  # noqa: E402,F401  (process owners: versions, drafts, publishing; case diagrams)
