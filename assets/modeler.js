@@ -20,7 +20,6 @@ const modeler = new BpmnModeler({
   propertiesPanel: { parent: $('.editor-panel') },
   additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, minimapModule, tdktPropertiesModule],
   tdktCatalog: catalog,
-  keyboard: { bindTo: document },
 });
 window.tdktModeler = modeler;  // for the browser tests and the curious; nothing else reads it
 
@@ -30,6 +29,7 @@ function setStatus(text, kind = 'muted') {
   const el = $('.save-status');
   el.textContent = text;
   el.className = `save-status small text-${kind}`;
+  root.dataset.revision = String(state.revision);
   root.dataset.saveState = kind === 'success' ? 'saved' : kind === 'danger' ? 'error' : kind === 'warning' ? 'conflict' : 'pending';
 }
 
@@ -88,7 +88,7 @@ function showProblems(problems) {
     note.className = 'tdkt-problem-badge';
     note.dataset.elementId = id;
     note.textContent = messages.join(' · ');
-    overlays.add(id, 'tdkt-problem', { position: { top: -28, left: 0 }, html: note });
+    overlays.add(id, 'tdkt-problem', { position: { top: -6, left: 0 }, html: note });  // above, grown upwards
   });
   const ok = problems.length === 0;
   $('.validity').textContent = ok ? 'Sơ đồ hợp lệ: có thể xuất bản.' : `${problems.length} lỗi cần sửa trước khi xuất bản.`;

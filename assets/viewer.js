@@ -38,16 +38,22 @@ async function show(box) {
   const states = {};
   doc.elements.forEach((e) => { states[e.id] = e; });
   const path = inferPath(registry, states);
-  path.visited.forEach((id) => { if (registry.get(id)) canvas.addMarker(id, MARK.completed); });
+  // An expanded subprocess the path went through is outlined, not filled: its children carry their own marks.
+  const container = (id) => registry.get(id).type === 'bpmn:SubProcess' && registry.get(id).collapsed === false;
+  path.visited.forEach((id) => {
+    if (registry.get(id)) canvas.addMarker(id, container(id) ? 'tdkt-inside' : MARK.completed);
+  });
   path.flows.forEach((id) => canvas.addMarker(id, MARK.completed));
   doc.elements.forEach((e) => {
     if (!registry.get(e.id)) return;  // an element of the version the server knows but the drawing lacks
     if (e.state !== 'completed') {
       canvas.removeMarker(e.id, MARK.completed);
+      canvas.removeMarker(e.id, 'tdkt-inside');
       canvas.addMarker(e.id, MARK[e.state]);
     }
     if (e.state === 'active' || e.state === 'timer' || e.state === 'incident') {
-      const label = { active: 'Đang ở đây', timer: '⏱ ' + e.detail, incident: '⚠ Sự cố' }[e.state];
+      const date = (e.detail.match(/(\d\d\/\d\d)\/\d{4}/) || [])[1] || '';
+      const label = { active: 'Đang ở đây', timer: `⏱ ${date}`, incident: '⚠ Sự cố' }[e.state];
       overlays.add(e.id, e.state, { position: { bottom: -4, left: -4 }, html: badge(label, e.state) });
     }
     const el = registry.getGraphics(e.id);

@@ -218,3 +218,13 @@ def test_case_page_loads_the_viewer_and_its_diagram(app, session, browser):
     assert "build/viewer.js" in page and "build/modeler.js" not in page
     assert staff.get(f"/cases/{case.id}/diagram.json").get_json()["elements"][0]["state"] in ("active", "timer")
     assert browser("vks-qb-le-thuy.canbo").get(f"/cases/{case.id}/diagram.json").status_code == 404
+
+
+def test_only_the_editor_allows_style_attributes(app, session, browser):
+    owner = browser("quytrinh")
+    editor = owner.get(f"/processes/{PID}/edit").headers["Content-Security-Policy"]
+    assert editor.endswith("; style-src-attr 'unsafe-inline'") and "script-src 'self';" in editor
+    assert "unsafe" not in editor.replace("style-src-attr 'unsafe-inline'", "")
+    case = start(session, "vks-qb-dong-hoi")
+    for url in ("/processes", f"/processes/{PID}", f"/cases/{case.id}"):
+        assert "unsafe" not in browser("admin").get(url).headers["Content-Security-Policy"], url

@@ -3,8 +3,8 @@
 // tasks, events) leave no audit row, so one counts as passed when the path reaches it and goes on past it; a
 // sequence flow counts as taken when both its ends were.
 export function inferPath(registry, states) {
-  const visited = new Set(Object.keys(states).filter((id) => states[id].completed > 0 || states[id].active));
-  const waiting = new Set(Object.keys(states).filter((id) => states[id].active));
+  const waiting = new Set(Object.keys(states).filter((id) => ['active', 'incident'].includes(states[id].state)));
+  const visited = new Set(Object.keys(states).filter((id) => states[id].completed > 0 || waiting.has(id)));
   const nodes = registry.filter((e) => e.type !== 'label' && e.incoming !== undefined && !e.waypoints);
   const flowsIn = (e) => (e.incoming || []).filter((c) => c.type === 'bpmn:SequenceFlow');
   const flowsOut = (e) => (e.outgoing || []).filter((c) => c.type === 'bpmn:SequenceFlow');
