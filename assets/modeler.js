@@ -7,6 +7,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 import minimapModule from 'diagram-js-minimap';
 
 import tdktPropertiesModule from './tdkt/properties';
+import translate from './tdkt/translate';
 
 const SAVE_DELAY_MS = 800;
 const root = document.getElementById('process-editor');
@@ -18,7 +19,8 @@ const csrf = root.dataset.csrf;
 const modeler = new BpmnModeler({
   container: $('.diagram-canvas'),
   propertiesPanel: { parent: $('.editor-panel') },
-  additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, minimapModule, tdktPropertiesModule],
+  additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, minimapModule, tdktPropertiesModule,
+    { translate: ['value', translate] }],
   tdktCatalog: catalog,
 });
 window.tdktModeler = modeler;  // for the browser tests and the curious; nothing else reads it
@@ -165,8 +167,7 @@ function conflict(doc) {
   clearTimeout(state.timer);
   const box = $('.conflict');
   const theirs = doc.draft || {};
-  box.querySelector('.conflict-text').textContent = doc.message
-    + (theirs.saved_by ? ` Người lưu: ${theirs.saved_by}.` : '');
+  box.querySelector('.conflict-text').textContent = doc.message;
   box.hidden = false;
   box.dataset.theirRevision = theirs.revision ?? '';
   setStatus('Chưa lưu: bản nháp đã được người khác thay đổi.', 'warning');

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .access import check_process_owner
-from .clock import now
+from .clock import now, to_local
 from .diagram_validation import Problem, check
 from .diagram_versions import PublishDiagram
 from .engine.diagrams import MAX_BPMN_BYTES, checksum, parse_xml
@@ -98,7 +98,7 @@ class SaveDraft(Command):
             if self.expected != draft.revision:
                 who = draft.saved_by.full_name if draft.saved_by else "người khác"
                 raise DraftConflict(
-                    f"{who} đã lưu bản nháp này lúc {draft.saved_at:%H:%M:%S} (lần lưu {draft.revision}) sau khi "
+                    f"{who} đã lưu bản nháp này lúc {to_local(draft.saved_at):%H:%M:%S} (lần lưu {draft.revision}) sau khi "
                     "bạn mở nó. Bản của bạn chưa được lưu: hãy chọn mở bản của họ hoặc giữ bản của bạn.", draft)
             action = self.action
         draft.bpmn_xml, draft.revision = self.xml, draft.revision + 1

@@ -154,3 +154,29 @@ def test_a_non_owner_gets_403_on_the_editor(page):
     response = page.goto(f"{page.base}/processes/{PID}/edit")
     assert response.status == 403
     assert "Chỉ chủ quy trình hoặc quản trị viên mới được sửa và xuất bản sơ đồ." in page.inner_text("main")
+
+
+def test_extension_elements_the_editor_does_not_know_survive_an_edit(page, session):
+    from processes import process_drafts
+    from tests.factories import user
+    xml = session.scalar(select(DiagramVersion.bpmn_xml).where(DiagramVersion.process_id == PID))
+    foreign = ('<spiffworkflow:preScript>chu_thich = "giữ nguyên"</spiffworkflow:preScript>'
+               '<ext:hint xmlns:ext="urn:example:ext" level="2"><ext:item>một</ext:item></ext:hint>')
+    xml = xml.replace('<spiffworkflow:property name="formUiSchemaFilename" value="register-nominees-uischema.json"/>\n'
+                      '          </spiffworkflow:properties>',
+                      '<spiffworkflow:property name="formUiSchemaFilename" value="register-nominees-uischema.json"/>\n'
+                      '          </spiffworkflow:properties>' + foreign, 1)
+    assert foreign in xml
+    process_drafts.save_draft(session, user(session, "quytrinh"), PID, xml, 0)
+    open_editor(page)
+    assert page.locator('.djs-palette [aria-label="Thêm nhiệm vụ"]').count() == 1  # the chrome speaks Vietnamese
+    page.evaluate("""() => {
+      const m = window.tdktModeler;
+      m.get('modeling').updateLabel(m.get('elementRegistry').get('register_nominees'), 'Đăng ký danh sách (sửa)');
+    }""")
+    saved(page, 2)
+    draft = session.scalar(select(ProcessDraft.bpmn_xml).where(ProcessDraft.process_id == PID))
+    assert 'name="Đăng ký danh sách (sửa)"' in draft
+    assert '<spiffworkflow:preScript>chu_thich = "giữ nguyên"</spiffworkflow:preScript>' in draft
+    assert 'level="2"' in draft and "<ext:item>một</ext:item>" in draft
+    assert 'value="register-nominees-schema.json"' in draft
