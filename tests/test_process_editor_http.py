@@ -228,3 +228,19 @@ def test_only_the_editor_allows_style_attributes(app, session, browser):
     case = start(session, "vks-qb-dong-hoi")
     for url in ("/processes", f"/processes/{PID}", f"/cases/{case.id}"):
         assert "unsafe" not in browser("admin").get(url).headers["Content-Security-Policy"], url
+
+
+def test_an_incident_is_the_state_shown_on_its_timer(app, session, api):
+    from processes.db import unit_of_work
+    from processes.models import CaseTimer
+    from sqlalchemy import update
+
+    case = start(session, "vks-qb-dong-hoi")
+    with unit_of_work(session):
+        session.execute(update(CaseTimer).where(CaseTimer.case_id == case.id, CaseTimer.bpmn_id == "reminder_timer")
+                        .values(status="incident", last_error="NameError: reminder_at"))
+    states = {e["id"]: e for e in api("vks-qb-dong-hoi.canbo").get(f"/api/cases/{case.id}/diagram")
+              .get_json()["elements"]}
+    assert states["reminder_timer"]["state"] == "incident"
+    assert states["reminder_timer"]["detail"] == "Sự cố: NameError: reminder_at"
+    assert states["deadline_timer"]["state"] == "timer"
