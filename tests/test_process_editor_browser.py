@@ -180,3 +180,24 @@ def test_extension_elements_the_editor_does_not_know_survive_an_edit(page, sessi
     assert '<spiffworkflow:preScript>chu_thich = "giữ nguyên"</spiffworkflow:preScript>' in draft
     assert 'level="2"' in draft and "<ext:item>một</ext:item>" in draft
     assert 'value="register-nominees-schema.json"' in draft
+
+
+def test_two_versions_compared_side_by_side(page, session):
+    from processes import process_drafts
+    from tests.factories import user
+    owner = user(session, "quytrinh")
+    xml = session.scalar(select(DiagramVersion.bpmn_xml).where(DiagramVersion.process_id == PID))
+    changed = xml.replace('name="Lập biên bản họp bình xét"', 'name="Lập biên bản họp (mới)"')
+    process_drafts.save_draft(session, owner, PID, changed, 0)
+    process_drafts.publish_draft(session, owner, PID, "đổi tên")
+    login(page, "quytrinh")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{page.base}/processes/{PID}")
+    page.click("text=So với v1")
+    page.wait_for_selector("#process-diff.diff-ready")
+    assert page.locator('.diff-right .djs-element[data-element-id="record_minutes"].diff-changed').count() == 1
+    assert page.locator('.diff-left .djs-element[data-element-id="record_minutes"].diff-changed').count() == 1
+    assert 'Sửa: Lập biên bản họp (mới) — name: "Lập biên bản họp bình xét" → "Lập biên bản họp (mới)"' in \
+        page.inner_text(".diff-list")
+    assert page.inner_text(".diff-status") == "0 thêm, 0 bỏ, 1 sửa, 0 đổi vị trí."
+    shot(page, "compare-versions")

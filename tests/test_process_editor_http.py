@@ -244,3 +244,13 @@ def test_an_incident_is_the_state_shown_on_its_timer(app, session, api):
     assert states["reminder_timer"]["state"] == "incident"
     assert states["reminder_timer"]["detail"] == "Sự cố: NameError: reminder_at"
     assert states["deadline_timer"]["state"] == "timer"
+
+
+def test_compare_page_checks_the_versions_and_the_owner(app, browser):
+    owner = browser("quytrinh")
+    assert owner.get(f"/processes/{PID}/compare?from=1&to=1").status_code == 200
+    page = owner.get(f"/processes/{PID}/compare?from=1&to=1").get_data(as_text=True)
+    assert "build/differ.js" in page and f"/processes/{PID}/versions/1.bpmn" in page
+    for query in ("from=1&to=2", "from=0&to=1", "from=1&to=draft", "to=1", "from=1&to=x"):
+        assert owner.get(f"/processes/{PID}/compare?{query}").status_code == 404, query
+    assert browser("vks-qb-dong-hoi.canbo").get(f"/processes/{PID}/compare?from=1&to=1").status_code == 403

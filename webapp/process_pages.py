@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from processes import process_catalog, process_drafts
 from processes.access import check_process_owner
 from processes.case_diagram import case_diagram
-from processes.errors import DomainError, InvalidInput
+from processes.errors import DomainError, InvalidInput, NotFound
 
 from .api.processes import (bpmn_body, bpmn_download, conflict_response, expected_revision, publish_body,
                             publish_doc, saved_doc)
@@ -98,6 +98,25 @@ def edit(process_id: str):
     page = process_catalog.versions(db.session, process_id, per_page=1)  # 404 for a process that does not exist
     catalog = json.dumps(process_catalog.editor_catalog(), ensure_ascii=False).replace("</", "<\\/")
     return render_template("process_edit.html", process=page.process, catalog=catalog)
+
+
+@bp.get("/processes/<process_id>/compare")
+@login_required
+def compare(process_id: str):
+    """Two versions side by side with their differences marked (static/build/differ.js): ?from=1&to=2, or
+    to=draft for the draft against a version."""
+    owner()
+    process = process_catalog.versions(db.session, process_id, per_page=1).process
+    versions = range(1, process.latest_version + 1)
+    first, second = request.args.get("from", type=int), request.args.get("to", "")
+    if first not in versions or not (second == "draft" and process.draft_revision
+                                     or second.isdigit() and int(second) in versions):
+        raise NotFound("Không tìm thấy phiên bản để so sánh.")
+    right = url_for("processes.draft", process_id=process_id) if second == "draft" else \
+        url_for("processes.download", process_id=process_id, number=int(second))
+    return render_template("process_compare.html", process=process, first=first, second=second,
+                           left_url=url_for("processes.download", process_id=process_id, number=first),
+                           right_url=right)
 
 
 @bp.get("/processes/<process_id>/draft")
