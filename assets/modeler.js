@@ -5,6 +5,7 @@
 import BpmnModeler from 'bpmn-js/lib/Modeler';
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js-properties-panel';
 import minimapModule from 'diagram-js-minimap';
+import { diff } from 'bpmn-js-differ';
 
 import tdktPropertiesModule from './tdkt/properties';
 import translate from './tdkt/translate';
@@ -162,8 +163,9 @@ async function save(force = false) {
   try { await state.saving; } finally { state.saving = null; }
 }
 
-// Another owner saved since this page loaded or last saved: say who and when, and let the owner choose.
-function conflict(doc) {
+// Another owner saved since this page loaded or last saved: say who and when, show where their draft differs
+// from what is on screen (marked on the diagram, listed), and let the owner choose.
+async function conflict(doc) {
   clearTimeout(state.timer);
   const box = $('.conflict');
   const theirs = doc.draft || {};
@@ -171,6 +173,46 @@ function conflict(doc) {
   box.hidden = false;
   box.dataset.theirRevision = theirs.revision ?? '';
   setStatus('Chưa lưu: bản nháp đã được người khác thay đổi.', 'warning');
+  await showTheirChanges();
+}
+
+async function showTheirChanges() {
+  const list = $('.conflict-changes');
+  list.replaceChildren();
+  clearDiffMarkers();
+  const { ok, doc } = await request('GET', urls.draft);
+  if (!ok) return;
+  const { rootElement } = await modeler.get('moddle').fromXML(doc.xml);
+  const changes = diff(modeler.getDefinitions(), rootElement);
+  const canvas = modeler.get('canvas');
+  const registry = modeler.get('elementRegistry');
+  const lines = [];
+  const note = (id, cls, text) => {
+    if (registry.get(id)) canvas.addMarker(id, cls);
+    lines.push(text);
+  };
+  const name = (e) => (e && (e.name || e.id)) || '';
+  Object.values(changes._added).forEach((e) => lines.push(`Họ thêm: ${name(e)}`));
+  Object.values(changes._removed).forEach((e) => note(e.id, 'diff-removed', `Họ không có: ${name(e)}`));
+  Object.entries(changes._changed).forEach(([id, c]) => {
+    // bpmn-js-differ 3.2 hands the first document's value (mine) in `newValue`, the second's (theirs) in `oldValue`
+    const attrs = Object.entries(c.attrs).map(([k, v]) => `${k}: ${JSON.stringify(v.newValue)} → ${JSON.stringify(v.oldValue)}`);
+    note(id, 'diff-changed', `Khác: ${name(c.model)}${attrs.length ? ` — ${attrs.join('; ')}` : ''}`);
+  });
+  const moved = Object.keys(changes._layoutChanged).filter((id) => !changes._changed[id]);
+  moved.forEach((id) => { if (registry.get(id)) canvas.addMarker(id, 'diff-moved'); });
+  if (moved.length) lines.push(`Đổi vị trí: ${moved.length} phần tử`);
+  lines.forEach((text) => {
+    const li = document.createElement('li');
+    li.textContent = text;
+    list.appendChild(li);
+  });
+}
+
+function clearDiffMarkers() {
+  const canvas = modeler.get('canvas');
+  modeler.get('elementRegistry').forEach((e) => ['diff-removed', 'diff-changed', 'diff-moved']
+    .forEach((cls) => canvas.removeMarker(e, cls)));
 }
 
 $('.load-theirs').addEventListener('click', async () => {
@@ -182,6 +224,7 @@ $('.load-theirs').addEventListener('click', async () => {
 $('.keep-mine').addEventListener('click', async () => {
   const box = $('.conflict');
   box.hidden = true;
+  clearDiffMarkers();
   state.revision = parseInt(box.dataset.theirRevision || '0', 10);  // overwrite theirs, knowingly
   await save(true);
 });

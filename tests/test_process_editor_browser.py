@@ -141,6 +141,12 @@ def test_a_conflicting_save_is_never_silent(page, session):
     }""")
     page.wait_for_selector(".conflict:not([hidden])")
     assert "Quản trị hệ thống đã lưu bản nháp này" in page.inner_text(".conflict-text")
+    # where their draft differs from mine is listed and marked on the diagram
+    page.wait_for_selector('.djs-element[data-element-id="council_review"].diff-changed')
+    changes = page.inner_text(".conflict-changes")
+    assert 'Khác: Hội đồng TĐKT xem xét — name: "Hội đồng xem xét (của tôi)" → "Hội đồng TĐKT xem xét"' in changes
+    assert 'Khác: Biên bản (bản của admin) — name: "Lập biên bản họp bình xét" → "Biên bản (bản của admin)"' \
+        in changes  # mine → theirs, named as theirs
     shot(page, "editor-conflict")
     page.click(".load-theirs")
     page.wait_for_selector('.draft-source:has-text("lần lưu 1")')
