@@ -207,3 +207,13 @@ def test_two_versions_compared_side_by_side(page, session):
         page.inner_text(".diff-list")
     assert page.inner_text(".diff-status") == "0 thêm, 0 bỏ, 1 sửa, 0 đổi vị trí."
     shot(page, "compare-versions")
+
+
+def test_the_editor_at_phone_width(page):
+    login(page, "quytrinh")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{page.base}/processes/{PID}/edit")
+    page.wait_for_selector("#process-editor[data-save-state]")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator(".editor-panel").is_visible() and page.locator(".publish-button").count() == 1
+    shot(page, "editor-390")
