@@ -217,3 +217,32 @@ def test_the_editor_at_phone_width(page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.locator(".editor-panel").is_visible() and page.locator(".publish-button").count() == 1
     shot(page, "editor-390")
+
+
+def test_our_properties_group_shows_what_the_engine_reads(page):
+    open_editor(page)
+
+    def select(element_id):
+        page.evaluate(f"window.tdktModeler.get('selection').select("
+                      f"window.tdktModeler.get('elementRegistry').get('{element_id}'))")
+
+    select("record_minutes")
+    assert page.input_value('[data-group-id="group-tdkt"] select[name="tdkt-form"]') == "record-minutes-schema.json"
+    assert page.input_value('[data-group-id="group-tdkt"] select[name="tdkt-ui-form"]') == \
+        "record-minutes-uischema.json"
+    forms = page.locator('select[name="tdkt-form"] option').all_inner_texts()
+    assert "check-dossier-schema.json" in forms and not [f for f in forms if "uischema" in f]
+    select("submit_dossier")
+    assert page.input_value('input[name="tdkt-rules"]') == "dossier,documents"
+    select("lane_unit_secretary")
+    assert page.input_value('select[name="tdkt-role"]') == "unit_secretary"
+    assert "Thư ký đơn vị (unit_secretary)" in page.locator('select[name="tdkt-role"] option').all_inner_texts()
+    select("determine_level")
+    assert page.input_value('textarea[name="tdkt-script"]') == \
+        "receiving_level = dossier_level(nominees, award_levels)"
+    select("flow_council_return")
+    assert page.input_value('textarea[name="tdkt-condition"]') == "council_decision == 'return'"
+    select("reminder_timer")  # timers: bpmn.io's own Timer group, in Vietnamese
+    assert page.locator('[data-group-id="group-timer"]').count() == 1
+    assert "Hẹn giờ" in page.inner_text('[data-group-id="group-timer"] .bio-properties-panel-group-header')
+    assert page.input_value('[data-group-id="group-timer"] [name$="timerEventDefinitionValue"]') == "reminder_at"
