@@ -26,7 +26,7 @@ const modeler = new BpmnModeler({
 });
 window.tdktModeler = modeler;  // for the browser tests and the curious; nothing else reads it
 
-const state = { revision: 0, timer: null, saving: null, dirty: false, importing: false, problems: [] };
+const state = { revision: 0, timer: null, saving: null, dirty: false, importing: false, problems: [], leaving: false };
 
 function setStatus(text, kind = 'muted') {
   const el = $('.save-status');
@@ -40,9 +40,12 @@ function timeNow() {
   return new Date().toLocaleTimeString('vi-VN', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
+// Saves started while the page goes away ask the browser to finish them (keepalive; its body limit is 64 KB).
+const KEEPALIVE_MAX = 60000;
+
 async function request(method, url, body, headers = {}) {
   const response = await fetch(url, {
-    method, credentials: 'same-origin', body,
+    method, credentials: 'same-origin', body, keepalive: state.leaving && !!body && body.length < KEEPALIVE_MAX,
     headers: { Accept: 'application/json', 'X-CSRFToken': csrf, ...headers },
   });
   let doc = {};
@@ -266,8 +269,14 @@ $('.publish-form').addEventListener('submit', async (event) => {
 });
 
 modeler.on('commandStack.changed', scheduleSave);
+// Closing the tab loses nothing: a hidden page (tab switched, closed, phone locked) saves at once, and closing
+// with a change still unsaved asks first.
+document.addEventListener('visibilitychange', () => {
+  state.leaving = document.visibilityState === 'hidden';
+  if (state.leaving && state.dirty) { clearTimeout(state.timer); save(); }
+});
 window.addEventListener('beforeunload', (event) => {
-  if (state.dirty || state.saving) { save(); event.preventDefault(); }
+  if (state.dirty || state.saving) { state.leaving = true; save(); event.preventDefault(); }
 });
 
 load();

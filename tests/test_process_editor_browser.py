@@ -246,3 +246,21 @@ def test_our_properties_group_shows_what_the_engine_reads(page):
     assert page.locator('[data-group-id="group-timer"]').count() == 1
     assert "Hẹn giờ" in page.inner_text('[data-group-id="group-timer"] .bio-properties-panel-group-header')
     assert page.input_value('[data-group-id="group-timer"] [name$="timerEventDefinitionValue"]') == "reminder_at"
+
+
+def test_process_list_and_versions_pages(page, session):
+    from processes import process_drafts
+    from tests.factories import user
+    xml = session.scalar(select(DiagramVersion.bpmn_xml).where(DiagramVersion.process_id == PID))
+    process_drafts.save_draft(session, user(session, "admin"), PID, xml.replace("Trả lại", "Trả về"), 0)
+    login(page, "quytrinh")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.click("nav >> text=Quy trình")
+    row = page.locator('tr[data-process="tdkt_nomination"]')
+    assert "v1" in row.inner_text() and "Có thay đổi chưa xuất bản" in row.inner_text()
+    assert "Quản trị hệ thống" in row.inner_text()
+    shot(page, "process-list")
+    row.locator("a.fw-semibold").click()
+    page.wait_for_selector('[data-version="1"]')
+    assert page.locator("a.compare-draft").inner_text() == "So bản nháp với v1"
+    shot(page, "process-versions")
