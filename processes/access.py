@@ -58,10 +58,14 @@ def check_may_start_case(user: User, unit_id: int) -> None:
         raise Forbidden("Chỉ cán bộ hoặc thủ trưởng của đơn vị mới được tạo hồ sơ cho đơn vị đó.")
 
 
+def may_own_processes(user: User) -> bool:
+    """Process owners edit and publish diagrams; administrators are process owners too."""
+    return bool(user.is_admin or user.is_process_owner)
+
+
 def check_process_owner(user: User | None, message: str) -> None:
-    """Process owners: who edit and publish diagrams and forms. Administrators are process owners; None = the system
-    itself (seeding, the CLI). The only place that decides it, so a process-owner role added later changes here."""
-    if user is not None and not user.is_admin:
+    """Process owners and administrators only (None = the system itself, e.g. seeding)."""
+    if user is not None and not may_own_processes(user):
         raise Forbidden(message)
 
 

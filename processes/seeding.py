@@ -21,6 +21,7 @@ from .security import hash_password
 SEED_DIR = Path(__file__).resolve().parent / "seed_data"
 DEMO_PASSWORD = "tdkt@2024"
 ADMIN_USERNAME = "admin"
+PROCESS_OWNER_USERNAME = "quytrinh"
 # Username suffix per role: <unit code>.<suffix>
 ROLE_SUFFIX = {
     "unit_staff": "canbo", "unit_secretary": "thuky", "unit_council": "hoidong", "unit_head": "thutruong",
@@ -115,6 +116,11 @@ def _seed_users(session: Session, units: dict[str, Unit], receivers: set[str], p
         existing[ADMIN_USERNAME] = User(username=ADMIN_USERNAME, full_name="Quản trị hệ thống",
                                         password_hash=password_hash, unit=root, is_admin=True)
         session.add(existing[ADMIN_USERNAME])
+    if PROCESS_OWNER_USERNAME not in existing:  # edits and publishes the diagrams, nothing else (README)
+        root = next(u for u in units.values() if u.parent is None)
+        existing[PROCESS_OWNER_USERNAME] = User(username=PROCESS_OWNER_USERNAME, full_name="Chủ quy trình TĐKT",
+                                                password_hash=password_hash, unit=root, is_process_owner=True)
+        session.add(existing[PROCESS_OWNER_USERNAME])
     return len(existing) - before
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything TĐKT Flow needs into this checkout: a Python 3.11 virtualenv with the project and its
-# test tools, and the front-end packages copied into webapp/static/vendor. Idempotent: re-running is fast.
+# test tools, the front-end packages copied into webapp/static/vendor and the diagram bundles built into
+# webapp/static/build (scripts/bundle.sh). Idempotent: re-running is fast.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,11 +18,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-if [ ! -d node_modules/bootstrap ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -d node_modules/bootstrap ] || [ ! -x node_modules/.bin/esbuild ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 mkdir -p webapp/static/vendor/bootstrap
 cp node_modules/bootstrap/dist/css/bootstrap.min.css webapp/static/vendor/bootstrap/
+./scripts/bundle.sh  # bpmn-js viewer and modeler (docs/frontend.md); skipped when nothing changed
 
 # The dossier's PDFs (WeasyPrint, processes/documents) are set in Liberation Serif — metric-compatible with Times New
 # Roman, the face Nghị định 30/2020/NĐ-CP prescribes, and covering every Vietnamese letter. WeasyPrint also needs

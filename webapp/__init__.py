@@ -68,6 +68,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(supervision.bp)
     from .documents import bp as documents_bp
     app.register_blueprint(documents_bp)
+    from .process_pages import bp as process_pages_bp
+    app.register_blueprint(process_pages_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens only, never the session cookie, so there is no CSRF to forge
     errors.register(app)

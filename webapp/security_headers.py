@@ -6,6 +6,8 @@ for the SVG icons Bootstrap's stylesheet embeds.
 """
 from __future__ import annotations
 
+from flask import request
+
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
     "script-src 'self'",
@@ -18,6 +20,12 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "form-action 'self'",
     "frame-ancestors 'none'",
 ))
+# The process editor only: bpmn-js-properties-panel builds its containers from HTML strings with `style="…"`
+# attributes (BpmnPropertiesPanelRenderer) and bpmn-js's align/distribute icons carry them too; CSP blocks style
+# attributes parsed from markup unless `style-src-attr` allows them. Inline *style attributes* cannot run script
+# (scripts stay 'self' only, no inline <style> elements either); the case page's read-only viewer needs none.
+EDITOR_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY + "; style-src-attr 'unsafe-inline'"
+RELAXED_STYLE_ATTRIBUTES = {"processes.edit"}
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",  # frame-ancestors' older spelling, for older browsers
@@ -33,6 +41,8 @@ def register(app) -> None:
 
     @app.after_request
     def add_headers(response):
+        if request.endpoint in RELAXED_STYLE_ATTRIBUTES:
+            response.headers.setdefault("Content-Security-Policy", EDITOR_CONTENT_SECURITY_POLICY)
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         return response

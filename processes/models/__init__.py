@@ -11,8 +11,9 @@ from .login_failure import LoginFailure
 from .role import RoleDefinition
 from .form import DiagramFormPin, FormRevision
 from .supervision import UnitFlag
+from .process import ProcessDraft, ProcessEvent
 
 __all__ = [
     "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramFormPin", "DiagramVersion", "FormRevision", "LoginFailure", "Nomination", "Notification", "OpenTask", "PendingEffect",
-    "RoleAssignment", "RoleDefinition", "Unit", "UnitFlag", "User",
+    "ProcessDraft", "ProcessEvent", "RoleAssignment", "RoleDefinition", "Unit", "UnitFlag", "User",
 ]

@@ -86,6 +86,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     is_admin: Mapped[bool] = mapped_column(default=False)
+    # Edits and publishes diagrams (administrators do too); a flag rather than a unit role, because owning a process
+    # is not tied to a unit and lanes never name it (processes/access.py: may_own_processes).
+    is_process_owner: Mapped[bool] = mapped_column(default=False, server_default="0")
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped to end every session and remember-me cookie of the user at once (logout, password change).
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -1,0 +1,6 @@
+import TdktPropertiesProvider from './TdktPropertiesProvider';
+
+export default {
+  __init__: ['tdktPropertiesProvider'],
+  tdktPropertiesProvider: ['type', TdktPropertiesProvider],
+};

@@ -1,0 +1,149 @@
+"""Process owners' pages: the processes, a process's versions (download, upload into the draft), the editor; the
+session-authenticated JSON the editor and the case page's diagram call. Each route calls the same core function as
+its API twin (webapp/api/processes.py)."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from processes import process_catalog, process_drafts
+from processes.access import check_process_owner
+from processes.case_diagram import case_diagram
+from processes.errors import DomainError, InvalidInput, NotFound
+
+from .api.processes import (bpmn_body, bpmn_download, conflict_response, expected_revision, publish_body,
+                            publish_doc, saved_doc)
+from .extensions import db
+
+bp = Blueprint("processes", __name__)
+JSON_ENDPOINTS = {"processes.draft", "processes.save_draft", "processes.publish", "processes.case_diagram_json"}
+
+
+def owner() -> None:
+    check_process_owner(current_user, process_catalog.OWNERS_ONLY)
+
+
+@bp.errorhandler(DomainError)
+def domain_error(exc: DomainError):
+    """The editor's and the case diagram's JSON routes answer errors in JSON, as the API does; pages as pages."""
+    if request.endpoint not in JSON_ENDPOINTS:
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+    if isinstance(exc, process_drafts.DraftConflict):
+        return conflict_response(exc)
+    extra = {k: v for k, v in exc.details.items() if k == "problems"}
+    return jsonify({"error": exc.code, "message": exc.message, **extra}), exc.status
+
+
+@bp.get("/processes")
+@login_required
+def index():
+    owner()
+    return render_template("processes.html", rows=process_catalog.processes(db.session))
+
+
+@bp.post("/processes")
+@login_required
+def create():
+    owner()
+    process_id = request.form.get("process_id", "").strip()
+    saved = process_drafts.create_process(db.session, current_user, process_id, request.form.get("name", ""))
+    flash(f"Đã tạo quy trình «{saved.draft.process_id}»: vẽ các bước rồi xuất bản.", "success")
+    return redirect(url_for("processes.edit", process_id=saved.draft.process_id))
+
+
+@bp.get("/processes/<process_id>")
+@login_required
+def show(process_id: str):
+    owner()
+    page = process_catalog.versions(db.session, process_id, page=request.args.get("page", 1, type=int))
+    return render_template("process.html", page=page, process=page.process)
+
+
+@bp.get("/processes/<process_id>/versions/<int:number>.bpmn")
+@login_required
+def download(process_id: str, number: int):
+    owner()
+    return bpmn_download(process_id, number)
+
+
+@bp.post("/processes/<process_id>/upload")
+@login_required
+def upload(process_id: str):
+    """A .bpmn file (drawn in Camunda Modeler, SpiffArena, or downloaded earlier) becomes the process's draft."""
+    owner()
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        raise InvalidInput("Hãy chọn một tệp .bpmn để tải lên.")
+    try:
+        xml = file.read(process_drafts.MAX_BPMN_BYTES + 1).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("Tệp BPMN phải được mã hóa UTF-8.") from exc
+    base = request.form.get("revision", "")
+    saved = process_drafts.save_draft(db.session, current_user, process_id, xml,
+                                      int(base) if base.isdigit() and len(base) < 10 else None,
+                                      action="draft_uploaded")
+    problems = len(saved.problems)
+    flash(f"Đã đưa «{file.filename}» vào bản nháp (lần lưu {saved.draft.revision}). "
+          + (f"Sơ đồ còn {problems} lỗi; mở trình soạn thảo để xem chúng trên sơ đồ." if problems
+             else "Sơ đồ hợp lệ: có thể xuất bản."), "success" if not problems else "warning")
+    return redirect(url_for("processes.edit", process_id=process_id))
+
+
+@bp.get("/processes/<process_id>/edit")
+@login_required
+def edit(process_id: str):
+    owner()
+    page = process_catalog.versions(db.session, process_id, per_page=1)  # 404 for a process that does not exist
+    catalog = json.dumps(process_catalog.editor_catalog(), ensure_ascii=False).replace("</", "<\\/")
+    return render_template("process_edit.html", process=page.process, catalog=catalog)
+
+
+@bp.get("/processes/<process_id>/compare")
+@login_required
+def compare(process_id: str):
+    """Two versions side by side with their differences marked (static/build/differ.js): ?from=1&to=2, or
+    to=draft for the draft against a version."""
+    owner()
+    process = process_catalog.versions(db.session, process_id, per_page=1).process
+    versions = range(1, process.latest_version + 1)
+    first, second = request.args.get("from", type=int), request.args.get("to", "")
+    if first not in versions or not (second == "draft" and process.draft_revision
+                                     or second.isdigit() and int(second) in versions):
+        raise NotFound("Không tìm thấy phiên bản để so sánh.")
+    right = url_for("processes.draft", process_id=process_id) if second == "draft" else \
+        url_for("processes.download", process_id=process_id, number=int(second))
+    return render_template("process_compare.html", process=process, first=first, second=second,
+                           left_url=url_for("processes.download", process_id=process_id, number=first),
+                           right_url=right)
+
+
+@bp.get("/processes/<process_id>/draft")
+@login_required
+def draft(process_id: str):
+    return jsonify(process_catalog.draft_for_editor(db.session, current_user, process_id))
+
+
+@bp.put("/processes/<process_id>/draft")
+@login_required
+def save_draft(process_id: str):
+    owner()
+    saved = process_drafts.save_draft(db.session, current_user, process_id, bpmn_body(), expected_revision())
+    return jsonify(saved_doc(saved))
+
+
+@bp.post("/processes/<process_id>/publish")
+@login_required
+def publish(process_id: str):
+    owner()
+    note, migrate, revision = publish_body()
+    version, draft_revision = process_drafts.publish_draft(db.session, current_user, process_id, note, migrate,
+                                                           revision)
+    return jsonify(publish_doc(process_id, version, draft_revision)), 201
+
+
+@bp.get("/cases/<int:case_id>/diagram.json")
+@login_required
+def case_diagram_json(case_id: int):
+    return jsonify(case_diagram(db.session, current_user, case_id))
