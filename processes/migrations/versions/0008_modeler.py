@@ -1,7 +1,7 @@
 """process owners, the editor's server-side drafts and the processes' own audit trail
 
 Revision ID: 0008_modeler
-Revises: 0007
+Revises: 0008_supervision
 Create Date: 2026-12-04 20:40:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql
 
 
 revision = '0008_modeler'
-down_revision = '0007'
+down_revision = '0008_supervision'
 branch_labels = None
 depends_on = None
 
