@@ -3,7 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from processes import award_history, cases, catalog, rollup_state, timer_worker
-from processes.forms import field_labels
+from processes.form_registry import field_labels
 from processes.rules import figures
 
 from .extensions import db
@@ -40,7 +40,7 @@ def index():
 def show(case_id: int):
     view = cases.read_case(db.session, current_user, case_id)
     dossiers = rollup_state.unit_dossiers(db.session, view.case.campaign) if view.case.kind == "consolidation" else None
-    return render_template("case.html", view=view, case=view.case, labels=field_labels(), dossiers=dossiers,
+    return render_template("case.html", view=view, case=view.case, labels=field_labels(db.session), dossiers=dossiers,
                            earlier=award_history.earlier_for_case(db.session, view.case, current_user),
                            **figures.for_case(view.case))
 
