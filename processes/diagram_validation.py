@@ -39,7 +39,7 @@ from .case_data import start_data
 from .contracts import RULES_PROPERTY, Message, Process, TaskId
 from .engine import runner
 from .engine.diagrams import (BPMN, SPIFF, FORM_PROPERTY, LoadedDiagram, build, expressions, flow_graph,
-                              form_findings, names_assigned, names_read, parse_xml, properties, sandbox_findings,
+                              form_findings, gateway_findings, names_assigned, names_read, parse_xml, properties, sandbox_findings,
                               schema_findings, structure_findings, user_tasks)
 from .engine.errors import DiagramInvalid, Finding
 from .errors import NotFound
@@ -110,7 +110,7 @@ _FILE_FORMS = Forms(lambda name: (FORMS_DIR / name).is_file(), _load_file)
 def _check(xml: str, registry: Forms) -> tuple[list[Problem], LoadedDiagram | None]:
     try:
         root = parse_xml(xml)
-        findings = schema_findings(root)
+        findings = schema_findings(root) or gateway_findings(root)
         if findings:
             return _problems(findings), None
         loaded = build(root)

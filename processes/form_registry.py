@@ -27,7 +27,7 @@ from .access import check_process_owner
 from .clock import now
 from .errors import Conflict, InvalidInput, NotFound
 from .executor import Command, execute, system_only
-from .forms import FORMS_DIR, forms, validate_with
+from .forms import FORMS_DIR, field_labels as file_labels, forms, labels_of, validate_with
 from .models import DiagramFormPin, FormRevision, User
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,150}-(schema|uischema)\.json$")
@@ -105,7 +105,8 @@ def _add(session: Session, name: str, document: dict, status: str, actor_id: int
          revision: int) -> FormRevision:
     if session.scalar(select(FormRevision.id).where(FormRevision.name == name, FormRevision.revision == revision)):
         raise Conflict(f"Biểu mẫu «{name}» vừa được người khác lưu; vui lòng tải lại và thử lại.")
-    row = FormRevision(name=name, revision=revision, document=document, checksum=_checksum(document),
+    row = FormRevision(name=name, revision=revision, document=json.dumps(document, ensure_ascii=False),
+                       checksum=_checksum(document),
                        status=status, created_at=now(), created_by_id=actor_id)
     session.add(row)
     session.flush()
@@ -208,7 +209,7 @@ def _document(session: Session, revision_id: int) -> dict:
     key = (_db(session), revision_id)
     doc = _documents.get(key)
     if doc is None:
-        doc = session.scalar(select(FormRevision.document).where(FormRevision.id == revision_id))
+        doc = json.loads(session.scalar(select(FormRevision.document).where(FormRevision.id == revision_id)))
         with _lock:
             _documents[key] = doc
     return doc
@@ -236,6 +237,29 @@ def validate(session: Session, version_id: int | None, name: str, data: object) 
         with _lock:
             _validators[key] = validator
     return validate_with(validator, data)
+
+
+_labels: dict[tuple, dict] = {}
+
+
+def field_labels(session: Session) -> dict:
+    """Titles and enum labels of every field of the registry's forms (their latest revisions), for reading a
+    case's data in Vietnamese, owners' new forms included. Where a shipped form names a field, its words stand:
+    a field name titled differently in several forms takes the first title met, and PostgreSQL's JSONB does not
+    keep the order of a document's keys, so the folder's reading is the stable one."""
+    newest = (select(FormRevision.name, func.max(FormRevision.revision).label("revision"))
+              .where(FormRevision.name.like("%-schema.json")).group_by(FormRevision.name).subquery())
+    ids = tuple(rid for _name, rid in sorted(session.execute(select(FormRevision.name, FormRevision.id).join(
+        newest, (FormRevision.name == newest.c.name) & (FormRevision.revision == newest.c.revision)))))
+    # sorted here, not by the database: PostgreSQL's collation orders names unlike the folder's listing
+    key = (_db(session), ids)
+    if key not in _labels:
+        shipped = file_labels()
+        stored = labels_of(_document(session, rid) for rid in ids)
+        with _lock:
+            _labels[key] = {"titles": {**stored["titles"], **shipped["titles"]},
+                            "enums": {**stored["enums"], **shipped["enums"]}}
+    return _labels[key]
 
 
 def validator_view(session: Session):

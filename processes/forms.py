@@ -178,6 +178,11 @@ def initial_data(schema: dict, case_data: dict) -> dict:
 
 def field_labels(registry: FormRegistry = forms) -> dict:
     """Titles and enum labels of every field in forms/, so a case's data reads in Vietnamese, not in keys."""
+    return labels_of(registry.load(path.name) for path in sorted(registry.forms_dir.glob("*-schema.json")))
+
+
+def labels_of(schemas) -> dict:
+    """Titles and enum labels of every field of these schemas (the first title of a field name wins)."""
     titles: dict[str, str] = {}
     enums: dict[str, dict[str, str]] = {}
 
@@ -190,6 +195,6 @@ def field_labels(registry: FormRegistry = forms) -> dict:
             walk(prop)
             walk(prop.get("items") or {})
 
-    for path in sorted(registry.forms_dir.glob("*-schema.json")):
-        walk(registry.load(path.name))
+    for schema in schemas:
+        walk(schema)
     return {"titles": titles, "enums": enums}

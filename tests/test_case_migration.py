@@ -10,7 +10,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select, update
 
-from processes import case_migration, clock, diagram_versions
+from processes import case_migration, clock, diagram_versions, workflows
+from processes.engine import runner
 from processes.case_migration import BLOCKED, DECIDE, MIGRATE
 from processes.db import unit_of_work
 from processes.errors import Forbidden
@@ -249,3 +250,20 @@ def test_a_case_with_a_timer_incident_is_blocked_until_it_is_resolved(session):
     assert [(c.verdict, c.reasons) for c in plan.cases] == [(BLOCKED, [case_migration.INCIDENT])]
     assert case_migration.migrate_cases(session, _admin(session), new, "apply").migrated == 0
     assert reload(session, case).diagram_version_id != new.id
+
+
+def test_a_case_waiting_for_the_decision_migrates_and_still_receives_it(session):
+    case = submitted(session, UNIT, NOMINEES)
+    complete(session, case, "vks-quang-binh.tdkt", {"check_decision": "accept"}, "provincial_check")
+    step = reload(session, case).current_step
+    assert step == "Chờ quyết định của trung ương"
+    new = publish(session, with_head_review)
+    report = case_migration.migrate_cases(session, _admin(session), new, "apply")
+    assert {c.case_id: c.migrated for c in report.cases}[case.id]
+    case = reload(session, case)
+    assert case.diagram_version_id == new.id and case.current_step == step
+    state = session.scalar(select(Case.workflow_state).where(Case.id == case.id))
+    workflow = runner.restore(workflows.loaded(session, new.id), state)
+    runner.deliver_message(workflow, "tdkt.decided", {"decision_number": "1/QĐ", "decision_date": "2024-09-01",
+                                                      "decision_authority": "VKSTC", "awards": []})
+    assert runner.is_completed(workflow)

@@ -300,3 +300,17 @@ def test_inside_a_subprocess_a_condition_reads_only_what_came_before_it():
             "council_decision == 'return' or submission_number == ''"
     messages = on(check(edit(change)), "flow_council_return")
     assert len(messages) == 1 and "chưa có ở bước này: submission_number" in messages[0]
+
+
+def test_an_endless_loop_in_a_script_is_refused():
+    messages = on(check(_script("while True:\n    pass")), "determine_level")
+    assert len(messages) == 1 and "vòng lặp không bao giờ dừng" in messages[0]
+    bounded = "receiving_level = dossier_level(nominees, award_levels)\nwhile True:\n    break"
+    assert check(_script(bounded)) == []
+
+
+def test_every_flow_leaving_a_choice_needs_a_condition_or_is_the_default():
+    def change(root):
+        remove(one(root, "//bpmn:sequenceFlow[@id='flow_council_return']/bpmn:conditionExpression"))
+    assert on(check(edit(change)), "flow_council_return") == [
+        "Luồng «Trả lại» ra khỏi cổng «Hội đồng kết luận?» không có điều kiện và không phải luồng mặc định."]

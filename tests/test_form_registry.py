@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from processes import diagram_versions, form_registry
 from processes.errors import Forbidden, InvalidInput
-from processes.forms import FORMS_DIR
+from processes.forms import FORMS_DIR, field_labels
 from processes.models import FormRevision, OpenTask, User
 from processes.workflows import latest
 
@@ -126,3 +126,19 @@ def test_the_task_api_renders_the_pinned_form(app, api, session):
     task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
     detail = api("vks-qb-dong-hoi.canbo").get(f"/api/tasks/{task_id}").get_json()
     assert "contact_phone" not in detail["schema"]["properties"]
+
+
+def test_a_new_forms_fields_read_in_vietnamese_on_case_pages(session):
+    assert form_registry.field_labels(session)["titles"] == field_labels()["titles"]  # as the folder says
+    form_registry.save_form(session, _admin(session), "idea-schema.json", json.dumps({
+        "type": "object", "properties": {"idea_title": {"type": "string", "title": "Tên sáng kiến"},
+                                         "impact": {"type": "string", "enum": ["high"], "x-enumNames": ["Lớn"]}}}))
+    labels = form_registry.field_labels(session)
+    assert labels["titles"]["idea_title"] == "Tên sáng kiến" and labels["enums"]["impact"] == {"high": "Lớn"}
+
+
+def test_a_stored_form_keeps_the_order_of_its_fields(session):
+    """PostgreSQL's JSONB would reorder the keys; a form's fields show in the order its schema lists them."""
+    shipped = json.loads((FORMS_DIR / "record-minutes-schema.json").read_text(encoding="utf-8"))
+    stored = form_registry.schema(session, latest(session, "tdkt_nomination").id, "record-minutes-schema.json")
+    assert list(stored["properties"]) == list(shipped["properties"])

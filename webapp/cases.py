@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from processes import award_history, case_page, cases, catalog, rollup_state, timer_worker
 from processes.access import may_read_case
-from processes.forms import field_labels
+from processes.form_registry import field_labels
 from processes.rules import figures
 
 from .extensions import db
@@ -40,7 +40,7 @@ def index():
 @login_required
 def show(case_id: int):
     view = cases.read_case(db.session, current_user, case_id)
-    case, labels = view.case, field_labels()
+    case, labels = view.case, field_labels(db.session)
     dossiers = rollup_state.unit_dossiers(db.session, case.campaign) if case.kind == "consolidation" else None
     parent = case.parent if case.parent_id else None
     outcome = case_page.outcome(case)

@@ -263,6 +263,8 @@ def sandbox_findings(root) -> list[Finding]:
                                     f"«{expr.label or expr.element_id}»: {_KIND_WORDS[expr.kind]} đang trống."))
             continue
         error = check_source(expr.source, expression=expr.kind != "script")
+        if not error and expr.kind == "script" and _endless_loop(expr.source):
+            error = "vòng lặp không bao giờ dừng (while True không có break)"
         if error:
             findings.append(Finding(expr.element_id, expr.label,
                                     f"«{expr.label or expr.element_id}»: {_KIND_WORDS[expr.kind]} "
@@ -405,6 +407,38 @@ def structure_findings(root, graph: FlowGraph | None = None) -> list[Finding]:
                 findings.append(Finding(node_id, _label(node), f"Phần tử «{_label(node) or node_id}» không thể đến "
                                                                "được từ sự kiện bắt đầu (không có luồng nào dẫn tới)."))
     return findings
+
+
+def gateway_findings(root) -> list[Finding]:
+    """A diverging exclusive or inclusive gateway: every outgoing flow but its default carries a condition
+    (SpiffWorkflow's parser refuses it, in English and one at a time; this says it for each flow)."""
+    findings = []
+    for process in executable_processes(root):
+        flows = {f.get("id"): f for f in process.iter(f"{{{BPMN}}}sequenceFlow")}
+        for gateway in process.iter(f"{{{BPMN}}}exclusiveGateway", f"{{{BPMN}}}inclusiveGateway"):
+            outgoing = [flows[f.get("id")] for f in flows.values() if f.get("sourceRef") == gateway.get("id")]
+            if len(outgoing) < 2:
+                continue
+            for flow in outgoing:
+                if flow.get("id") != gateway.get("default") and flow.find(f"{{{BPMN}}}conditionExpression") is None:
+                    name = _label(gateway) or gateway.get("id")
+                    findings.append(Finding(flow.get("id"), _label(flow),
+                                            f"Luồng «{_label(flow) or flow.get('id')}» ra khỏi cổng «{name}» không có "
+                                            "điều kiện và không phải luồng mặc định."))
+    return findings
+
+
+def _endless_loop(source: str) -> bool:
+    """`while True:` (or any constant truthy test) with no break and no return: it can only end by the budget."""
+    try:
+        tree = ast.parse(source.strip())
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.While) and isinstance(node.test, ast.Constant) and node.test.value:
+            if not any(isinstance(n, (ast.Break, ast.Return)) for n in ast.walk(node)):
+                return True
+    return False
 
 
 class SpecCache:

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import now
 from ..db import Base
-from .types import JsonDoc
 
 FORM_STATUSES = ("draft", "published")
 
@@ -26,11 +26,17 @@ class FormRevision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     revision: Mapped[int]
-    document: Mapped[dict] = mapped_column(JsonDoc)
+    # The JSON text itself, not JSONB: PostgreSQL's JSONB reorders an object's keys, and a form's fields are shown
+    # in the order its schema lists them.
+    document: Mapped[str] = mapped_column(Text)
     checksum: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default="draft")
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def schema(self) -> dict:
+        return json.loads(self.document)
 
 
 class DiagramFormPin(Base):
