@@ -23,6 +23,7 @@ if [ ! -d node_modules/bootstrap ] || [ ! -x node_modules/.bin/esbuild ] || [ pa
 fi
 mkdir -p webapp/static/vendor/bootstrap
 cp node_modules/bootstrap/dist/css/bootstrap.min.css webapp/static/vendor/bootstrap/
+cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js webapp/static/vendor/bootstrap/  # the navbar's menu on phones
 ./scripts/bundle.sh  # bpmn-js viewer and modeler (docs/frontend.md); skipped when nothing changed
 
 # The dossier's PDFs (WeasyPrint, processes/documents) are set in Liberation Serif — metric-compatible with Times New
