@@ -20,6 +20,17 @@ from .security import hash_password
 
 SEED_DIR = Path(__file__).resolve().parent / "seed_data"
 DEMO_PASSWORD = "tdkt@2024"
+#: What the demo's sign-in page suggests (username, who that is and what they will find).
+DEMO_ACCOUNTS = (
+    ("vks-qb-dong-hoi.canbo", "Cán bộ VKSND TP Đồng Hới: lập danh sách đề nghị"),
+    ("vks-qb-ba-don.canbo", "Cán bộ VKSND TX Ba Đồn: hồ sơ bị thủ trưởng trả lại"),
+    ("vks-qb-le-thuy.thuky", "Thư ký VKSND huyện Lệ Thủy: lập biên bản họp"),
+    ("vks-qb-quang-trach.thutruong", "Thủ trưởng VKSND huyện Quảng Trạch: bổ sung theo yêu cầu của tỉnh"),
+    ("vks-quang-binh.tdkt", "Bộ phận TĐKT VKSND tỉnh Quảng Bình: kiểm tra hồ sơ, giám sát"),
+    ("vkstc.tdkt", "Bộ phận TĐKT VKSND tối cao"),
+    ("quytrinh", "Chủ quy trình: sửa và xuất bản sơ đồ"),
+    ("admin", "Quản trị hệ thống"),
+)
 ADMIN_USERNAME = "admin"
 PROCESS_OWNER_USERNAME = "quytrinh"
 # Username suffix per role: <unit code>.<suffix>
@@ -49,20 +60,24 @@ def load_campaigns() -> list[dict]:
     return [tomllib.loads(p.read_text(encoding="utf-8")) for p in sorted((SEED_DIR / "campaigns").glob("*.toml"))]
 
 
-def seed_demo(session: Session, password: str = DEMO_PASSWORD) -> SeedReport:
+def seed_demo(session: Session, password: str = DEMO_PASSWORD, reset: bool = False) -> SeedReport:
+    """Insert what is absent; what exists stays as users left it (a renamed unit, an edited campaign) unless
+    `reset`, which rewrites the units and campaigns from the seed files."""
     form_registry.seed_shipped(session)  # before the diagrams, whose versions pin these revisions
     diagrams = diagram_versions.publish_shipped(session)
     with unit_of_work(session):
-        units = _seed_units(session, load_units())
-        campaigns = [_seed_campaign(session, c, units) for c in load_campaigns()]
+        units = _seed_units(session, load_units(), reset)
+        campaigns = [_seed_campaign(session, c, units, reset) for c in load_campaigns()]
         receivers = {c.receiving_unit.code for c in campaigns}
         users = _seed_users(session, units, receivers, hash_password(password))  # the number added
     return SeedReport(len(units), users, len(campaigns), len(diagrams))
 
 
-def _seed_units(session: Session, rows: list[dict]) -> dict[str, Unit]:
+def _seed_units(session: Session, rows: list[dict], reset: bool = False) -> dict[str, Unit]:
     units = {u.code: u for u in session.scalars(select(Unit))}
     for row in rows:
+        if row["code"] in units and not reset:
+            continue
         unit = units.get(row["code"]) or Unit(code=row["code"])
         unit.name = row["name"]
         unit.short_name = row.get("short_name", "")
@@ -83,8 +98,11 @@ def _seed_units(session: Session, rows: list[dict]) -> dict[str, Unit]:
     return units
 
 
-def _seed_campaign(session: Session, row: dict, units: dict[str, Unit]) -> Campaign:
-    campaign = session.scalar(select(Campaign).where(Campaign.code == row["code"])) or Campaign(code=row["code"])
+def _seed_campaign(session: Session, row: dict, units: dict[str, Unit], reset: bool = False) -> Campaign:
+    existing = session.scalar(select(Campaign).where(Campaign.code == row["code"]))
+    if existing is not None and not reset:
+        return existing
+    campaign = existing or Campaign(code=row["code"])
     campaign_definition.apply(campaign, row, units)  # the same mapping the administration verbs use
     session.add(campaign)
     return campaign

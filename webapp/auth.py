@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from processes import accounts, tokens
+from processes.seeding import DEMO_ACCOUNTS, DEMO_PASSWORD
 from processes.models import ApiToken, User
 from processes.errors import TooManyAttempts
 from processes.sign_in import sign_in
@@ -43,13 +44,13 @@ def login():
         try:
             user = sign_in(db.session, username, request.form.get("password", ""), request.remote_addr or "")
         except TooManyAttempts as exc:
-            return render_template("login.html", error=exc.message), 429
+            return render_template("login.html", error=exc.message, demo_accounts=_demo_accounts()), 429
         if user is not None:
             user.login_nonce = secrets.token_urlsafe(8)  # this login's own cookie, never a copy of another's
             login_user(user, remember=bool(request.form.get("remember")))
             return redirect(_safe_next(request.args.get("next")))
         error = "Tên đăng nhập hoặc mật khẩu không đúng."
-    return render_template("login.html", error=error), (401 if error else 200)
+    return render_template("login.html", error=error, demo_accounts=_demo_accounts()), (401 if error else 200)
 
 
 @bp.post("/logout")
@@ -85,3 +86,10 @@ def token_revoke(token_id: int):
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: an attacker's ?next=https://evil.example must not bounce a fresh login away.
     return same_site_path(target, url_for("inbox.index"))
+
+
+def _demo_accounts():
+    """On a demo (any environment but production), the sign-in page names a few accounts to try and their password."""
+    if current_app.config.get("TDKT_ENV") == "production":
+        return None
+    return {"password": DEMO_PASSWORD, "accounts": DEMO_ACCOUNTS}

@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from processes import timer_worker, tokens
+from processes import demo_rounds, timer_worker, tokens
 from processes.db import upgrade_schema
 from processes.models import User
 from processes.roles import role_label
@@ -34,12 +34,19 @@ def init_db():
 
 
 @click.command("seed-demo")
+@click.option("--reset", is_flag=True, help="Ghi lại đơn vị và phong trào theo tệp mẫu (mặc định chỉ thêm cái còn thiếu).")
+@click.option("--samples/--no-samples", default=True,
+              help="Thêm đợt hiện hành (hạn nộp sau hôm nay vài tuần) và hồ sơ mẫu ở mọi giai đoạn.")
 @with_appcontext
-def seed_demo_command():
-    """Load the demo units, users and campaigns (idempotent) and publish the shipped diagrams."""
-    report = seed_demo(db.session)
+def seed_demo_command(reset: bool, samples: bool):
+    """Load the demo units, users and campaigns and publish the shipped diagrams: only what is absent, so a restart
+    keeps what users changed (--reset rewrites the units and campaigns); then the current rounds and sample cases."""
+    report = seed_demo(db.session, reset=reset)
     click.echo(f"Đơn vị: {report.units}; người dùng mới: {report.users}; phong trào: {report.campaigns}; "
                f"sơ đồ mới xuất bản: {report.diagrams}.")
+    if samples:
+        rounds, added = demo_rounds.seed(db.session)
+        click.echo(f"Đợt hiện hành mới: {rounds}; hồ sơ mẫu mới: {added}.")
 
 
 @users_cli.command("list")

@@ -68,3 +68,11 @@ document.addEventListener("click", (event) => {
   if (event.target.closest(".add-row, .remove-row")) recountQuotas();
 });
 document.addEventListener("DOMContentLoaded", recountQuotas);
+
+// The demo's sign-in page: a suggested account fills the username (the password is shown beside the list).
+document.addEventListener("click", (event) => {
+  const pick = event.target.closest(".fill-username");
+  if (!pick) return;
+  document.getElementById("username").value = pick.dataset.username;
+  document.getElementById("password").focus();
+});
