@@ -23,6 +23,12 @@ WEEKS_AHEAD = 3
 #: The seed campaigns that get a current round (the Quảng Bình round carries the sample cases).
 CURRENT_OF = ("qb-1532-2024", "th-cds-2024", "dn-cds-tong-ket-2025")  # those with a deadline
 SAMPLE_ROUND = "qb-1532-2024" + CURRENT_SUFFIX
+PAST_SAMPLE_ROUND = "qb-1532-2024"  # the 2024 round itself: one dossier decided as it could have been, one late
+DECIDED_UNIT, LATE_UNIT = "vks-qb-minh-hoa", "vks-qb-tuyen-hoa"
+# On the 2024 round's own calendar (naive UTC, 08:00 in Việt Nam): the unit's steps inside the round, the province's
+# upward submission after the units' deadline (23/8/2024), the supreme decision in October.
+IN_ROUND, AFTER_UNITS, DECIDED_ON = (dt.datetime(2024, 8, 19, 1), dt.datetime(2024, 8, 26, 1),
+                                     dt.datetime(2024, 10, 10, 1))
 
 REPORT = {"result": "Triển khai phần mềm quản lý án, số hoá 100% hồ sơ kiểm sát án hình sự.",
           "problem_solved": "Khắc phục việc theo dõi thời hạn tố tụng thủ công, dễ sót hạn.",
@@ -89,6 +95,8 @@ def _current_round(session: Session, admin: User, code: str) -> bool:
     definition["code"] = code + CURRENT_SUFFIX
     definition["name"] = f"{definition['name']} — đợt hiện hành (dữ liệu minh hoạ)"
     campaign_admin.create_campaign(session, admin, definition)
+    if code == PAST_SAMPLE_ROUND:
+        _past_round_samples(session, source)
     if source.deadline < today and source.status == "open":
         # its round is over: new cases go to the current round (an administrator may reopen it for practice)
         campaign_admin.close_campaign(session, admin, source.id)
@@ -140,3 +148,45 @@ def _run(session: Session, campaign: Campaign, unit: Unit, sample: Sample) -> No
         _do(session, case, "vks-quang-binh.tdkt", "provincial_check", {
             "check_decision": "return", "return_to": "documents",
             "check_reason": "Thiếu bản xác nhận của thủ trưởng trên báo cáo thành tích."})
+
+
+def _past_round_samples(session: Session, campaign: Campaign) -> None:
+    """In the seed round itself: Minh Hóa's dossier taken through the province and the supreme level to a decision
+    on the round's own dates, and Tuyên Hóa's case opened today, long after the deadline (the late path)."""
+    unit = session.scalar(select(Unit).where(Unit.code == DECIDED_UNIT))
+    late = session.scalar(select(Unit).where(Unit.code == LATE_UNIT))
+    if unit is None or late is None:
+        return
+    real = clock.set_clock(clock.ShiftedClock(IN_ROUND))
+    try:
+        _decided_case(session, campaign, unit)
+    finally:
+        clock.set_clock(real)
+    cases.start_case(session, _user(session, f"{LATE_UNIT}.canbo"), campaign.id, late.id)
+
+
+def _decided_case(session: Session, campaign: Campaign, unit: Unit) -> Case:
+    code, nominee = unit.code, _nominee("Lê Thị Thu", f"Kiểm sát viên, {unit.name}")
+    case = cases.start_case(session, _user(session, f"{code}.canbo"), campaign.id, unit.id)
+    _do(session, case, f"{code}.canbo", "register_nominees", {"nominees": [nominee]})
+    _do(session, case, f"{code}.thuky", "record_minutes", _minutes([nominee]))
+    _do(session, case, f"{code}.hoidong", "council_review", {"council_decision": "approve"})
+    _do(session, case, f"{code}.thutruong", "submit_dossier", _submission("12/TTr-VKS"))
+    _do(session, case, "vks-quang-binh.tdkt", "provincial_check", {"check_decision": "accept"})
+    parent = session.scalar(select(Case).where(Case.campaign_id == campaign.id, Case.kind == "consolidation"))
+    candidates = [{**{k: c.get(k) for k in ("case_id", "unit", "kind", "name", "position", "award_form",
+                                            "achievement_summary") if c.get(k) is not None},
+                   "votes_for": 8, "selected": True} for c in parent.data.get("candidates") or []]
+    _do(session, parent, "vks-quang-binh.hoidong", "select_nominees", {
+        "meeting_date": "2024-08-21", "meeting_place": "Phòng họp VKSND tỉnh Quảng Bình", "members_total": 9,
+        "members_present": 8, "candidates": candidates})
+    clock.set_clock(clock.ShiftedClock(AFTER_UNITS))
+    _do(session, parent, "vks-quang-binh.thutruong", "submit_upward", _submission("120/TTr-VKSQB"))
+    _do(session, parent, "vkstc.tdkt", "supreme_check", {"check_decision": "accept"})
+    clock.set_clock(clock.ShiftedClock(DECIDED_ON))
+    _do(session, parent, "vkstc.tdkt", "supreme_decision", {
+        "decision_number": "1234/QĐ-VKSTC", "decision_date": "2024-10-10",
+        "decision_authority": "Viện trưởng VKSND tối cao",
+        "awards": [{"nominee": c["name"], "award_form": c["award_form"], "awarded": True, "case_id": c["case_id"]}
+                   for c in candidates]})
+    return case

@@ -64,6 +64,15 @@ def test_current_rounds_and_sample_cases_at_every_stage(app, session):
     assert open_steps("vks-qb-bo-trach") == ["provincial_check"]
     assert open_steps("vks-qb-quang-trach") == ["submit_supplement"]
 
+    # in the 2024 round itself: one dossier decided on the round's own dates, one opened today and so late
+    def past(unit_code):
+        return session.scalar(select(Case).join(Unit, Unit.id == Case.unit_id)
+                              .where(Unit.code == unit_code, Case.campaign_id == seed_round.id, Case.kind == "unit"))
+    decided = past(demo_rounds.DECIDED_UNIT)
+    assert decided.status == "completed" and decided.data["decision_number"] == "1234/QĐ-VKSTC"
+    assert decided.data["awards"][0]["awarded"] is True
+    assert past(demo_rounds.LATE_UNIT).late_at is not None
+
 
 def test_the_demo_sign_in_page_names_accounts_to_try_and_production_does_not(app, client_for_env):
     demo = client_for_env("development").get("/login").get_data(as_text=True)
