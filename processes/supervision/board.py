@@ -31,12 +31,12 @@ DEFAULT_STALL_WORKING_DAYS = 5
 PER_PAGE = 50
 MAX_PER_PAGE = 500
 SORTS = {
-    "urgency": lambda r: (SEVERITY.index(r.flag), -(r.working_days_in_step or 0), _key(r.unit_name)),
-    "unit": lambda r: _key(r.unit_name),
-    "days": lambda r: (-(r.working_days_in_step if r.working_days_in_step is not None else -1), _key(r.unit_name)),
-    "deadline": lambda r: (r.deadline or dt.datetime.max, _key(r.unit_name)),
-    "projected": lambda r: (r.projected_finish or dt.datetime.max, _key(r.unit_name)),
-    "step": lambda r: (r.step_name or "", _key(r.unit_name)),
+    "urgency": lambda r: (_RANK[r.flag], -(r.working_days_in_step or 0), r.name_key),
+    "unit": lambda r: r.name_key,
+    "days": lambda r: (-(r.working_days_in_step if r.working_days_in_step is not None else -1), r.name_key),
+    "deadline": lambda r: (r.deadline or dt.datetime.max, r.name_key),
+    "projected": lambda r: (r.projected_finish or dt.datetime.max, r.name_key),
+    "step": lambda r: (r.step_name or "", r.name_key),
 }
 SORT_LABELS = {"urgency": "Cần chú ý trước", "unit": "Tên đơn vị", "days": "Ngày ở bước (nhiều trước)",
                "deadline": "Hạn nộp", "projected": "Dự kiến xong", "step": "Bước hiện tại"}
@@ -60,6 +60,7 @@ class UnitRow:
     deadline: dt.datetime | None = None
     projected_finish: dt.datetime | None = None
     flag: str = Flag.NOT_STARTED
+    name_key: str = ""  # the name as sorted and searched (NFC, case-folded)
 
     @property
     def flag_label(self) -> str:
@@ -87,6 +88,9 @@ class Board:
         return page_count(self.total, self.per_page)
 
 
+_RANK = {flag.value: i for i, flag in enumerate(SEVERITY)}
+
+
 def _key(text: str) -> str:
     return unicodedata.normalize("NFC", text or "").casefold()
 
@@ -109,7 +113,7 @@ def unit_rows(session: Session, campaign: Campaign, units: list[ScopedUnit]) -> 
     """Every supervised participating unit's row, flagged (unfiltered, in name order)."""
     now = clock.now()
     today = clock.to_local(now).date()
-    rows = {u.id: UnitRow(u.id, u.code, u.display_name) for u in units}
+    rows = {u.id: UnitRow(u.id, u.code, u.display_name, name_key=_key(u.display_name)) for u in units}
     # Every statement is scoped by the campaign (its cases through uq_cases_campaign_unit_kind, their rows through
     # the case): no list of hundreds of ids is sent, and nothing grows with the other campaigns' cases.
     cases = [c for c in session.execute(_CASES, {"campaign_id": campaign.id}) if c.unit_id in rows]
@@ -271,7 +275,7 @@ def all_rows(session: Session, user: User, campaign_id: int, *, flag: str = "", 
 def _search(session: Session, campaign: Campaign, rows: list[UnitRow], q: str) -> list[UnitRow]:
     """Rows whose unit (name or code) or one of whose nominees (submitted, or still being registered) match."""
     needle = _key(q.strip())
-    hits = {r.unit_id for r in rows if needle in _key(r.unit_name) or needle in _key(r.unit_code)}
+    hits = {r.unit_id for r in rows if needle in r.name_key or needle in _key(r.unit_code)}
     case_ids = [r.case_id for r in rows if r.case_id is not None and r.unit_id not in hits]
     if case_ids:
         matched = set()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from ..errors import Forbidden, NotFound
 from ..models import Campaign, Unit, User
@@ -107,7 +107,7 @@ def campaign_for(session: Session, user: User, campaign_id: int) -> tuple[Campai
     """The campaign and the units of it the user supervises: 403 for someone who supervises nothing, 404 for a
     campaign that does not exist or has none of their units (the same words either way)."""
     check_supervisor(user)
-    campaign = session.get(Campaign, campaign_id)
+    campaign = session.get(Campaign, campaign_id, options=[undefer(Campaign.details)])
     if campaign is None:
         raise NotFound(CAMPAIGN_NOT_FOUND)
     units = supervised_units(session, user, campaign)
