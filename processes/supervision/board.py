@@ -177,23 +177,27 @@ def _current_task(found: list):
     return (own or found or [None])[0]
 
 
+# Materialised on PostgreSQL: its planner would otherwise merge-join the open tasks with every case in id order.
+_CAMPAIGN_CASES = (select(Case.id.label("case_id"))
+                   .where(Case.campaign_id == bindparam("campaign_id"), Case.kind == CaseKind.UNIT)
+                   .cte("campaign_cases").prefix_with("MATERIALIZED", dialect="postgresql"))
 _CASES = (select(Case.id, Case.unit_id, Case.status, Case.current_step, Case.updated_at, Case.deadline_at,
                  Case.late_at, Case.diagram_version_id)
           .where(Case.campaign_id == bindparam("campaign_id"), Case.kind == CaseKind.UNIT))
+# The campaign's case ids as a subquery (uq_cases_campaign_unit_kind), so the open tasks are found through their
+# case (uq_open_tasks_case_id) or by a hash of those ids — never by walking every case of every campaign.
 _TASKS = (select(OpenTask.id, OpenTask.case_id, OpenTask.bpmn_id, OpenTask.name, OpenTask.role, OpenTask.unit_id,
                  OpenTask.assignee_id, OpenTask.created_at)
-          .join(Case, Case.id == OpenTask.case_id)
-          .where(Case.campaign_id == bindparam("campaign_id"), Case.kind == CaseKind.UNIT)
+          .join(_CAMPAIGN_CASES, _CAMPAIGN_CASES.c.case_id == OpenTask.case_id)
           .order_by(OpenTask.created_at, OpenTask.id))
 _CLAIMANTS = (select(User.id, User.full_name).join(OpenTask, OpenTask.assignee_id == User.id)
-              .join(Case, Case.id == OpenTask.case_id)
-              .where(Case.campaign_id == bindparam("campaign_id"), Case.kind == CaseKind.UNIT).distinct())
+              .join(_CAMPAIGN_CASES, _CAMPAIGN_CASES.c.case_id == OpenTask.case_id).distinct())
 _QUEUES = (select(RoleAssignment.unit_id, RoleAssignment.role, User.full_name)
            .join(OpenTask, (OpenTask.unit_id == RoleAssignment.unit_id) & (OpenTask.role == RoleAssignment.role))
-           .join(Case, Case.id == OpenTask.case_id).join(User, User.id == RoleAssignment.user_id)
-           .where(Case.campaign_id == bindparam("campaign_id"), Case.kind == CaseKind.UNIT,
-                  OpenTask.assignee_id.is_(None), User.active)
-           .distinct().order_by(RoleAssignment.unit_id, RoleAssignment.role, User.full_name))
+           .join(_CAMPAIGN_CASES, _CAMPAIGN_CASES.c.case_id == OpenTask.case_id)
+           .join(User, User.id == RoleAssignment.user_id)
+           .where(OpenTask.assignee_id.is_(None), User.active)
+           .distinct())
 
 
 def _holders(session: Session, campaign_id: int) -> dict:
@@ -204,6 +208,7 @@ def _holders(session: Session, campaign_id: int) -> dict:
     for unit_id, role, name in session.execute(_QUEUES, {"campaign_id": campaign_id}):
         names.setdefault((unit_id, role), []).append(name)
     for queue, people in names.items():
+        people.sort()
         out[queue] = ", ".join(people[:3]) + (f" và {len(people) - 3} người khác" if len(people) > 3 else "")
     return out
 
