@@ -271,3 +271,19 @@ def test_reminding_many_units_at_once(session, monkeypatch):
     told = session.scalar(select(func.count()).select_from(Notification)
                           .where(Notification.kind == "supervision_reminder"))
     assert told == 3 + 2 * 9  # the three cases' staff; the nine units without a case: staff and head
+
+
+def test_exported_text_never_runs_as_a_formula():
+    import io
+
+    from openpyxl import load_workbook
+
+    from processes.supervision import exports
+
+    lines = [[1, "=HYPERLINK(\"http://evil.example\")", "-2+3", "Nguyễn Văn An", 5]]
+    workbook = load_workbook(io.BytesIO(b"".join(exports.xlsx_chunks("t", ["a", "b", "c", "d", "e"], lines))))
+    cells = [c.value for c in workbook.active[2]]
+    assert cells == [1, "'=HYPERLINK(\"http://evil.example\")", "'-2+3", "Nguyễn Văn An", 5]
+    assert all(c.data_type != "f" for c in workbook.active[2])
+    text = b"".join(exports.csv_chunks(["a"], lines)).decode("utf-8")
+    assert "'=HYPERLINK" in text and "'-2+3" in text
