@@ -22,6 +22,7 @@ or units and returns a per-case summary of what succeeded and why not; one case'
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import String, bindparam, delete, func, insert, literal, select, union, update
@@ -32,6 +33,7 @@ from .access import CASE_NOT_FOUND, may_read_case
 from .case_notifications import UNIT_LEADS, Notices
 from .case_processor import CaseProcessor, lock_case
 from .contracts import CASE_STATUS_LABELS, CaseKind, CaseStatus, EmailStatus, TimerStatus
+from .db import is_sqlite
 from .errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from .executor import Command, execute
 from .models import Campaign, Case, CaseTimer, Nomination, Notification, OpenTask, RoleAssignment, Unit, User
@@ -145,7 +147,9 @@ class RemindUnit(Command):
     name = "remind_unit"
 
     def __init__(self, campaign: Campaign, unit_id: int, scope: set[int] | None, reason: str = ""):
-        self.campaign, self.unit_id, self.scope, self.reason = campaign, unit_id, scope, reason
+        # plain values, read once by the caller: the command may run on another thread's session
+        self.campaign_name, self.deadline_at = campaign.name, campaign.deadline_at
+        self.unit_id, self.scope, self.reason = unit_id, scope, reason
 
     def target(self, tx):
         return tx.session.get(Unit, self.unit_id)
@@ -156,8 +160,8 @@ class RemindUnit(Command):
 
     def run(self, tx, unit):
         note = f" Lời nhắn: {self.reason}" if self.reason else ""
-        deadline = clock.format_date(self.campaign.deadline_at)
-        text = (f"Cấp giám sát nhắc {unit.display_name} tạo và nộp hồ sơ phong trào «{self.campaign.name}»"
+        deadline = clock.format_date(self.deadline_at)
+        text = (f"Cấp giám sát nhắc {unit.display_name} tạo và nộp hồ sơ phong trào «{self.campaign_name}»"
                 + (f" trước hạn {deadline}" if deadline else "") + f".{note}")
         users = list(tx.session.scalars(select(RoleAssignment.user_id).where(
             RoleAssignment.unit_id == unit.id, RoleAssignment.role.in_(UNIT_LEADS)).distinct()))
@@ -382,25 +386,48 @@ def apply(session: Session, actor: User, request: Request) -> list[Outcome]:
             Case.campaign_id == campaign.id, Case.kind == CaseKind.UNIT, Case.unit_id.in_(request.unit_ids))).all())
         targets += [(found.get(unit_id), unit_id) for unit_id in dict.fromkeys(request.unit_ids)]
     names = _unit_names(session, targets)
-    outcomes = []
+    jobs = []
     for case_id, unit_id in targets:
         if case_id is None:
             command = RemindUnit(campaign, unit_id, scope, request.reason) if request.action == "remind" else None
         else:
             command = _command(request, case_id, scope, assignee)
-        unit_name = names.get(("unit", unit_id)) or names.get(("case", case_id), "")
-        if command is None:
-            outcome = Outcome(None, unit_id, unit_name, False, 409, "Đơn vị chưa có hồ sơ cho phong trào này.")
-        else:
-            try:
-                message = execute(session, actor, command)
-                outcome = Outcome(case_id, unit_id, unit_name, True, 200, message)
-            except DomainError as exc:
-                # 404: a case or unit the actor may not see — nothing about it is told, not even its name
-                outcome = Outcome(case_id, unit_id, unit_name if exc.status != 404 else "", False, exc.status,
-                                  exc.message)
-        outcomes.append(outcome)
-    return outcomes
+        jobs.append((command, case_id, unit_id, names.get(("unit", unit_id)) or names.get(("case", case_id), "")))
+    if request.action == "remind" and len(jobs) >= PARALLEL_FROM and not is_sqlite(session):
+        return _in_parallel(session, actor, jobs)
+    return [_run_one(session, actor, *job) for job in jobs]
+
+
+# Reminding hundreds of units is mostly waiting for the database (a round trip per statement, a commit per case):
+# on PostgreSQL the transactions — still one per case, each locking only its own case, so they cannot deadlock —
+# run on a few connections at once. SQLite has one writer, so there they run one after the other.
+PARALLEL_FROM = 16
+CONNECTIONS = 4
+
+
+def _in_parallel(session: Session, actor: User, jobs: list) -> list[Outcome]:
+    engine = session.get_bind()
+    chunks = [jobs[i::CONNECTIONS] for i in range(CONNECTIONS)]
+
+    def work(chunk):
+        with Session(bind=engine, expire_on_commit=False) as own:
+            me = own.get(User, actor.id)
+            return [_run_one(own, me, *job) for job in chunk]
+
+    with ThreadPoolExecutor(max_workers=CONNECTIONS) as pool:
+        done = list(pool.map(work, chunks))
+    by_job = {id(job): outcome for chunk, outcomes in zip(chunks, done) for job, outcome in zip(chunk, outcomes)}
+    return [by_job[id(job)] for job in jobs]
+
+
+def _run_one(session: Session, actor: User, command, case_id, unit_id, unit_name) -> Outcome:
+    if command is None:
+        return Outcome(None, unit_id, unit_name, False, 409, "Đơn vị chưa có hồ sơ cho phong trào này.")
+    try:
+        return Outcome(case_id, unit_id, unit_name, True, 200, execute(session, actor, command))
+    except DomainError as exc:
+        # 404: a case or unit the actor may not see — nothing about it is told, not even its name
+        return Outcome(case_id, unit_id, unit_name if exc.status != 404 else "", False, exc.status, exc.message)
 
 
 def _command(request: Request, case_id: int, scope, assignee):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from processes import cases, clock, interventions, timer_worker
 from processes.contracts import CaseStatus, TimerStatus
@@ -256,3 +256,34 @@ def test_daily_digest_tells_supervisors_what_became_worrying(session):
     assert digest.run(session).per_campaign[QB] == 0  # nothing new since
     at(24)
     assert digest.run_if_due(session).per_campaign[QB] == len(qb(session).details["participants"])  # all overdue
+
+
+def test_reminding_many_units_at_once(session, monkeypatch):
+    """On PostgreSQL a large selection runs on several connections (still one transaction per case)."""
+    monkeypatch.setattr(interventions, "PARALLEL_FROM", 2)
+    for code in ("vks-qb-dong-hoi", "vks-qb-le-thuy", "vks-qb-ba-don"):
+        start(session, code)
+    units = [ids_of(session, QB, code)[1] for code in qb(session).details["participants"]]
+    outcomes = act(session, SUPERVISOR, "remind", unit_ids=units)
+    assert [o.unit_id for o in outcomes] == units and all(o.ok for o in outcomes), [o.message for o in outcomes]
+    reminded = session.scalars(select(AuditEvent.case_id).where(AuditEvent.action == "supervisor_reminded")).all()
+    assert len(reminded) == 3
+    told = session.scalar(select(func.count()).select_from(Notification)
+                          .where(Notification.kind == "supervision_reminder"))
+    assert told == 3 + 2 * 9  # the three cases' staff; the nine units without a case: staff and head
+
+
+def test_exported_text_never_runs_as_a_formula():
+    import io
+
+    from openpyxl import load_workbook
+
+    from processes.supervision import exports
+
+    lines = [[1, "=HYPERLINK(\"http://evil.example\")", "-2+3", "Nguyễn Văn An", 5]]
+    workbook = load_workbook(io.BytesIO(b"".join(exports.xlsx_chunks("t", ["a", "b", "c", "d", "e"], lines))))
+    cells = [c.value for c in workbook.active[2]]
+    assert cells == [1, "'=HYPERLINK(\"http://evil.example\")", "'-2+3", "Nguyễn Văn An", 5]
+    assert all(c.data_type != "f" for c in workbook.active[2])
+    text = b"".join(exports.csv_chunks(["a"], lines)).decode("utf-8")
+    assert "'=HYPERLINK" in text and "'-2+3" in text

@@ -183,6 +183,10 @@ def test_pages_and_who_sees_them(app, session, browser):
     refused = sup.post_form(f"/supervision/campaigns/{campaign_id}", f"/supervision/campaigns/{campaign_id}/actions",
                             {"action": "cancel", "unit_ids": [str(ba_don)]})
     assert "Cần ghi lý do khi hủy hồ sơ." in shown(sup.get(refused.headers["Location"]))
+    bad_date = sup.post_form(f"/supervision/campaigns/{campaign_id}", f"/supervision/campaigns/{campaign_id}/actions",
+                             {"action": "extend", "unit_ids": [str(ba_don)], "new_deadline": "31/02/2024",
+                              "reason": "x"})
+    assert "Hạn mới phải là ngày dạng dd/mm/yyyy." in shown(sup.get(bad_date.headers["Location"]))
     xlsx = sup.get(f"/supervision/campaigns/{campaign_id}/units.xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
 

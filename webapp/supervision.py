@@ -72,23 +72,12 @@ def act(campaign_id: int):
         url_for("supervision.campaign", campaign_id=campaign_id)
     scope.campaign_for(db.session, current_user, campaign_id)  # 403 / 404 before anything else is said
     unit_ids = [int(v) for v in request.form.getlist("unit_ids") if v.isdigit()]
-    deadline = None
-    if request.form.get("new_deadline", "").strip():
-        try:
-            deadline = parse_vn_date(request.form["new_deadline"])
-        except ValueError:
-            raise InvalidInput("Hạn mới phải là ngày dạng dd/mm/yyyy.") from None
-    assignee_id = None
-    username = request.form.get("assignee", "").strip()
-    if username:
-        assignee_id = db.session.scalar(select(User.id).where(User.username == username))
-        if assignee_id is None:
-            raise InvalidInput(f"Không có người dùng «{username}».")
     action = request.form.get("action", "")
-    try:
+    try:  # what the form got wrong comes back above the table, with the selection's page
         outcomes = interventions.apply(db.session, current_user, interventions.Request(
             action=action, case_ids=[], unit_ids=unit_ids, campaign_id=campaign_id,
-            reason=request.form.get("reason", "").strip(), new_deadline=deadline, assignee_id=assignee_id))
+            reason=request.form.get("reason", "").strip(), new_deadline=_deadline(request.form.get("new_deadline")),
+            assignee_id=_assignee(request.form.get("assignee", "").strip())))
     except InvalidInput as exc:
         flash(exc.message, "error")
         return redirect(target)
@@ -102,6 +91,24 @@ def act(campaign_id: int):
     if len(failed) > SHOWN_FAILURES:
         flash(f"… và {len(failed) - SHOWN_FAILURES} đơn vị khác (xem chi tiết qua API).", "warning")
     return redirect(target)
+
+
+def _deadline(text: str | None):
+    if not (text or "").strip():
+        return None
+    try:
+        return parse_vn_date(text)
+    except ValueError:
+        raise InvalidInput("Hạn mới phải là ngày dạng dd/mm/yyyy.") from None
+
+
+def _assignee(username: str) -> int | None:
+    if not username:
+        return None
+    user_id = db.session.scalar(select(User.id).where(User.username == username))
+    if user_id is None:
+        raise InvalidInput(f"Không có người dùng «{username}».")
+    return user_id
 
 
 @bp.cli.command("digest")

@@ -31,12 +31,12 @@ DEFAULT_STALL_WORKING_DAYS = 5
 PER_PAGE = 50
 MAX_PER_PAGE = 500
 SORTS = {
-    "urgency": lambda r: (SEVERITY.index(r.flag), -(r.working_days_in_step or 0), _key(r.unit_name)),
-    "unit": lambda r: _key(r.unit_name),
-    "days": lambda r: (-(r.working_days_in_step if r.working_days_in_step is not None else -1), _key(r.unit_name)),
-    "deadline": lambda r: (r.deadline or dt.datetime.max, _key(r.unit_name)),
-    "projected": lambda r: (r.projected_finish or dt.datetime.max, _key(r.unit_name)),
-    "step": lambda r: (r.step_name or "", _key(r.unit_name)),
+    "urgency": lambda r: (_RANK[r.flag], -(r.working_days_in_step or 0), r.name_key),
+    "unit": lambda r: r.name_key,
+    "days": lambda r: (-(r.working_days_in_step if r.working_days_in_step is not None else -1), r.name_key),
+    "deadline": lambda r: (r.deadline or dt.datetime.max, r.name_key),
+    "projected": lambda r: (r.projected_finish or dt.datetime.max, r.name_key),
+    "step": lambda r: (r.step_name or "", r.name_key),
 }
 SORT_LABELS = {"urgency": "Cần chú ý trước", "unit": "Tên đơn vị", "days": "Ngày ở bước (nhiều trước)",
                "deadline": "Hạn nộp", "projected": "Dự kiến xong", "step": "Bước hiện tại"}
@@ -60,6 +60,7 @@ class UnitRow:
     deadline: dt.datetime | None = None
     projected_finish: dt.datetime | None = None
     flag: str = Flag.NOT_STARTED
+    name_key: str = ""  # the name as sorted and searched (NFC, case-folded)
 
     @property
     def flag_label(self) -> str:
@@ -87,6 +88,9 @@ class Board:
         return page_count(self.total, self.per_page)
 
 
+_RANK = {flag.value: i for i, flag in enumerate(SEVERITY)}
+
+
 def _key(text: str) -> str:
     return unicodedata.normalize("NFC", text or "").casefold()
 
@@ -109,7 +113,7 @@ def unit_rows(session: Session, campaign: Campaign, units: list[ScopedUnit]) -> 
     """Every supervised participating unit's row, flagged (unfiltered, in name order)."""
     now = clock.now()
     today = clock.to_local(now).date()
-    rows = {u.id: UnitRow(u.id, u.code, u.display_name) for u in units}
+    rows = {u.id: UnitRow(u.id, u.code, u.display_name, name_key=_key(u.display_name)) for u in units}
     # Every statement is scoped by the campaign (its cases through uq_cases_campaign_unit_kind, their rows through
     # the case): no list of hundreds of ids is sent, and nothing grows with the other campaigns' cases.
     cases = [c for c in session.execute(_CASES, {"campaign_id": campaign.id}) if c.unit_id in rows]
@@ -173,23 +177,27 @@ def _current_task(found: list):
     return (own or found or [None])[0]
 
 
+# Materialised on PostgreSQL: its planner would otherwise merge-join the open tasks with every case in id order.
+_CAMPAIGN_CASES = (select(Case.id.label("case_id"))
+                   .where(Case.campaign_id == bindparam("campaign_id"), Case.kind == CaseKind.UNIT)
+                   .cte("campaign_cases").prefix_with("MATERIALIZED", dialect="postgresql"))
 _CASES = (select(Case.id, Case.unit_id, Case.status, Case.current_step, Case.updated_at, Case.deadline_at,
                  Case.late_at, Case.diagram_version_id)
           .where(Case.campaign_id == bindparam("campaign_id"), Case.kind == CaseKind.UNIT))
+# The campaign's case ids as a subquery (uq_cases_campaign_unit_kind), so the open tasks are found through their
+# case (uq_open_tasks_case_id) or by a hash of those ids — never by walking every case of every campaign.
 _TASKS = (select(OpenTask.id, OpenTask.case_id, OpenTask.bpmn_id, OpenTask.name, OpenTask.role, OpenTask.unit_id,
                  OpenTask.assignee_id, OpenTask.created_at)
-          .join(Case, Case.id == OpenTask.case_id)
-          .where(Case.campaign_id == bindparam("campaign_id"), Case.kind == CaseKind.UNIT)
+          .join(_CAMPAIGN_CASES, _CAMPAIGN_CASES.c.case_id == OpenTask.case_id)
           .order_by(OpenTask.created_at, OpenTask.id))
 _CLAIMANTS = (select(User.id, User.full_name).join(OpenTask, OpenTask.assignee_id == User.id)
-              .join(Case, Case.id == OpenTask.case_id)
-              .where(Case.campaign_id == bindparam("campaign_id"), Case.kind == CaseKind.UNIT).distinct())
+              .join(_CAMPAIGN_CASES, _CAMPAIGN_CASES.c.case_id == OpenTask.case_id).distinct())
 _QUEUES = (select(RoleAssignment.unit_id, RoleAssignment.role, User.full_name)
            .join(OpenTask, (OpenTask.unit_id == RoleAssignment.unit_id) & (OpenTask.role == RoleAssignment.role))
-           .join(Case, Case.id == OpenTask.case_id).join(User, User.id == RoleAssignment.user_id)
-           .where(Case.campaign_id == bindparam("campaign_id"), Case.kind == CaseKind.UNIT,
-                  OpenTask.assignee_id.is_(None), User.active)
-           .distinct().order_by(RoleAssignment.unit_id, RoleAssignment.role, User.full_name))
+           .join(_CAMPAIGN_CASES, _CAMPAIGN_CASES.c.case_id == OpenTask.case_id)
+           .join(User, User.id == RoleAssignment.user_id)
+           .where(OpenTask.assignee_id.is_(None), User.active)
+           .distinct())
 
 
 def _holders(session: Session, campaign_id: int) -> dict:
@@ -200,6 +208,7 @@ def _holders(session: Session, campaign_id: int) -> dict:
     for unit_id, role, name in session.execute(_QUEUES, {"campaign_id": campaign_id}):
         names.setdefault((unit_id, role), []).append(name)
     for queue, people in names.items():
+        people.sort()
         out[queue] = ", ".join(people[:3]) + (f" và {len(people) - 3} người khác" if len(people) > 3 else "")
     return out
 
@@ -271,7 +280,7 @@ def all_rows(session: Session, user: User, campaign_id: int, *, flag: str = "", 
 def _search(session: Session, campaign: Campaign, rows: list[UnitRow], q: str) -> list[UnitRow]:
     """Rows whose unit (name or code) or one of whose nominees (submitted, or still being registered) match."""
     needle = _key(q.strip())
-    hits = {r.unit_id for r in rows if needle in _key(r.unit_name) or needle in _key(r.unit_code)}
+    hits = {r.unit_id for r in rows if needle in r.name_key or needle in _key(r.unit_code)}
     case_ids = [r.case_id for r in rows if r.case_id is not None and r.unit_id not in hits]
     if case_ids:
         matched = set()

@@ -57,6 +57,17 @@ def nominee_table(session: Session, user: User, campaign_id: int) -> tuple[str, 
     return campaign.code, NOMINEE_HEADERS, lines
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe(value):
+    """A typed-in text that a spreadsheet would run as a formula (a nominee named "=HYPERLINK(…)") is written as
+    text: openpyxl stores a string starting with "=" as a formula, and Excel reads CSV cells the same way."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def xlsx_chunks(title: str, headers: list[str], lines: Iterable[list]) -> Iterator[bytes]:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31] or "Sheet1")
@@ -68,7 +79,7 @@ def xlsx_chunks(title: str, headers: list[str], lines: Iterable[list]) -> Iterat
         header_cells.append(cell)
     sheet.append(header_cells)
     for line in lines:
-        sheet.append(line)
+        sheet.append([safe(value) for value in line])
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as out:
         workbook.save(out)
         out.seek(0)
@@ -82,7 +93,7 @@ def csv_chunks(headers: list[str], lines: Iterable[list]) -> Iterator[bytes]:
     buffer.write("\ufeff")
     writer.writerow(headers)
     for line in lines:
-        writer.writerow(line)
+        writer.writerow([safe(value) for value in line])
         if buffer.tell() > CHUNK:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

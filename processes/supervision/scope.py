@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from ..errors import Forbidden, NotFound
 from ..models import Campaign, Unit, User
@@ -66,15 +66,18 @@ _UNIT_COLUMNS = (Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.parent_id)
 
 
 def _units_under(session: Session, roots: set[int], campaign: Campaign, *, include_roots: bool) -> list[ScopedUnit]:
-    """The campaign's participants among the units below `roots` (one recursive query; the participant codes are
-    matched here, not sent as a list of hundreds of parameters)."""
-    below = select(*_UNIT_COLUMNS).where(Unit.id.in_(select(_below(session, roots))))
+    """The campaign's participants among the units below `roots`: one recursive query that returns the units
+    themselves; the participant codes are matched here, not sent as a list of hundreds of parameters."""
+    tree = select(*_UNIT_COLUMNS).where(Unit.parent_id.in_(roots)).cte("tree", recursive=True)
+    tree = tree.union_all(select(*_UNIT_COLUMNS).join(tree, Unit.parent_id == tree.c.id))
+    query = select(tree)
     if include_roots:
-        below = below.union_all(select(*_UNIT_COLUMNS).where(Unit.id.in_(roots)))
+        query = query.union_all(select(*_UNIT_COLUMNS).where(Unit.id.in_(roots)))
     codes = participant_codes(campaign)
     wanted = set(codes) if codes is not None else None
-    units = [ScopedUnit(*row) for row in session.execute(below)]
-    return sorted((u for u in units if wanted is None or u.code in wanted), key=lambda u: (u.name, u.id))
+    units = [ScopedUnit(*row) for row in session.execute(query) if wanted is None or row[1] in wanted]
+    units.sort(key=lambda u: (u.name, u.id))
+    return units
 
 
 def participating_units(session: Session, campaign: Campaign) -> list[ScopedUnit]:
@@ -104,7 +107,7 @@ def campaign_for(session: Session, user: User, campaign_id: int) -> tuple[Campai
     """The campaign and the units of it the user supervises: 403 for someone who supervises nothing, 404 for a
     campaign that does not exist or has none of their units (the same words either way)."""
     check_supervisor(user)
-    campaign = session.get(Campaign, campaign_id)
+    campaign = session.get(Campaign, campaign_id, options=[undefer(Campaign.details)])
     if campaign is None:
         raise NotFound(CAMPAIGN_NOT_FOUND)
     units = supervised_units(session, user, campaign)
