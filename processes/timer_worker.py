@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import audit, clock, wiring  # noqa: F401  (wiring: the listeners this worker's changes must reach)
+from . import audit, clock, digest, wiring  # noqa: F401  (wiring: the listeners this worker's changes must reach)
 from .access import check_admin
 from .case_processor import CaseProcessor, lock_case, lock_options
 from .contracts import TimerStatus
@@ -160,17 +160,26 @@ def retry(session: Session, user: User | None, case_id: int) -> int:
     return execute(session, user, RetryIncidents(case_id))
 
 
+DIGEST_EVERY = 60.0  # seconds between two looks at whether today's digest went out
+
+
 def run(database_url: str, *, poll: float = 0.5, stop: threading.Event | None = None,
-        until_idle: bool = False) -> Pass:
-    """The worker loop: fire what is due, send pending mail, sleep `poll` seconds when there was nothing."""
+        until_idle: bool = False, digest_every: float | None = None) -> Pass:
+    """The worker loop: fire what is due, send pending mail, sleep `poll` seconds when there was nothing. With
+    `digest_every` (seconds), the supervisors' daily digest is looked at that often and sent once a day (the first
+    pass after midnight in Việt Nam; several workers send it once: `digest.run_if_due` records the day)."""
     stop = stop or threading.Event()
     engine = make_engine(database_url)
     Session = make_sessionmaker(engine)
     total = Pass()
+    next_digest = time.monotonic()
     try:
         while not stop.is_set():
             with Session() as session:
                 done = fire_due(session)
+                if digest_every is not None and time.monotonic() >= next_digest:
+                    next_digest = time.monotonic() + digest_every
+                    digest.run_if_due(session)
                 try:
                     deliver_mail(session)
                 except OSError as exc:  # mail server down: notifications stay pending for the next pass
@@ -196,7 +205,7 @@ def main(argv=None) -> None:
     if not args.database_url:
         parser.error("cần --database-url hoặc biến môi trường DATABASE_URL")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    result = run(args.database_url, poll=args.poll, until_idle=args.until_idle)
+    result = run(args.database_url, poll=args.poll, until_idle=args.until_idle, digest_every=DIGEST_EVERY)
     print(f"fired={result.fired} incidents={result.incidents}")
 
 

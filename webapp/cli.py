@@ -75,7 +75,8 @@ def users_token(username: str, name: str):
 @click.option("--until-idle", is_flag=True, help="Dừng khi không còn bộ hẹn giờ đến hạn.")
 def timers_run(poll: float, until_idle: bool):
     """Run the timer worker (several may run at once against PostgreSQL)."""
-    result = timer_worker.run(current_app.config["SQLALCHEMY_DATABASE_URI"], poll=poll, until_idle=until_idle)
+    result = timer_worker.run(current_app.config["SQLALCHEMY_DATABASE_URI"], poll=poll, until_idle=until_idle,
+                              digest_every=None if until_idle else timer_worker.DIGEST_EVERY)
     click.echo(f"Đã chạy {result.fired} hồ sơ; sự cố: {result.incidents}.")
 
 
