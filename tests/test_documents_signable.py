@@ -291,6 +291,6 @@ def test_the_report_follows_the_form_the_campaign_names(session):
 
 def test_units_see_the_deadline_as_the_seed_words_it_and_whom_to_call(app, session, browser):
     page = browser("ubnd-hoang-hoa.canbo").get("/campaigns").get_data(as_text=True)
-    assert "Hạn nộp: trước ngày 20/9/2024" in page
+    assert "Hạn nộp: trước ngày 20/09/2024" in page  # "trước ngày 20/9/2024" (004 §IV.2): 19/9 is the last day
     assert ("Liên hệ: Đ/c Trần Mạnh Hùng – Phó Trưởng Phòng Quản lý Công nghệ thông tin, điện thoại 0915 351 008, "
             "e-mail hungtm.stttt@thanhhoa.gov.vn") in page

@@ -1,6 +1,7 @@
 """Document specs (what each needs from the case data), the Jinja environment and WeasyPrint."""
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Callable
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 
 from ..award_forms import campaign_award_name
+from . import cache, parallel
 from . import context as ctx
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -224,10 +226,77 @@ def _stylesheet():
     return CSS(filename=str(TEMPLATES / "document.css"))
 
 
-def pdf_for(html: str) -> bytes:
+def write_pdf(html: str) -> bytes:
+    """Lay out and write one document (no cache): what the parallel workers run."""
     from weasyprint import HTML  # imported on first use: the web process loads Pango only when it renders
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(stylesheets=[_stylesheet()])
 
 
+@lru_cache(maxsize=1)
+def _style_digest() -> str:
+    return cache.digest((TEMPLATES / "document.css").read_bytes())
+
+
+def _key(html: str) -> str:
+    return "pdf:" + cache.digest(_style_digest(), html)
+
+
+def pdf_for(html: str) -> bytes:
+    """The document's PDF, rendered once per distinct HTML (see cache.py)."""
+    return pdfs_for([html])[0]
+
+
+def pdfs_for(htmls: list[str]) -> list[bytes]:
+    """Several documents' PDFs: those already rendered from the cache, the others laid out side by side."""
+    keys = [_key(h) for h in htmls]
+    found = [cache.CACHE.get(k) for k in keys]
+    missing = [i for i, pdf in enumerate(found) if pdf is None]
+    if missing:
+        fresh = parallel.render_all([htmls[i] for i in missing], write_pdf)
+        for i, pdf in zip(missing, fresh):
+            cache.CACHE.put(keys[i], pdf)
+            found[i] = pdf
+    return found
+
+
+# Documents made of one document per nominee (each achievement report is its own document, with its own header
+# and page numbers): laid out one by one — side by side, and a change to one nominee re-renders only that one — and
+# put together.
+SEPARATE_PER_NOMINEE = {"bao_cao_thanh_tich"}
+
+
+def htmls_for(code: str, data: dict, campaign, unit, *, nominee: int | None = None, **kw) -> list[str]:
+    """The HTML of each separately laid out piece of document `code` (one piece, or one per nominee)."""
+    if code in SEPARATE_PER_NOMINEE and nominee is None and len((data or {}).get("nominees") or []) > 1:
+        return [html_for(code, data, campaign, unit, nominee=i, **kw) for i in range(len(data["nominees"]))]
+    return [html_for(code, data, campaign, unit, nominee=nominee, **kw)]
+
+
+def joined(pdfs: list[bytes]) -> bytes:
+    """Several PDFs as one, in order (kept under the digest of its pieces)."""
+    if len(pdfs) == 1:
+        return pdfs[0]
+    key = "joined:" + cache.digest(*pdfs)
+    found = cache.CACHE.get(key)
+    if found is not None:
+        return found
+    from pypdf import PdfWriter
+    writer = PdfWriter()
+    for pdf in pdfs:
+        writer.append(io.BytesIO(pdf))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    cache.CACHE.put(key, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def render_many(jobs: list[list[str]]) -> list[bytes]:
+    """Each job (the HTML pieces of one document, from `htmls_for`) as one PDF; every missing piece of every
+    document is laid out in one parallel batch."""
+    flat = [html for job in jobs for html in job]
+    pdfs = iter(pdfs_for(flat))
+    return [joined([next(pdfs) for _ in job]) for job in jobs]
+
+
 def render(code: str, data: dict, campaign, unit, **kw) -> bytes:
-    return pdf_for(html_for(code, data, campaign, unit, **kw))
+    return render_many([htmls_for(code, data, campaign, unit, **kw)])[0]
