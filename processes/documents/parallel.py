@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 
@@ -28,13 +29,30 @@ def workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def _ready() -> bool:
+    return True
+
+
 def _executor() -> ProcessPoolExecutor:
+    """The pool, its workers started now. While they start, `__main__` shows no file: multiprocessing would
+    otherwise re-run the program's main script in each worker (a bench, gunicorn, pytest), which the workers do not
+    need and which may not even import there."""
     global _pool
     with _pool_lock:
         if _pool is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["processes.documents.render"])
-            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=context)
+            pool = ProcessPoolExecutor(max_workers=workers(), mp_context=context)
+            main = sys.modules.get("__main__")
+            hidden = main.__dict__.pop("__file__", None) if main is not None else None
+            try:
+                # A non-fork pool starts a worker per task while none is idle: as many tasks as workers start them all.
+                for started in [pool.submit(_ready) for _ in range(workers())]:
+                    started.result()
+            finally:
+                if hidden is not None:
+                    main.__file__ = hidden
+            _pool = pool
         return _pool
 
 
