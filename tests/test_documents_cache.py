@@ -42,18 +42,21 @@ def test_a_document_is_rendered_once_per_version_of_what_it_says(session, monkey
     monkeypatch.setattr(parallel, "render_all", lambda htmls, fn: laid_out.extend(htmls) or [fn(h) for h in htmls])
 
     first = documents.render("to_trinh", data, campaign, unit)
-    assert documents.render("to_trinh", data, campaign, unit) == first and len(laid_out) == 1
+    # the tờ trình and the danh sách attached to it are laid out apart (and side by side)
+    assert documents.render("to_trinh", data, campaign, unit) == first and len(laid_out) == 2
     changed = documents.render("to_trinh", {**data, "submission_number": "16/TTr-VKS"}, campaign, unit)
-    assert changed != first and len(laid_out) == 2  # any change to what it says: rendered again
+    assert changed != first and len(laid_out) == 4  # any change to what they say: rendered again
+    documents.render("danh_sach", data, campaign, unit)
+    assert len(laid_out) == 4  # the dossier's danh sách is the one attached to the tờ trình
 
     # Each nominee's report is a document of its own: a change to one re-renders that one only.
     reports = documents.render("bao_cao_thanh_tich", data, campaign, unit)
-    assert len(laid_out) == 4 and len(htmls_for("bao_cao_thanh_tich", data, campaign, unit)) == 2
+    assert len(laid_out) == 6 and len(htmls_for("bao_cao_thanh_tich", data, campaign, unit)) == 2
     pages = PdfReader(io.BytesIO(reports)).pages
     assert "Trần Thị Thủy" in pages[0].extract_text() and "Hoàng Văn Nam" in pages[-1].extract_text()
     edited = {**data, "nominees": [data["nominees"][0], {**data["nominees"][1], "position": "Kiểm sát viên"}]}
     documents.render("bao_cao_thanh_tich", edited, campaign, unit)
-    assert len(laid_out) == 5
+    assert len(laid_out) == 7
 
 
 def test_documents_laid_out_side_by_side_are_the_documents(monkeypatch):

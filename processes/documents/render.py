@@ -171,7 +171,7 @@ def register_number(data: dict) -> str:
 
 
 def html_for(code: str, data: dict, campaign, unit, *, nominee: int | None = None, recipient=None, decider=None,
-             history=None, proposal: dict | None = None) -> str:
+             history=None, proposal: dict | None = None, with_list: bool = True) -> str:
     """The document as HTML. `nominee` narrows a per-nominee document (báo cáo, certificate) to one row.
     `proposal` (number, date, unit) is the tờ trình a decision answers when it is not this case's own (a unit's
     copy of a decision taken on the receiving level's consolidated tờ trình)."""
@@ -196,7 +196,8 @@ def html_for(code: str, data: dict, campaign, unit, *, nominee: int | None = Non
     template_name = "to_trinh" if code == "to_trinh" else code
     decider_issuer = c["decider"]
     c.update(
-        forms=_set_forms(c["legal_set"]), doc_title=DOCUMENTS[code].name, with_list=(code == "to_trinh"),
+        forms=_set_forms(c["legal_set"]), doc_title=DOCUMENTS[code].name,
+        with_list=(code == "to_trinh" and with_list),
         absent=max(total - present, 0), voting=voting, votes=_vote_rows(data, nominees),
         vote_method=(VOTE_METHODS.get(data.get("vote_method")) or voting.get("method")
                      or "biểu quyết (bỏ phiếu) từng trường hợp"),
@@ -266,9 +267,14 @@ SEPARATE_PER_NOMINEE = {"bao_cao_thanh_tich"}
 
 
 def htmls_for(code: str, data: dict, campaign, unit, *, nominee: int | None = None, **kw) -> list[str]:
-    """The HTML of each separately laid out piece of document `code` (one piece, or one per nominee)."""
+    """The HTML of each separately laid out piece of document `code` (one piece, or one per nominee; the tờ trình
+    and the danh sách attached to it, which Nghị định 30/2020 numbers apart — and which is then the very danh sách
+    the dossier lists, laid out once)."""
     if code in SEPARATE_PER_NOMINEE and nominee is None and len((data or {}).get("nominees") or []) > 1:
         return [html_for(code, data, campaign, unit, nominee=i, **kw) for i in range(len(data["nominees"]))]
+    if code == "to_trinh":
+        return [html_for(code, data, campaign, unit, with_list=False, **kw),
+                html_for("danh_sach", data, campaign, unit, **kw)]
     return [html_for(code, data, campaign, unit, nominee=nominee, **kw)]
 
 
