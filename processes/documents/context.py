@@ -257,16 +257,19 @@ def campaign_reference(campaign) -> str:
     return text
 
 
-def build(data: dict, campaign, unit, *, recipient=None, history=None, decider=None, when=None) -> dict:
-    """Everything the templates read. `history(nominee_row) → [award rows]` fills "awards already received";
-    `when` is the document's own date (its decree follows it)."""
+def build(data: dict, campaign, unit, *, recipient=None, history=None, decider=None, when=None,
+          nominee: int | None = None) -> dict:
+    """Everything the templates read. `history(nominee_row) → [award rows]` fills "awards already received" (of
+    nominee `nominee` only, when the document is one nominee's); `when` is the document's own date (its decree
+    follows it)."""
     data = data or {}
     details = (campaign.details or {}) if campaign is not None else {}
     nominees = nominees_of(data, details)
     if history is not None:
         raw = data.get("nominees") or []
         for n in nominees:
-            n.history = history(raw[n.index])
+            if nominee is None or n.index == nominee:
+                n.history = history(raw[n.index])
     recipient = recipient or (campaign.receiving_unit if campaign is not None else None)
     if recipient is not None and unit is not None and recipient.id == unit.id:
         recipient = unit.governing_body  # a receiving level's own dossier goes to the body it answers to

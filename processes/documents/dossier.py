@@ -124,24 +124,36 @@ def missing_documents(session: Session, case: Case, data: dict) -> list[str]:
 
 # ── rendering from a case ────────────────────────────────────────────────────────────────────────────────────
 
-def _history(session: Session, before: dt.date | None, units: set[int]):
+def _history(session: Session, before: dt.date | None, units: set[int], rows: list[dict]):
     """A nominee's awards decided before `before`, of `units` only (the hierarchy of the case's unit: the document is
-    the unit's, so it quotes only the decisions that unit's people may read)."""
-    def lookup(row: dict) -> list[dict]:
-        query = (select(AwardRecord).where(AwardRecord.nominee_key == nominee_key(row),
-                                           AwardRecord.unit_id.in_(units))
-                 .order_by(AwardRecord.decision_date))
-        out = []
+    the unit's, so it quotes only the decisions that unit's people may read). The awards of all of `rows` (the
+    case's nominees) are read in one query, on first use."""
+    found: dict[str, list[dict]] | None = None
+
+    def load() -> dict[str, list[dict]]:
+        keys = sorted({nominee_key(row) for row in rows})
+        by_key: dict[str, list[dict]] = {k: [] for k in keys}
+        if not keys:
+            return by_key
+        query = (select(AwardRecord).where(AwardRecord.nominee_key.in_(keys), AwardRecord.unit_id.in_(units))
+                 .order_by(AwardRecord.decision_date, AwardRecord.id))
         for r in session.scalars(query):
             if before and r.decision_date and r.decision_date >= before:
                 continue
-            out.append({"year": r.decision_date.year if r.decision_date else "",
-                        "award": r.award_name or award_name(r.award_form),
-                        "decision": ", ".join(x for x in (
-                            f"Quyết định số {r.decision_number}" if r.decision_number else "",
-                            f"ngày {format_date(r.decision_date)}" if r.decision_date else "",
-                            r.decision_authority) if x)})
-        return out
+            by_key[r.nominee_key].append({
+                "year": r.decision_date.year if r.decision_date else "",
+                "award": r.award_name or award_name(r.award_form),
+                "decision": ", ".join(x for x in (
+                    f"Quyết định số {r.decision_number}" if r.decision_number else "",
+                    f"ngày {format_date(r.decision_date)}" if r.decision_date else "",
+                    r.decision_authority) if x)})
+        return by_key
+
+    def lookup(row: dict) -> list[dict]:
+        nonlocal found
+        if found is None:
+            found = load()
+        return list(found.get(nominee_key(row), []))
     return lookup
 
 
@@ -182,7 +194,8 @@ def render_options(session: Session, case: Case) -> dict:
         if parent is not None and parent_data.get("submission_number"):
             proposal = {"number": parent_data.get("submission_number"), "date": parent_data.get("submission_date"),
                         "issuer": Issuer.of(parent.unit)}
-    history = _history(session, campaign.document_date, unit_hierarchy_ids(session, case.unit_id))
+    history = _history(session, campaign.document_date, unit_hierarchy_ids(session, case.unit_id),
+                       data.get("nominees") or [])
     return {"recipient": recipient, "history": history, "proposal": proposal}
 
 

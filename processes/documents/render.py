@@ -179,7 +179,8 @@ def html_for(code: str, data: dict, campaign, unit, *, nominee: int | None = Non
         raise KeyError(code)
     data = data or {}
     when = document_date(code, data)
-    c = ctx.build(data, campaign, unit, recipient=recipient, history=history, decider=decider, when=when)
+    c = ctx.build(data, campaign, unit, recipient=recipient, history=history, decider=decider, when=when,
+                  nominee=nominee)
     nominees = c["nominees"]
     details = c["details"]
     voting = dict(details.get("voting") or {})
@@ -271,7 +272,9 @@ def htmls_for(code: str, data: dict, campaign, unit, *, nominee: int | None = No
     and the danh sách attached to it, which Nghị định 30/2020 numbers apart — and which is then the very danh sách
     the dossier lists, laid out once)."""
     if code in SEPARATE_PER_NOMINEE and nominee is None and len((data or {}).get("nominees") or []) > 1:
-        return [html_for(code, data, campaign, unit, nominee=i, **kw) for i in range(len(data["nominees"]))]
+        # each piece from the data with its one nominee: the same document, without reading the others 100 times
+        return [html_for(code, {**data, "nominees": [row]}, campaign, unit, nominee=0, **kw)
+                for row in data["nominees"]]
     if code == "to_trinh":
         return [html_for(code, data, campaign, unit, with_list=False, **kw),
                 html_for("danh_sach", data, campaign, unit, **kw)]
