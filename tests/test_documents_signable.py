@@ -200,7 +200,13 @@ def test_a_unit_decides_its_own_giay_khen_under_its_own_header_citing_the_decree
 
     proposal = rendered("to_trinh", VKSTC_2027, plan, da_nang)
     assert "Nghị định số 152/2025/NĐ-CP ngày 14 tháng 6 năm 2025" in proposal and "98/2023" not in proposal
-    assert "cho 01 tập thể và 01 cá nhân" in proposal
+    # the unit's own Giấy khen: its council proposes to its own head, not to VKSND tối cao
+    assert "Kính gửi: Viện trưởng Viện kiểm sát nhân dân thành phố Đà Nẵng" in proposal
+    assert ("Hội đồng Thi đua - Khen thưởng Viện kiểm sát nhân dân thành phố Đà Nẵng kính đề nghị Viện trưởng Viện "
+            "kiểm sát nhân dân thành phố Đà Nẵng xem xét, tặng Giấy khen của Thủ trưởng đơn vị có tư cách pháp nhân "
+            "cho 01 tập thể và 01 cá nhân") in proposal
+    assert "Kính trình Viện trưởng Viện kiểm sát nhân dân thành phố Đà Nẵng xem xét, quyết định./." in proposal
+    assert "Kính gửi: Viện kiểm sát nhân dân tối cao" not in proposal and "trình Viện trưởng VKSND" not in proposal
 
 
 # --- form of the documents ----------------------------------------------------------------------------------------
