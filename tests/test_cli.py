@@ -10,7 +10,7 @@ def test_init_db_and_seed_are_idempotent(app, session):
     assert runner.invoke(args=["init-db"]).exit_code == 0
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0 and "sơ đồ mới xuất bản: 0" in result.output
-    assert session.scalar(select(func.count()).select_from(Unit)) == units == 41
+    assert session.scalar(select(func.count()).select_from(Unit)) == units == 67  # 41 + Đà Nẵng's 2 missing district procuracies + Thanh Hóa's other 24 districts
 
 
 def test_users_list_and_token(app, session):

@@ -200,7 +200,13 @@ def test_a_unit_decides_its_own_giay_khen_under_its_own_header_citing_the_decree
 
     proposal = rendered("to_trinh", VKSTC_2027, plan, da_nang)
     assert "Nghị định số 152/2025/NĐ-CP ngày 14 tháng 6 năm 2025" in proposal and "98/2023" not in proposal
-    assert "cho 01 tập thể và 01 cá nhân" in proposal
+    # the unit's own Giấy khen: its council proposes to its own head, not to VKSND tối cao
+    assert "Kính gửi: Viện trưởng Viện kiểm sát nhân dân thành phố Đà Nẵng" in proposal
+    assert ("Hội đồng Thi đua - Khen thưởng Viện kiểm sát nhân dân thành phố Đà Nẵng kính đề nghị Viện trưởng Viện "
+            "kiểm sát nhân dân thành phố Đà Nẵng xem xét, tặng Giấy khen của Thủ trưởng đơn vị có tư cách pháp nhân "
+            "cho 01 tập thể và 01 cá nhân") in proposal
+    assert "Kính trình Viện trưởng Viện kiểm sát nhân dân thành phố Đà Nẵng xem xét, quyết định./." in proposal
+    assert "Kính gửi: Viện kiểm sát nhân dân tối cao" not in proposal and "trình Viện trưởng VKSND" not in proposal
 
 
 # --- form of the documents ----------------------------------------------------------------------------------------
@@ -291,6 +297,6 @@ def test_the_report_follows_the_form_the_campaign_names(session):
 
 def test_units_see_the_deadline_as_the_seed_words_it_and_whom_to_call(app, session, browser):
     page = browser("ubnd-hoang-hoa.canbo").get("/campaigns").get_data(as_text=True)
-    assert "Hạn nộp: trước ngày 20/9/2024" in page
+    assert "Hạn nộp: trước ngày 20/09/2024" in page  # "trước ngày 20/9/2024" (004 §IV.2): 19/9 is the last day
     assert ("Liên hệ: Đ/c Trần Mạnh Hùng – Phó Trưởng Phòng Quản lý Công nghệ thông tin, điện thoại 0915 351 008, "
             "e-mail hungtm.stttt@thanhhoa.gov.vn") in page

@@ -257,20 +257,26 @@ def campaign_reference(campaign) -> str:
     return text
 
 
-def build(data: dict, campaign, unit, *, recipient=None, history=None, decider=None, when=None) -> dict:
-    """Everything the templates read. `history(nominee_row) → [award rows]` fills "awards already received";
-    `when` is the document's own date (its decree follows it)."""
+def build(data: dict, campaign, unit, *, recipient=None, history=None, decider=None, when=None,
+          nominee: int | None = None) -> dict:
+    """Everything the templates read. `history(nominee_row) → [award rows]` fills "awards already received" (of
+    nominee `nominee` only, when the document is one nominee's); `when` is the document's own date (its decree
+    follows it)."""
     data = data or {}
     details = (campaign.details or {}) if campaign is not None else {}
     nominees = nominees_of(data, details)
     if history is not None:
         raw = data.get("nominees") or []
         for n in nominees:
-            n.history = history(raw[n.index])
+            if nominee is None or n.index == nominee:
+                n.history = history(raw[n.index])
     recipient = recipient or (campaign.receiving_unit if campaign is not None else None)
     if recipient is not None and unit is not None and recipient.id == unit.id:
         recipient = unit.governing_body  # a receiving level's own dossier goes to the body it answers to
     decider = decider if decider is not None else deciding_unit(unit, campaign, data)
+    own = unit is not None and decider is not None and decider.id == unit.id
+    if own:
+        recipient = unit  # the unit's own award: its council proposes to its own head
     collectives = [n for n in nominees if n.kind == "collective"]
     individuals = [n for n in nominees if n.kind != "collective"]
     awards_in_use = sorted({n.award for n in nominees if n.award})
@@ -285,6 +291,7 @@ def build(data: dict, campaign, unit, *, recipient=None, history=None, decider=N
         # The recipient decides (a "kính trình … quyết định") only when it is the deciding body itself; a level that
         # gathers the dossiers (Sở TT&TT, VKSND tỉnh) is asked to consider and put it forward.
         "recipient_decides": recipient is not None and decider is not None and recipient.id == decider.id,
+        "own_award": own,
         "final_authority": authority_of(details, nominees, decider_issuer),
         "receiving_office": details.get("receiving_office", "") if recipient is not None and campaign is not None
         and campaign.receiving_unit is not None and recipient.id == campaign.receiving_unit.id else "",

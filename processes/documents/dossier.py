@@ -25,7 +25,8 @@ from ..models import Attachment, AwardRecord, Case
 from ..nominees import nominee_key
 from ..unit_tree import unit_hierarchy_ids
 from .context import Issuer
-from .render import DOCUMENTS, html_for, missing_fields, pdf_for
+from . import cache
+from .render import DOCUMENTS, html_for, htmls_for, missing_fields, pdf_for, render_many
 
 log = logging.getLogger(__name__)
 
@@ -123,24 +124,36 @@ def missing_documents(session: Session, case: Case, data: dict) -> list[str]:
 
 # ── rendering from a case ────────────────────────────────────────────────────────────────────────────────────
 
-def _history(session: Session, before: dt.date | None, units: set[int]):
+def _history(session: Session, before: dt.date | None, units: set[int], rows: list[dict]):
     """A nominee's awards decided before `before`, of `units` only (the hierarchy of the case's unit: the document is
-    the unit's, so it quotes only the decisions that unit's people may read)."""
-    def lookup(row: dict) -> list[dict]:
-        query = (select(AwardRecord).where(AwardRecord.nominee_key == nominee_key(row),
-                                           AwardRecord.unit_id.in_(units))
-                 .order_by(AwardRecord.decision_date))
-        out = []
+    the unit's, so it quotes only the decisions that unit's people may read). The awards of all of `rows` (the
+    case's nominees) are read in one query, on first use."""
+    found: dict[str, list[dict]] | None = None
+
+    def load() -> dict[str, list[dict]]:
+        keys = sorted({nominee_key(row) for row in rows})
+        by_key: dict[str, list[dict]] = {k: [] for k in keys}
+        if not keys:
+            return by_key
+        query = (select(AwardRecord).where(AwardRecord.nominee_key.in_(keys), AwardRecord.unit_id.in_(units))
+                 .order_by(AwardRecord.decision_date, AwardRecord.id))
         for r in session.scalars(query):
             if before and r.decision_date and r.decision_date >= before:
                 continue
-            out.append({"year": r.decision_date.year if r.decision_date else "",
-                        "award": r.award_name or award_name(r.award_form),
-                        "decision": ", ".join(x for x in (
-                            f"Quyết định số {r.decision_number}" if r.decision_number else "",
-                            f"ngày {format_date(r.decision_date)}" if r.decision_date else "",
-                            r.decision_authority) if x)})
-        return out
+            by_key[r.nominee_key].append({
+                "year": r.decision_date.year if r.decision_date else "",
+                "award": r.award_name or award_name(r.award_form),
+                "decision": ", ".join(x for x in (
+                    f"Quyết định số {r.decision_number}" if r.decision_number else "",
+                    f"ngày {format_date(r.decision_date)}" if r.decision_date else "",
+                    r.decision_authority) if x)})
+        return by_key
+
+    def lookup(row: dict) -> list[dict]:
+        nonlocal found
+        if found is None:
+            found = load()
+        return list(found.get(nominee_key(row), []))
     return lookup
 
 
@@ -181,7 +194,8 @@ def render_options(session: Session, case: Case) -> dict:
         if parent is not None and parent_data.get("submission_number"):
             proposal = {"number": parent_data.get("submission_number"), "date": parent_data.get("submission_date"),
                         "issuer": Issuer.of(parent.unit)}
-    history = _history(session, campaign.document_date, unit_hierarchy_ids(session, case.unit_id))
+    history = _history(session, campaign.document_date, unit_hierarchy_ids(session, case.unit_id),
+                       data.get("nominees") or [])
     return {"recipient": recipient, "history": history, "proposal": proposal}
 
 
@@ -211,7 +225,8 @@ def generate(session: Session, user, case_id: int, code: str, nominee: int | Non
     case = _case(session, user, case_id)
     data = documents_data(session, case)
     _check_renderable(case, data, code, nominee)
-    pdf = pdf_for(html_for(code, data, case.campaign, case.unit, nominee=nominee, **render_options(session, case)))
+    pdf = render_many([htmls_for(code, data, case.campaign, case.unit, nominee=nominee,
+                                 **render_options(session, case))])[0]
     return _filename(case, code, nominee), pdf
 
 
@@ -235,6 +250,7 @@ def _parts(session: Session, case: Case, upload_dir) -> tuple[list[Part], list[D
     rows = rows_for(case.campaign, data, uploads.for_case(session, case.id))
     options = render_options(session, case)
     parts: list[Part] = []
+    generated: list[tuple[int, list[str]]] = []  # (index in parts, the document's HTML pieces)
     for n, row in enumerate(rows, 1):
         if row.uploads:
             for k, a in enumerate(row.uploads, 1):
@@ -246,13 +262,28 @@ def _parts(session: Session, case: Case, upload_dir) -> tuple[list[Part], list[D
                 parts.append(Part(f"{n:02d}-{row.code}-ban-ky-{k}.{ext}", row.code, row.name, "uploaded",
                                   content, a.content_type, a.filename, a.sha256, problem))
         elif row.can_generate:
-            pdf = pdf_for(html_for(row.code, data, case.campaign, case.unit, **options))
-            parts.append(Part(f"{n:02d}-{row.code}.pdf", row.code, row.name, "generated", pdf, "application/pdf"))
+            generated.append((len(parts), htmls_for(row.code, data, case.campaign, case.unit, **options)))
+            parts.append(Part(f"{n:02d}-{row.code}.pdf", row.code, row.name, "generated", b"", "application/pdf"))
     if "quyet_dinh" not in {r.code for r in rows} and not missing_fields("quyet_dinh", data, case.campaign):
-        pdf = pdf_for(html_for("quyet_dinh", data, case.campaign, case.unit, **options))
+        generated.append((len(parts), htmls_for("quyet_dinh", data, case.campaign, case.unit, **options)))
         parts.append(Part(f"{len(rows) + 1:02d}-quyet_dinh.pdf", "quyet_dinh", DOCUMENTS["quyet_dinh"].name,
-                          "generated", pdf, "application/pdf"))
+                          "generated", b"", "application/pdf"))
+    # Every document to generate in one batch: those rendered before come from the cache, the rest side by side.
+    for (index, _), pdf in zip(generated, render_many([pieces for _, pieces in generated])):
+        parts[index].content = pdf
     return parts, rows
+
+
+def _assembled(kind: str, parts: list[Part], build, extra: str = "") -> bytes:
+    """A whole dossier (ZIP, merged PDF) assembled once per distinct set of parts (and `extra`, what else it
+    shows), kept in the render cache."""
+    key = f"{kind}:" + cache.digest(extra, *[f"{p.path}|{p.name}|{p.source}|{p.original_name}|{p.problem}|"
+                                             f"{hashlib.sha256(p.content).hexdigest()}" for p in parts])
+    found = cache.CACHE.get(key)
+    if found is None:
+        found = build()
+        cache.CACHE.put(key, found)
+    return found
 
 
 def _skipped(p: Part, reason: str) -> dict:
@@ -266,7 +297,7 @@ def zip_dossier(session: Session, user, case_id: int, upload_dir) -> tuple[str, 
     readable = [p for p in parts if not p.problem]
     manifest = {
         "case_id": case.id, "unit": case.unit.name, "campaign": case.campaign.name,
-        "campaign_code": case.campaign.code, "created_at": format_datetime(now()),
+        "campaign_code": case.campaign.code,
         "files": [{"path": p.path, "document": p.code, "name": p.name, "source": p.source,
                    "content_type": p.content_type, "size": len(p.content),
                    "sha256": hashlib.sha256(p.content).hexdigest(),
@@ -275,13 +306,20 @@ def zip_dossier(session: Session, user, case_id: int, upload_dir) -> tuple[str, 
                     if r.status == "missing"],
         "skipped": [_skipped(p, p.problem) for p in parts if p.problem],
     }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for p in readable:
-            archive.writestr(p.path, p.content)
-        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
-        archive.writestr("SHA256SUMS", "".join(f"{f['sha256']}  {f['path']}\n" for f in manifest["files"]))
-    return f"ho-so-{case.id}.zip", buffer.getvalue()
+
+    def build() -> bytes:
+        # created_at: when this content of the dossier was first assembled (the same bytes on every download)
+        stamped = {**manifest, "created_at": format_datetime(now())}
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for p in readable:
+                archive.writestr(p.path, p.content)
+            archive.writestr("manifest.json", json.dumps(stamped, ensure_ascii=False, indent=2))
+            archive.writestr("SHA256SUMS", "".join(f"{f['sha256']}  {f['path']}\n" for f in manifest["files"]))
+        return buffer.getvalue()
+
+    content = _assembled("zip", parts, build, json.dumps(manifest, ensure_ascii=False, sort_keys=True))
+    return f"ho-so-{case.id}.zip", content
 
 
 def merged_pdf(session: Session, user, case_id: int, upload_dir) -> tuple[str, bytes]:
@@ -292,27 +330,31 @@ def merged_pdf(session: Session, user, case_id: int, upload_dir) -> tuple[str, b
     from pypdf import PdfReader, PdfWriter
     case = _case(session, user, case_id)
     parts, _rows = _parts(session, case, upload_dir)
-    writer = PdfWriter()
-    for p in parts:
-        title = p.name + (" (bản ký)" if p.source == "uploaded" else "")
-        try:
-            if p.problem:
-                raise InvalidInput(p.problem)
-            pages = _pdf_pages(p) if p.content_type == "application/pdf" else _image_pages(p.content)
-        except Exception as exc:  # one bad upload must never take the whole dossier down
-            if p.source != "uploaded":
-                raise
-            reason = exc.message if isinstance(exc, InvalidInput) else "tệp không đọc được"
-            log.warning("dossier %s: upload %s skipped in the merged PDF: %r", case.id, p.path, exc)
-            pages, title = [_note_page(p, reason)], p.name + " (bản ký — không ghép được)"
-        start = len(writer.pages)
-        for page in pages:
-            writer.append(PdfReader(io.BytesIO(page)), import_outline=False)
-        writer.add_outline_item(title=title, page_number=start)
-    strip_actions(writer)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return f"ho-so-{case.id}.pdf", buffer.getvalue()
+
+    def build() -> bytes:
+        writer = PdfWriter()
+        for p in parts:
+            title = p.name + (" (bản ký)" if p.source == "uploaded" else "")
+            try:
+                if p.problem:
+                    raise InvalidInput(p.problem)
+                pages = _pdf_pages(p) if p.content_type == "application/pdf" else _image_pages(p.content)
+            except Exception as exc:  # one bad upload must never take the whole dossier down
+                if p.source != "uploaded":
+                    raise
+                reason = exc.message if isinstance(exc, InvalidInput) else "tệp không đọc được"
+                log.warning("dossier %s: upload %s skipped in the merged PDF: %r", case.id, p.path, exc)
+                pages, title = [_note_page(p, reason)], p.name + " (bản ký — không ghép được)"
+            start = len(writer.pages)
+            for page in pages:
+                writer.append(PdfReader(io.BytesIO(page)), import_outline=False)
+            writer.add_outline_item(title=title, page_number=start)
+        strip_actions(writer)
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        return buffer.getvalue()
+
+    return f"ho-so-{case.id}.pdf", _assembled("merged", parts, build, str(case.id))
 
 
 def _pdf_pages(p: Part) -> list[bytes]:

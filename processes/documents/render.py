@@ -1,6 +1,7 @@
 """Document specs (what each needs from the case data), the Jinja environment and WeasyPrint."""
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Callable
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 
 from ..award_forms import campaign_award_name
+from . import cache, parallel
 from . import context as ctx
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -169,7 +171,7 @@ def register_number(data: dict) -> str:
 
 
 def html_for(code: str, data: dict, campaign, unit, *, nominee: int | None = None, recipient=None, decider=None,
-             history=None, proposal: dict | None = None) -> str:
+             history=None, proposal: dict | None = None, with_list: bool = True) -> str:
     """The document as HTML. `nominee` narrows a per-nominee document (báo cáo, certificate) to one row.
     `proposal` (number, date, unit) is the tờ trình a decision answers when it is not this case's own (a unit's
     copy of a decision taken on the receiving level's consolidated tờ trình)."""
@@ -177,7 +179,8 @@ def html_for(code: str, data: dict, campaign, unit, *, nominee: int | None = Non
         raise KeyError(code)
     data = data or {}
     when = document_date(code, data)
-    c = ctx.build(data, campaign, unit, recipient=recipient, history=history, decider=decider, when=when)
+    c = ctx.build(data, campaign, unit, recipient=recipient, history=history, decider=decider, when=when,
+                  nominee=nominee)
     nominees = c["nominees"]
     details = c["details"]
     voting = dict(details.get("voting") or {})
@@ -194,7 +197,8 @@ def html_for(code: str, data: dict, campaign, unit, *, nominee: int | None = Non
     template_name = "to_trinh" if code == "to_trinh" else code
     decider_issuer = c["decider"]
     c.update(
-        forms=_set_forms(c["legal_set"]), doc_title=DOCUMENTS[code].name, with_list=(code == "to_trinh"),
+        forms=_set_forms(c["legal_set"]), doc_title=DOCUMENTS[code].name,
+        with_list=(code == "to_trinh" and with_list),
         absent=max(total - present, 0), voting=voting, votes=_vote_rows(data, nominees),
         vote_method=(VOTE_METHODS.get(data.get("vote_method")) or voting.get("method")
                      or "biểu quyết (bỏ phiếu) từng trường hợp"),
@@ -224,10 +228,84 @@ def _stylesheet():
     return CSS(filename=str(TEMPLATES / "document.css"))
 
 
-def pdf_for(html: str) -> bytes:
+def write_pdf(html: str) -> bytes:
+    """Lay out and write one document (no cache): what the parallel workers run."""
     from weasyprint import HTML  # imported on first use: the web process loads Pango only when it renders
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(stylesheets=[_stylesheet()])
 
 
+@lru_cache(maxsize=1)
+def _style_digest() -> str:
+    return cache.digest((TEMPLATES / "document.css").read_bytes())
+
+
+def _key(html: str) -> str:
+    return "pdf:" + cache.digest(_style_digest(), html)
+
+
+def pdf_for(html: str) -> bytes:
+    """The document's PDF, rendered once per distinct HTML (see cache.py)."""
+    return pdfs_for([html])[0]
+
+
+def pdfs_for(htmls: list[str]) -> list[bytes]:
+    """Several documents' PDFs: those already rendered from the cache, the others laid out side by side."""
+    keys = [_key(h) for h in htmls]
+    found = [cache.CACHE.get(k) for k in keys]
+    missing = [i for i, pdf in enumerate(found) if pdf is None]
+    if missing:
+        fresh = parallel.render_all([htmls[i] for i in missing], write_pdf)
+        for i, pdf in zip(missing, fresh):
+            cache.CACHE.put(keys[i], pdf)
+            found[i] = pdf
+    return found
+
+
+# Documents made of one document per nominee (each achievement report is its own document, with its own header
+# and page numbers): laid out one by one — side by side, and a change to one nominee re-renders only that one — and
+# put together.
+SEPARATE_PER_NOMINEE = {"bao_cao_thanh_tich"}
+
+
+def htmls_for(code: str, data: dict, campaign, unit, *, nominee: int | None = None, **kw) -> list[str]:
+    """The HTML of each separately laid out piece of document `code` (one piece, or one per nominee; the tờ trình
+    and the danh sách attached to it, which Nghị định 30/2020 numbers apart — and which is then the very danh sách
+    the dossier lists, laid out once)."""
+    if code in SEPARATE_PER_NOMINEE and nominee is None and len((data or {}).get("nominees") or []) > 1:
+        # each piece from the data with its one nominee: the same document, without reading the others 100 times
+        return [html_for(code, {**data, "nominees": [row]}, campaign, unit, nominee=0, **kw)
+                for row in data["nominees"]]
+    if code == "to_trinh":
+        return [html_for(code, data, campaign, unit, with_list=False, **kw),
+                html_for("danh_sach", data, campaign, unit, **kw)]
+    return [html_for(code, data, campaign, unit, nominee=nominee, **kw)]
+
+
+def joined(pdfs: list[bytes]) -> bytes:
+    """Several PDFs as one, in order (kept under the digest of its pieces)."""
+    if len(pdfs) == 1:
+        return pdfs[0]
+    key = "joined:" + cache.digest(*pdfs)
+    found = cache.CACHE.get(key)
+    if found is not None:
+        return found
+    from pypdf import PdfWriter
+    writer = PdfWriter()
+    for pdf in pdfs:
+        writer.append(io.BytesIO(pdf))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    cache.CACHE.put(key, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def render_many(jobs: list[list[str]]) -> list[bytes]:
+    """Each job (the HTML pieces of one document, from `htmls_for`) as one PDF; every missing piece of every
+    document is laid out in one parallel batch."""
+    flat = [html for job in jobs for html in job]
+    pdfs = iter(pdfs_for(flat))
+    return [joined([next(pdfs) for _ in job]) for job in jobs]
+
+
 def render(code: str, data: dict, campaign, unit, **kw) -> bytes:
-    return pdf_for(html_for(code, data, campaign, unit, **kw))
+    return render_many([htmls_for(code, data, campaign, unit, **kw)])[0]
