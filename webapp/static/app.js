@@ -68,3 +68,24 @@ document.addEventListener("click", (event) => {
   if (event.target.closest(".add-row, .remove-row")) recountQuotas();
 });
 document.addEventListener("DOMContentLoaded", recountQuotas);
+
+// A decision that can send the case back shows what a return needs (the step, the reason) only when returning, and
+// the head's tờ trình fields only when submitting. Without this file every field shows and the server decides.
+function syncDecision(select) {
+  if (!select.querySelector('option[value="return"]')) return;
+  const back = select.value === "return";
+  select.form.querySelectorAll('[data-field="return_to"], [data-field$="_reason"]').forEach((el) => {
+    el.hidden = !back;
+  });
+  if (select.name === "head_decision") {
+    select.form.querySelectorAll('[data-field^="submission_"], [data-field^="signer_"]').forEach((el) => {
+      el.hidden = back;
+    });
+  }
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches && event.target.matches('select[name$="_decision"]')) syncDecision(event.target);
+});
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll('form.task-form select[name$="_decision"]').forEach(syncDecision);
+});
