@@ -89,3 +89,16 @@ def test_a_returned_task_is_marked_with_its_reason_in_the_inbox(app, session, br
     row = page.split('class=" returned"', 1)[1].split("</tr>", 1)[0]
     assert "Bổ sung hồ sơ và trình lại" in row and "Bị trả lại" in row and reason in row
     assert re.search(r'<td class="small text-nowrap">\d\d/\d\d/\d{4}', row)  # a due date, not "—"
+
+
+def test_the_api_filters_the_inbox_the_same_way(app, session, api):
+    case = start(session, "vks-qb-dong-hoi")
+    mate = colleague(session)
+    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
+    client = api("vks-qb-dong-hoi.canbo")
+    assert [t["id"] for t in client.get("/api/tasks").get_json()["items"]] == [task_id]
+    cases.claim_task(session, mate, task_id)
+    assert client.get("/api/tasks").get_json()["items"] == []
+    others = client.get("/api/tasks?who=others").get_json()
+    assert [(t["id"], t["assignee"], t["returned"]) for t in others["items"]] == [(task_id, mate.username, None)]
+    assert client.get("/api/tasks?who=others&step=record_minutes").get_json()["total"] == 0
