@@ -76,7 +76,8 @@ def _documents(session: Session, case: Case, data: dict) -> list[Violation]:
 
 
 def _eligibility(session: Session, case: Case, data: dict) -> list[Violation]:
-    return eligibility.violations(session, case, data.get("nominees") or [])
+    # Checked where typed, nothing written: no campaign lock (the head's `dossier` check takes it, then writes).
+    return eligibility.violations(session, case, data.get("nominees") or [], lock=False)
 
 
 def _quotas(session: Session, case: Case, data: dict) -> list[Violation]:
