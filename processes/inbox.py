@@ -22,7 +22,7 @@ from .paging import COUNT_CAP, page_count
 
 DUE_CHOICES = {"overdue": "Đã trễ hạn", "week": "Đến hạn trong 7 ngày"}
 WHO_CHOICES = {"mine": "Tôi đã nhận", "unclaimed": "Chưa ai nhận", "others": "Đồng nghiệp đã nhận"}
-SORT_CHOICES = {"due": "Hạn xử lý gần nhất", "new": "Mới giao nhất"}
+SORT_CHOICES = {"due": "Hạn gần nhất trước", "new": "Mới giao trước"}
 
 
 @dataclass(frozen=True)

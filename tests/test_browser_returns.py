@@ -115,3 +115,24 @@ def test_refused_at_registration_returned_by_the_head_fixed_and_on(page, session
     assert session.scalars(select(OpenTask.bpmn_id).where(OpenTask.case_id == case_id)).all() == ["provincial_check"]
     page.goto(f"{page.base}/cases/{case_id}")
     shot(page, "4-case-goes-on")
+
+
+def test_the_inbox_filters_at_desktop_and_phone_width(page, session):
+    from tests.factories import start
+
+    for unit in ("vks-qb-dong-hoi",):
+        start(session, unit)
+    login(page, "vks-qb-dong-hoi.canbo")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(page.base + "/")
+    assert "Chưa ai nhận (1)" in page.inner_text("#f-who")
+    page.select_option("#f-who", "unclaimed")
+    page.click(".inbox-filters button.btn-primary")
+    page.wait_for_url("**who=unclaimed**")
+    assert page.locator("table.inbox tbody tr").count() == 1
+    shot(page, "5-inbox-filtered")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base + "/?who=others")
+    assert "Không có nhiệm vụ nào khớp bộ lọc." in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no horizontal scroll
+    shot(page, "6-inbox-phone")
