@@ -136,3 +136,24 @@ def test_the_inbox_filters_at_desktop_and_phone_width(page, session):
     assert "Không có nhiệm vụ nào khớp bộ lọc." in page.inner_text("main")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no horizontal scroll
     shot(page, "6-inbox-phone")
+
+
+def test_the_task_page_says_when_a_colleague_completed_the_task_meanwhile(page, session, app):
+    from processes import cases
+    from tests.factories import registered, start
+    from tests.test_inbox_filters import colleague
+
+    app.config["TDKT_TASK_POLL_MS"] = 300
+    case = start(session, "vks-qb-dong-hoi")
+    mate = colleague(session)
+    login(page, "vks-qb-dong-hoi.canbo")
+    task_id = open_task(page, session, case.id)
+    assert page.locator("#task-state").is_hidden()
+    cases.claim_task(session, mate, task_id)
+    cases.complete_task(session, mate, task_id, {"nominees": [registered(person("Trần Thị Thủy"))]})
+    page.locator("#task-state", has_text="hoàn thành lúc").wait_for()
+    said = page.inner_text("#task-state")
+    assert said.startswith("Nhiệm vụ «Đăng ký danh sách đề nghị khen thưởng» đã được Ngô Thị Hoa hoàn thành lúc")
+    assert page.locator("form.task-form button.submit-once").is_disabled()
+    page.locator("#task-state").scroll_into_view_if_needed()
+    page.screenshot(path=f"{SHOTS}/7-completed-elsewhere.png")

@@ -102,3 +102,19 @@ def test_the_api_filters_the_inbox_the_same_way(app, session, api):
     others = client.get("/api/tasks?who=others").get_json()
     assert [(t["id"], t["assignee"], t["returned"]) for t in others["items"]] == [(task_id, mate.username, None)]
     assert client.get("/api/tasks?who=others&step=record_minutes").get_json()["total"] == 0
+
+
+def test_the_task_state_the_page_polls(app, session, browser):
+    case = start(session, "vks-qb-dong-hoi")
+    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
+    staff = browser("vks-qb-dong-hoi.canbo")
+    first = staff.get(f"/tasks/{task_id}/state")
+    assert first.get_json() == {"open": True, "assignee": None, "mine": False, "version": case.version}
+    again = staff.get(f"/tasks/{task_id}/state", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304  # nothing changed: nothing sent
+    mate = colleague(session)
+    cases.claim_task(session, mate, task_id)
+    changed = staff.get(f"/tasks/{task_id}/state", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and changed.get_json()["assignee"] == "Ngô Thị Hoa"
+    outsider = browser("vks-qb-le-thuy.canbo")
+    assert outsider.get(f"/tasks/{task_id}/state").status_code == 404  # another unit learns nothing

@@ -89,3 +89,43 @@ document.addEventListener("change", (event) => {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll('form.task-form select[name$="_decision"]').forEach(syncDecision);
 });
+
+// An open task page asks now and then whether the task is still as it was shown (a conditional GET: 304 while
+// nothing changed) and says so when a colleague completed or claimed it, instead of failing on submit.
+(function watchTask() {
+  const box = document.getElementById("task-state");
+  if (!box) return;
+  let etag = null;
+  let stopped = false;
+  const say = (text, blocked, final) => {
+    box.textContent = text + " ";
+    const reload = document.createElement("a");
+    reload.href = window.location.pathname;
+    reload.textContent = "Tải lại trang";
+    box.appendChild(reload);
+    box.hidden = false;
+    if (blocked) document.querySelectorAll("form.task-form button.submit-once").forEach((b) => { b.disabled = true; });
+    stopped = Boolean(final);
+  };
+  const check = async () => {
+    if (stopped || document.hidden) return;
+    try {
+      const response = await fetch(box.dataset.url, { headers: etag ? { "If-None-Match": etag } : {},
+                                                        credentials: "same-origin" });
+      if (response.status === 304) return;
+      if (response.status === 404) { say("Nhiệm vụ không còn.", true, true); return; }
+      if (!response.ok) return;
+      etag = response.headers.get("ETag");
+      const state = await response.json();
+      if (!state.open) {
+        say(state.message, true, true);
+      } else if (state.assignee && !state.mine && state.assignee !== box.dataset.assignee) {
+        say(`Nhiệm vụ vừa được ${state.assignee} nhận xử lý.`, true, false);
+      } else if (String(state.version) !== box.dataset.version) {
+        say("Hồ sơ vừa được người khác cập nhật.", false, false);
+      }
+    } catch (err) { /* offline for a moment: ask again on the next tick */ }
+  };
+  setInterval(check, parseInt(box.dataset.interval || "15000", 10));
+  document.addEventListener("visibilitychange", check);
+})();
