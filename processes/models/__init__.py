@@ -8,8 +8,9 @@ from .award import AwardRecord, Nomination
 from .attachment import Attachment
 from .effect import PendingEffect
 from .login_failure import LoginFailure
+from .saved_filter import SavedFilter
 
 __all__ = [
     "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramVersion", "LoginFailure", "Nomination", "Notification", "OpenTask", "PendingEffect",
-    "RoleAssignment", "Unit", "User",
+    "RoleAssignment", "SavedFilter", "Unit", "User",
 ]
