@@ -130,6 +130,10 @@ def test_the_inbox_filters_at_desktop_and_phone_width(page, session):
     page.click(".inbox-filters button.btn-primary")
     page.wait_for_url("**who=unclaimed**")
     assert page.locator("table.inbox tbody tr").count() == 1
+    page.fill("#f-filter-name", "Việc chưa ai nhận")
+    page.click(".save-filter button")
+    page.wait_for_selector(".saved-filter")
+    assert page.inner_text(".saved-filter a") == "Việc chưa ai nhận"
     shot(page, "5-inbox-filtered")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(page.base + "/?who=others")
