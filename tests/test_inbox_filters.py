@@ -118,3 +118,21 @@ def test_the_task_state_the_page_polls(app, session, browser):
     assert changed.status_code == 200 and changed.get_json()["assignee"] == "Ngô Thị Hoa"
     outsider = browser("vks-qb-le-thuy.canbo")
     assert outsider.get(f"/tasks/{task_id}/state").status_code == 404  # another unit learns nothing
+
+
+def test_the_unit_head_as_supervisor_puts_a_colleague_s_claim_back_in_the_queue(app, session, browser):
+    case = start(session, "vks-qb-dong-hoi")
+    mate = colleague(session)
+    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
+    cases.claim_task(session, mate, task_id)
+    staff = browser("vks-qb-dong-hoi.canbo")
+    refused = staff.post_form(f"/tasks/{task_id}", f"/tasks/{task_id}/release", {})
+    assert refused.status_code == 409 and "Nhiệm vụ đã được Ngô Thị Hoa nhận xử lý." in html.unescape(
+        refused.get_data(as_text=True))  # a colleague of the same role cannot take it over
+    head = browser("vks-qb-dong-hoi.thutruong")
+    assert "Thu hồi về hàng chờ" in head.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert head.post_form(f"/tasks/{task_id}", f"/tasks/{task_id}/release", {}).status_code == 302
+    assert session.get(OpenTask, task_id, populate_existing=True).assignee_id is None
+    other_head = browser("vks-qb-le-thuy.thutruong")
+    cases.claim_task(session, mate, task_id)
+    assert other_head.post_form("/", f"/tasks/{task_id}/release", {}).status_code == 404  # not their unit
