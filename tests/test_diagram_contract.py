@@ -464,7 +464,8 @@ def test_the_receiving_level_returns_to_the_step_that_fixes_what_it_names(return
     to_the_head(workflow)
     complete(workflow, "submit_dossier", SUBMIT, "unit_head")
     complete(workflow, "provincial_check", {**CHECK_RETURN, "return_to": return_to}, "provincial_reviewer")
-    data = {"fix_nominees": (PROVINCIAL_NOMINEES, "unit_staff"), "fix_minutes": (MINUTES_OF_PROVINCIAL, "unit_secretary"),
+    data = {"fix_nominees": (PROVINCIAL_NOMINEES, "unit_staff"),
+            "fix_minutes": (MINUTES_OF_PROVINCIAL, "unit_secretary"),
             "submit_supplement": (SUBMIT, "unit_head")}
     for bpmn_id in path:
         complete(workflow, bpmn_id, *data[bpmn_id])

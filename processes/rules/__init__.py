@@ -39,8 +39,8 @@ from . import consolidation, criteria, eligibility, figures, registry
 from .quotas import FieldViolation, UnitFacts, Violation, campaign_violations, unit_facts, unit_violations
 from .voting import minutes_violations, vote_violations
 
-__all__ = ["RULES_PROPERTY", "RulesBroken", "UnitFacts", "sends_back", "Violation", "campaign_violations", "dossier_violations",
-           "enforce", "unit_facts", "unit_violations", "vote_violations"]
+__all__ = ["RULES_PROPERTY", "RulesBroken", "UnitFacts", "Violation", "campaign_violations", "dossier_violations",
+           "enforce", "sends_back", "unit_facts", "unit_violations", "vote_violations"]
 
 
 class RulesBroken(ValidationFailed):
@@ -110,7 +110,8 @@ def _acceptance(session: Session, case: Case, data: dict) -> list[Violation]:
 
 
 CHECKS = {Rule.DOCUMENTS: _documents, Rule.DOSSIER: _dossier, Rule.ELIGIBILITY: _eligibility,
-          Rule.ACCEPTANCE: _acceptance, Rule.QUOTAS: _quotas, Rule.MINUTES: _minutes, Rule.VOTES: _votes, Rule.SELECTION: consolidation.selection_violations,
+          Rule.ACCEPTANCE: _acceptance, Rule.QUOTAS: _quotas, Rule.MINUTES: _minutes, Rule.VOTES: _votes,
+          Rule.SELECTION: consolidation.selection_violations,
           Rule.CONSOLIDATION: consolidation.submission_violations}
 
 
