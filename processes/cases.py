@@ -166,7 +166,10 @@ class ReleaseTask(TaskCommand):
         if locked.task is None:
             raise task_gone(tx.session, tx.actor, self.task_id)
         task = locked.task
-        if task.assignee_id != tx.actor.id and not tx.actor.is_admin:
+        # A supervisor — an administrator, or the head of the task's unit — may put a colleague's claim back in the
+        # queue (someone away), so that only the claimer, or whoever takes it next, completes it.
+        supervisor = tx.actor.is_admin or (task.assignee_id is not None and tx.actor.holds("unit_head", task.unit_id))
+        if task.assignee_id != tx.actor.id and not supervisor:
             check_may_do_task(tx.actor, task)  # 404 / 403 for those who may not touch it at all
             raise Conflict("Bạn chưa nhận nhiệm vụ này nên không thể trả lại.")
 

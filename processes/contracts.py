@@ -98,6 +98,7 @@ class DataKey(StrEnum):
     NOMINEES = "nominees"
     CANDIDATES = "candidates"
     CHECK_DECISION = "check_decision"  # "accept" | "return" on the receiving level's check
+    RETURN_TO = "return_to"  # the step a return sends the case to: the gateways after each refusing step read it
 
 
 #: The receiving level reviews within ten working days unless the campaign says otherwise: what the review-period

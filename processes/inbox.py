@@ -22,7 +22,7 @@ from .paging import COUNT_CAP, page_count
 
 DUE_CHOICES = {"overdue": "Đã trễ hạn", "week": "Đến hạn trong 7 ngày"}
 WHO_CHOICES = {"mine": "Tôi đã nhận", "unclaimed": "Chưa ai nhận", "others": "Đồng nghiệp đã nhận"}
-SORT_CHOICES = {"due": "Hạn xử lý gần nhất", "new": "Mới giao nhất"}
+SORT_CHOICES = {"due": "Hạn gần nhất trước", "new": "Mới giao trước"}
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,14 @@ class InboxFilter:
             campaign_id = None
         if campaign_id is not None and not 0 < campaign_id < 2 ** 31:
             campaign_id = None
-        pick = lambda key, allowed: (args.get(key) or "") if (args.get(key) or "") in allowed else ""  # noqa: E731
-        return cls(campaign_id=campaign_id, step=(args.get("step") or "")[:120], due=pick("due", DUE_CHOICES),
-                   who=pick("who", WHO_CHOICES), q=(args.get("q") or "").strip()[:100],
-                   sort=pick("sort", SORT_CHOICES) or "due")
+        return cls(campaign_id=campaign_id, step=(args.get("step") or "")[:120], due=_pick(args, "due", DUE_CHOICES),
+                   who=_pick(args, "who", WHO_CHOICES), q=(args.get("q") or "").strip()[:100],
+                   sort=_pick(args, "sort", SORT_CHOICES) or "due")
+
+
+def _pick(args, key: str, allowed) -> str:
+    value = args.get(key) or ""
+    return value if value in allowed else ""
 
 
 @dataclass
@@ -67,6 +71,7 @@ class Facets:
     due: dict[str, int] = field(default_factory=dict)
     campaigns: list[tuple[int, str, int]] = field(default_factory=list)  # (id, name, count)
     steps: list[tuple[str, str, int]] = field(default_factory=list)  # (bpmn_id, name, count)
+
 
 PAGE_SIZE = 20
 MAX_QUEUES_SCANNED = 8  # (unit, role) queues read one index scan each; more are joined in one query

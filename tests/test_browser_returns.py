@@ -115,3 +115,49 @@ def test_refused_at_registration_returned_by_the_head_fixed_and_on(page, session
     assert session.scalars(select(OpenTask.bpmn_id).where(OpenTask.case_id == case_id)).all() == ["provincial_check"]
     page.goto(f"{page.base}/cases/{case_id}")
     shot(page, "4-case-goes-on")
+
+
+def test_the_inbox_filters_at_desktop_and_phone_width(page, session):
+    from tests.factories import start
+
+    for unit in ("vks-qb-dong-hoi",):
+        start(session, unit)
+    login(page, "vks-qb-dong-hoi.canbo")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(page.base + "/")
+    assert "Chưa ai nhận (1)" in page.inner_text("#f-who")
+    page.select_option("#f-who", "unclaimed")
+    page.click(".inbox-filters button.btn-primary")
+    page.wait_for_url("**who=unclaimed**")
+    assert page.locator("table.inbox tbody tr").count() == 1
+    page.fill("#f-filter-name", "Việc chưa ai nhận")
+    page.click(".save-filter button")
+    page.wait_for_selector(".saved-filter")
+    assert page.inner_text(".saved-filter a") == "Việc chưa ai nhận"
+    shot(page, "5-inbox-filtered")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base + "/?who=others")
+    assert "Không có nhiệm vụ nào khớp bộ lọc." in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no horizontal scroll
+    shot(page, "6-inbox-phone")
+
+
+def test_the_task_page_says_when_a_colleague_completed_the_task_meanwhile(page, session, app):
+    from processes import cases
+    from tests.factories import registered, start
+    from tests.test_inbox_filters import colleague
+
+    app.config["TDKT_TASK_POLL_MS"] = 300
+    case = start(session, "vks-qb-dong-hoi")
+    mate = colleague(session)
+    login(page, "vks-qb-dong-hoi.canbo")
+    task_id = open_task(page, session, case.id)
+    assert page.locator("#task-state").is_hidden()
+    cases.claim_task(session, mate, task_id)
+    cases.complete_task(session, mate, task_id, {"nominees": [registered(person("Trần Thị Thủy"))]})
+    page.locator("#task-state", has_text="hoàn thành lúc").wait_for()
+    said = page.inner_text("#task-state")
+    assert said.startswith("Nhiệm vụ «Đăng ký danh sách đề nghị khen thưởng» đã được Ngô Thị Hoa hoàn thành lúc")
+    assert page.locator("form.task-form button.submit-once").is_disabled()
+    page.locator("#task-state").scroll_into_view_if_needed()
+    page.screenshot(path=f"{SHOTS}/7-completed-elsewhere.png")

@@ -464,7 +464,8 @@ def test_the_receiving_level_returns_to_the_step_that_fixes_what_it_names(return
     to_the_head(workflow)
     complete(workflow, "submit_dossier", SUBMIT, "unit_head")
     complete(workflow, "provincial_check", {**CHECK_RETURN, "return_to": return_to}, "provincial_reviewer")
-    data = {"fix_nominees": (PROVINCIAL_NOMINEES, "unit_staff"), "fix_minutes": (MINUTES_OF_PROVINCIAL, "unit_secretary"),
+    data = {"fix_nominees": (PROVINCIAL_NOMINEES, "unit_staff"),
+            "fix_minutes": (MINUTES_OF_PROVINCIAL, "unit_secretary"),
             "submit_supplement": (SUBMIT, "unit_head")}
     for bpmn_id in path:
         complete(workflow, bpmn_id, *data[bpmn_id])
@@ -501,3 +502,19 @@ def test_a_head_return_needs_a_step_and_a_reason_but_no_submission_fields():
     assert errors(form, {**HEAD_RETURN, "return_to": "minutes"}) == []
     assert errors(form, {"head_decision": "submit"})  # submitting needs the tờ trình
     assert errors(form, SUBMIT) == [] and errors(form, {**SUBMIT, "head_decision": "submit"}) == []
+
+
+def test_every_return_to_a_form_offers_has_a_path_and_every_path_is_offered():
+    """The gateways after a refusing step read `return_to` (contracts.DataKey.RETURN_TO): each value a form offers
+    is named by a condition of the diagram using that form, or taken by its default flow."""
+    import re
+
+    from processes.contracts import DataKey
+
+    text = BPMN_FILE.read_text(encoding="utf-8")
+    named = set(re.findall(DataKey.RETURN_TO + r" [!=]= '(\w+)'", text))
+    offered = {form: set(load_json(FORMS_DIR / form)["properties"][DataKey.RETURN_TO]["enum"])
+               for form in ("council-review-schema.json", "head-submit-schema.json", "check-dossier-schema.json")}
+    assert named <= set().union(*offered.values()), named
+    assert named == {"nominees", "minutes", "council"}  # "documents" is the check's default flow (the head)
+    assert load_json(FORMS_DIR / "check-dossier-schema.json")["properties"][DataKey.RETURN_TO]["default"] == "documents"

@@ -89,3 +89,50 @@ def test_a_returned_task_is_marked_with_its_reason_in_the_inbox(app, session, br
     row = page.split('class=" returned"', 1)[1].split("</tr>", 1)[0]
     assert "Bổ sung hồ sơ và trình lại" in row and "Bị trả lại" in row and reason in row
     assert re.search(r'<td class="small text-nowrap">\d\d/\d\d/\d{4}', row)  # a due date, not "—"
+
+
+def test_the_api_filters_the_inbox_the_same_way(app, session, api):
+    case = start(session, "vks-qb-dong-hoi")
+    mate = colleague(session)
+    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
+    client = api("vks-qb-dong-hoi.canbo")
+    assert [t["id"] for t in client.get("/api/tasks").get_json()["items"]] == [task_id]
+    cases.claim_task(session, mate, task_id)
+    assert client.get("/api/tasks").get_json()["items"] == []
+    others = client.get("/api/tasks?who=others").get_json()
+    assert [(t["id"], t["assignee"], t["returned"]) for t in others["items"]] == [(task_id, mate.username, None)]
+    assert client.get("/api/tasks?who=others&step=record_minutes").get_json()["total"] == 0
+
+
+def test_the_task_state_the_page_polls(app, session, browser):
+    case = start(session, "vks-qb-dong-hoi")
+    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
+    staff = browser("vks-qb-dong-hoi.canbo")
+    first = staff.get(f"/tasks/{task_id}/state")
+    assert first.get_json() == {"open": True, "assignee": None, "mine": False, "version": case.version}
+    again = staff.get(f"/tasks/{task_id}/state", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304  # nothing changed: nothing sent
+    mate = colleague(session)
+    cases.claim_task(session, mate, task_id)
+    changed = staff.get(f"/tasks/{task_id}/state", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and changed.get_json()["assignee"] == "Ngô Thị Hoa"
+    outsider = browser("vks-qb-le-thuy.canbo")
+    assert outsider.get(f"/tasks/{task_id}/state").status_code == 404  # another unit learns nothing
+
+
+def test_the_unit_head_as_supervisor_puts_a_colleague_s_claim_back_in_the_queue(app, session, browser):
+    case = start(session, "vks-qb-dong-hoi")
+    mate = colleague(session)
+    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
+    cases.claim_task(session, mate, task_id)
+    staff = browser("vks-qb-dong-hoi.canbo")
+    refused = staff.post_form(f"/tasks/{task_id}", f"/tasks/{task_id}/release", {})
+    assert refused.status_code == 409 and "Nhiệm vụ đã được Ngô Thị Hoa nhận xử lý." in html.unescape(
+        refused.get_data(as_text=True))  # a colleague of the same role cannot take it over
+    head = browser("vks-qb-dong-hoi.thutruong")
+    assert "Thu hồi về hàng chờ" in head.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert head.post_form(f"/tasks/{task_id}", f"/tasks/{task_id}/release", {}).status_code == 302
+    assert session.get(OpenTask, task_id, populate_existing=True).assignee_id is None
+    other_head = browser("vks-qb-le-thuy.thutruong")
+    cases.claim_task(session, mate, task_id)
+    assert other_head.post_form("/", f"/tasks/{task_id}/release", {}).status_code == 404  # not their unit

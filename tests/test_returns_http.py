@@ -95,7 +95,8 @@ def test_the_head_s_return_needs_a_reason_and_goes_to_the_council_unless_it_name
     assert response.status_code == 422
     assert response.get_json()["fields"] == {"head_reason": ["Trường này là bắt buộc."]}
     assert open_task(session, case.id) == (task_id, "submit_dossier")
-    assert send_back(api, session, case, HEAD, {"head_decision": "return", "head_reason": REASON})[1] == "council_review"
+    _, step = send_back(api, session, case, HEAD, {"head_decision": "return", "head_reason": REASON})
+    assert step == "council_review"
 
 
 @pytest.mark.parametrize("return_to, fixer, steps", [

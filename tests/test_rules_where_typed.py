@@ -173,3 +173,14 @@ def test_a_return_without_a_reason_is_refused_by_the_form(session):
     with pytest.raises(ValidationFailed) as refused:
         complete(session, case, "vks-qb-dong-hoi.hoidong", {"council_decision": "return", "return_to": "nominees"})
     assert refused.value.field_errors == {"council_reason": ["Trường này là bắt buộc."]}
+
+
+def test_the_registration_refuses_a_nominee_another_unit_already_submitted(session):
+    from tests.factories import submitted
+
+    submitted(session, "vks-qb-le-thuy", [person(THUY)])
+    case = start(session, "vks-qb-dong-hoi")
+    fields = refused_at(session, case, "vks-qb-dong-hoi.canbo", {"nominees": [registered(person(THUY))]})
+    [said] = fields["nominees.0.achievement_title"]
+    assert said.startswith(f"«{THUY}» đã được ") and said.endswith(
+        "một thành tích chỉ được đề nghị khen thưởng một lần.")

@@ -70,7 +70,8 @@ def build_fields(schema: dict, ui: dict, data: dict, errors: dict[str, list[str]
 def _object_children(schema: dict, ui: dict, data: dict, errors, prefix: str, choices=None) -> list[Field]:
     props = schema.get("properties", {})
     order = [n for n in ui.get("ui:order", []) if n in props] + [n for n in props if n not in ui.get("ui:order", [])]
-    required = set(schema.get("required", []))
+    # required always, or in the branch a form takes by default (the head's tờ trình when submitting): marked *
+    required = set(schema.get("required", [])) | set((schema.get("else") or {}).get("required", []))
     return [_field(props[n], ui.get(n, {}), data.get(n) if isinstance(data, dict) else None, errors,
                    f"{prefix}{n}", n in required, choices or {}) for n in order]
 

@@ -1,10 +1,10 @@
 """The task page: the form of one user task; claim, release, complete."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from processes import award_history, cases, form_registry
 from processes.access import may_do_task
-from processes.errors import ValidationFailed
+from processes.errors import Conflict, ValidationFailed
 from processes.forms import campaign_choices, initial_data
 from processes.rules import figures
 from processes.rules.quotas import counters, unit_facts
@@ -29,6 +29,7 @@ def _render(task, data, errors=None, status=200, message=None):
     return render_template("task.html", task=task, case=task.case, schema=schema, fields=fields,
                            may_act=may_do_task(current_user, task), message=message,
                            returned=task.returned, quota_counters=quota_counters,
+                           poll_ms=current_app.config.get("TDKT_TASK_POLL_MS", 15000),
                            rule_errors=(errors or {}).get("", []),
                            earlier=award_history.earlier_for_case(db.session, task.case, current_user),
                            **figures.for_case(task.case, editing=schema.get("properties"))), status
@@ -71,3 +72,21 @@ def release(task_id: int):
     task = cases.release_task(db.session, current_user, task_id)
     flash(f"Đã trả «{task.name}» về hàng chờ của vai trò.", "info")
     return redirect(url_for("inbox.index"))
+
+
+@bp.get("/<int:task_id>/state")
+@login_required
+def state(task_id: int):
+    """What the open task page polls (ETag, so an unchanged task costs a 304): still open, who holds it, the case's
+    version — the page warns when a colleague completed or claimed it while it was open."""
+    try:
+        task = cases.get_task(db.session, current_user, task_id)
+    except Conflict as exc:  # completed or cancelled meanwhile; the words say by whom and when
+        doc = {"open": False, "message": exc.message}
+    else:
+        doc = {"open": True, "assignee": task.assignee.full_name if task.assignee else None,
+               "mine": task.assignee_id == current_user.id, "version": task.case.version}
+    response = jsonify(doc)
+    response.headers["Cache-Control"] = "no-cache"
+    response.add_etag()
+    return response.make_conditional(request)

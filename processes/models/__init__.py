@@ -12,8 +12,9 @@ from .role import RoleDefinition
 from .form import DiagramFormPin, FormRevision
 from .supervision import UnitFlag
 from .process import ProcessDraft, ProcessEvent
+from .saved_filter import SavedFilter
 
 __all__ = [
     "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramFormPin", "DiagramVersion", "FormRevision", "LoginFailure", "Nomination", "Notification", "OpenTask", "PendingEffect",
-    "ProcessDraft", "ProcessEvent", "RoleAssignment", "RoleDefinition", "Unit", "UnitFlag", "User",
+    "ProcessDraft", "ProcessEvent", "RoleAssignment", "RoleDefinition", "SavedFilter", "Unit", "UnitFlag", "User",
 ]

@@ -39,8 +39,8 @@ from . import consolidation, criteria, eligibility, figures, registry
 from .quotas import FieldViolation, UnitFacts, Violation, campaign_violations, unit_facts, unit_violations
 from .voting import minutes_violations, vote_violations
 
-__all__ = ["RULES_PROPERTY", "RulesBroken", "UnitFacts", "sends_back", "Violation", "campaign_violations", "dossier_violations",
-           "enforce", "unit_facts", "unit_violations", "vote_violations"]
+__all__ = ["RULES_PROPERTY", "RulesBroken", "UnitFacts", "Violation", "campaign_violations", "dossier_violations",
+           "enforce", "sends_back", "unit_facts", "unit_violations", "vote_violations"]
 
 
 class RulesBroken(ValidationFailed):
@@ -76,7 +76,8 @@ def _documents(session: Session, case: Case, data: dict) -> list[Violation]:
 
 
 def _eligibility(session: Session, case: Case, data: dict) -> list[Violation]:
-    return eligibility.violations(session, case, data.get("nominees") or [])
+    # Checked where typed, nothing written: no campaign lock (the head's `dossier` check takes it, then writes).
+    return eligibility.violations(session, case, data.get("nominees") or [], lock=False)
 
 
 def _quotas(session: Session, case: Case, data: dict) -> list[Violation]:
@@ -109,7 +110,8 @@ def _acceptance(session: Session, case: Case, data: dict) -> list[Violation]:
 
 
 CHECKS = {Rule.DOCUMENTS: _documents, Rule.DOSSIER: _dossier, Rule.ELIGIBILITY: _eligibility,
-          Rule.ACCEPTANCE: _acceptance, Rule.QUOTAS: _quotas, Rule.MINUTES: _minutes, Rule.VOTES: _votes, Rule.SELECTION: consolidation.selection_violations,
+          Rule.ACCEPTANCE: _acceptance, Rule.QUOTAS: _quotas, Rule.MINUTES: _minutes, Rule.VOTES: _votes,
+          Rule.SELECTION: consolidation.selection_violations,
           Rule.CONSOLIDATION: consolidation.submission_violations}
 
 

@@ -35,13 +35,14 @@ GROUNDS = (
 BY_LAW = "nguyên tắc khen thưởng của Luật Thi đua, khen thưởng năm 2022 và Nghị định 98/2023/NĐ-CP"
 
 
-def violations(session: Session, case: Case, nominees: list[dict], *, registered_before: bool = False
-               ) -> list[Violation]:
+def violations(session: Session, case: Case, nominees: list[dict], *, registered_before: bool = False,
+               lock: bool = True) -> list[Violation]:
     """Every eligibility rule on `nominees` of `case`. `registered_before`: across units, count only the other
-    dossiers registered before this one's (the receiving level's re-check: the earlier submission stands)."""
+    dossiers registered before this one's (the receiving level's re-check: the earlier submission stands).
+    `lock=False` where nothing is written after the check (the registration): see `across_units`."""
     details = case.campaign.details or {}
     return (declared(nominees, details) + not_offered(nominees, details) + within_dossier(nominees)
-            + across_units(session, case, nominees, registered_before=registered_before))
+            + across_units(session, case, nominees, registered_before=registered_before, lock=lock))
 
 
 def offered_forms(details: dict) -> list[dict]:
@@ -123,16 +124,18 @@ def within_dossier(nominees: list[dict]) -> list[Violation]:
     return found
 
 
-def across_units(session: Session, case: Case, nominees: list[dict], *, registered_before: bool = False
-                 ) -> list[Violation]:
-    """The same nominee and achievement in another unit's submitted dossier of the same campaign round."""
+def across_units(session: Session, case: Case, nominees: list[dict], *, registered_before: bool = False,
+                 lock: bool = True) -> list[Violation]:
+    """The same nominee and achievement in another unit's submitted dossier of the same campaign round. Where the
+    check only warns early (the registration writes no registry rows) it reads without the campaign lock."""
     keys = {nominee_key(n) for n in nominees}
     if not keys:
         return []
     # Two unit heads submitting at once would each miss the other's uncommitted rows: take the campaign row's lock
     # (NO KEY UPDATE, so starting cases, whose foreign key takes KEY SHARE, is not held up) so submissions of one
     # round run one after the other. SQLite already serialises writers.
-    session.execute(select(Campaign.id).where(Campaign.id == case.campaign_id).with_for_update(key_share=True))
+    if lock:
+        session.execute(select(Campaign.id).where(Campaign.id == case.campaign_id).with_for_update(key_share=True))
     query = (select(Nomination.nominee_key, Nomination.achievement_key, Nomination.award_form, Unit.name)
              .join(Case, Case.id == Nomination.case_id).join(Unit, Unit.id == Nomination.unit_id)
              .where(Nomination.campaign_id == case.campaign_id, Nomination.case_id != case.id,

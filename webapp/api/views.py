@@ -11,7 +11,7 @@ from processes.notifications import UNREAD_CAP
 from processes.clock import now
 from processes.errors import InvalidInput
 from processes.forms import initial_data
-from processes.inbox import inbox
+from processes.inbox import InboxFilter, filtered, inbox
 from processes.models import Campaign
 
 from ..errors import json_error
@@ -80,8 +80,10 @@ def campaign_list():
 
 @bp.get("/tasks")
 def task_list():
-    page = inbox(db.session, g.api_user, page=request.args.get("page", 1, type=int),
-                 per_page=request.args.get("per_page", 20, type=int))
+    chosen = InboxFilter.from_args(request.args)
+    number, per_page = request.args.get("page", 1, type=int), request.args.get("per_page", 20, type=int)
+    page = (inbox(db.session, g.api_user, page=number, per_page=per_page) if chosen.empty
+            else filtered(db.session, g.api_user, chosen, page=number, per_page=per_page))
     at = now()
     return jsonify({"items": [task_doc(t, at) for t in page.tasks], "total": page.total,
                     "total_capped": page.capped, "page": page.page, "per_page": page.per_page, "pages": page.pages})

@@ -76,3 +76,64 @@ document.addEventListener("click", (event) => {
   document.getElementById("username").value = pick.dataset.username;
   document.getElementById("password").focus();
 });
+
+// A decision that can send the case back shows what a return needs (the step, the reason) only when returning, and
+// the head's tờ trình fields only when submitting. Without this file every field shows and the server decides.
+function syncDecision(select) {
+  if (!select.querySelector('option[value="return"]')) return;
+  const back = select.value === "return";
+  select.form.querySelectorAll('[data-field="return_to"], [data-field$="_reason"]').forEach((el) => {
+    el.hidden = !back;
+  });
+  if (select.name === "head_decision") {
+    select.form.querySelectorAll('[data-field^="submission_"], [data-field^="signer_"]').forEach((el) => {
+      el.hidden = back;
+    });
+  }
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches && event.target.matches('select[name$="_decision"]')) syncDecision(event.target);
+});
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll('form.task-form select[name$="_decision"]').forEach(syncDecision);
+});
+
+// An open task page asks now and then whether the task is still as it was shown (a conditional GET: 304 while
+// nothing changed) and says so when a colleague completed or claimed it, instead of failing on submit.
+(function watchTask() {
+  const box = document.getElementById("task-state");
+  if (!box) return;
+  let etag = null;
+  let stopped = false;
+  const say = (text, blocked, final) => {
+    box.textContent = text + " ";
+    const reload = document.createElement("a");
+    reload.href = window.location.pathname;
+    reload.textContent = "Tải lại trang";
+    box.appendChild(reload);
+    box.hidden = false;
+    if (blocked) document.querySelectorAll("form.task-form button.submit-once").forEach((b) => { b.disabled = true; });
+    stopped = Boolean(final);
+  };
+  const check = async () => {
+    if (stopped || document.hidden) return;
+    try {
+      const response = await fetch(box.dataset.url, { headers: etag ? { "If-None-Match": etag } : {},
+                                                        credentials: "same-origin" });
+      if (response.status === 304) return;
+      if (response.status === 404) { say("Nhiệm vụ không còn.", true, true); return; }
+      if (!response.ok) return;
+      etag = response.headers.get("ETag");
+      const state = await response.json();
+      if (!state.open) {
+        say(state.message, true, true);
+      } else if (state.assignee && !state.mine && state.assignee !== box.dataset.assignee) {
+        say(`Nhiệm vụ vừa được ${state.assignee} nhận xử lý.`, true, false);
+      } else if (String(state.version) !== box.dataset.version) {
+        say("Hồ sơ vừa được người khác cập nhật.", false, false);
+      }
+    } catch (err) { /* offline for a moment: ask again on the next tick */ }
+  };
+  setInterval(check, parseInt(box.dataset.interval || "15000", 10));
+  document.addEventListener("visibilitychange", check);
+})();
