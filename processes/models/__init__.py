@@ -8,8 +8,9 @@ from .award import AwardRecord, Nomination
 from .attachment import Attachment
 from .effect import PendingEffect
 from .login_failure import LoginFailure
+from .upload_chunk import UploadChunk
 
 __all__ = [
     "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramVersion", "LoginFailure", "Nomination", "Notification", "OpenTask", "PendingEffect",
-    "RoleAssignment", "Unit", "User",
+    "RoleAssignment", "Unit", "UploadChunk", "User",
 ]

@@ -1,4 +1,5 @@
-"""campaigns.summary: the keys of a definition that lists show, so lists never load the whole definition
+"""campaigns.summary: the keys of a definition that lists show, so lists never load the whole definition;
+upload_chunks: uploads kept in the database for several machines (TDKT_UPLOAD_STORE=database)
 
 Revision ID: 0008_security
 Revises: 0007
@@ -21,6 +22,12 @@ JSON_DOC = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 def upgrade() -> None:
+    op.create_table('upload_chunks',
+    sa.Column('storage_key', sa.String(length=200), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('storage_key', 'seq', name=op.f('pk_upload_chunks'))
+    )
     with op.batch_alter_table('campaigns') as batch:
         batch.add_column(sa.Column('summary', JSON_DOC, nullable=True))
     campaigns = sa.table('campaigns', sa.column('id', sa.Integer), sa.column('details', JSON_DOC),
@@ -33,5 +40,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('upload_chunks')
     with op.batch_alter_table('campaigns') as batch:
         batch.drop_column('summary')
