@@ -3,12 +3,14 @@ budget (a pool of worker processes) decides how long they may run and how much t
 as an incident on its own case within a second or two, and the process that ran it goes on serving."""
 import threading
 import time
+from pathlib import Path
 
 import pytest
+from lxml import etree
 from sqlalchemy import select
 
-from processes import timer_worker
-from processes.engine import sandbox
+from processes import timer_worker, workflows  # noqa: F401 - workflows registers the application's functions
+from processes.engine import runner, sandbox
 from processes.engine.scripting import RestrictedEnvironment, ScriptRejected, check_source, is_bounded
 from processes.models import Campaign, Case, CaseTimer, Unit
 from tests.test_timer_worker import TIMER_KINDS, frozen, start, use_diagram  # noqa: F401 - fixtures
@@ -205,3 +207,20 @@ def test_a_request_running_a_hostile_script_is_refused_and_the_server_answers_ot
     assert answer["took"] < BUDGET_SECONDS
     assert others and max(others) < 1.0  # served meanwhile, not after
     assert session.scalar(select(Case.id).where(Case.unit_id == unit_id, Case.campaign_id == campaign_id)) is None
+
+
+def test_every_shipped_script_and_condition_runs_in_process():
+    """The shipped diagrams pay no round trip: their scripts, conditions and timer expressions are all bounded."""
+    names = frozenset(runner._script_functions)
+    found = 0
+    for path in sorted((Path(__file__).resolve().parent.parent / "bpmn").glob("*.bpmn")):
+        tree = etree.parse(str(path))
+        ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+        for node in tree.iterfind(".//bpmn:script", ns):
+            found += 1
+            assert is_bounded(node.text, names, expression=False), (path.name, node.text)
+        for tag in ("conditionExpression", "timeDate", "timeDuration", "timeCycle"):
+            for node in tree.iterfind(f".//bpmn:{tag}", ns):
+                found += 1
+                assert is_bounded(node.text.strip(), names, expression=True), (path.name, node.text)
+    assert found >= 10
