@@ -2,8 +2,9 @@
 
 An upload is checked before anything is written: its type is found from its content (a PDF that pypdf can open, or
 a PNG / JPEG / TIFF image that Pillow can decode) — never from its name or the browser's word —, its size is capped,
-and the name it came with is kept only as a label: the file is stored outside the web root as
-`<upload folder>/<case id>/<sha256>.<ext>`, so no name can reach another path. The row (with the SHA-256) and the
+and the name it came with is kept only as a label: the file is stored under the key `<case id>/<sha256>.<ext>` —
+in the upload folder outside the web root, or in the database for several machines (`upload_store.py`) —, so no
+name can reach another path. The row (with the SHA-256) and the
 audit event are one transaction; a file written for a transaction that then fails is removed again.
 
 Images are decompression bombs waiting to happen (a 71 KB TIFF can declare thousands of pages of gigapixels), so an
@@ -22,18 +23,17 @@ import io
 import os
 import re
 import logging
-import tempfile
 import unicodedata
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from . import audit
+from .upload_store import store_at
 from .access import check_may_read_case, may_read_case
 from .case_processor import lock_case
 from .executor import Command, Tx, execute, listen
@@ -194,7 +194,7 @@ class UploadAttachment(Command):
     def __init__(self, case_id, document_code, filename, content, upload_dir, max_bytes):
         self.case_id, self.document_code, self.filename = case_id, document_code, filename
         self.content, self.upload_dir, self.max_bytes = content, upload_dir, max_bytes
-        self.written: Path | None = None  # a file this attempt created, removed again if the transaction fails
+        self.written = None  # (store, key) this attempt created, discarded again if the transaction fails
 
     def target(self, tx):
         return lock_case(tx.session, self.case_id)
@@ -217,12 +217,13 @@ class UploadAttachment(Command):
         kind = detect(content)
         digest = hashlib.sha256(content).hexdigest()
         key = f"{case.id}/{digest}.{kind.extension}"
-        root = Path(self.upload_dir).resolve()
-        target = (root / key).resolve()
-        if root not in target.parents:  # cannot happen with a digest name; a last guard all the same
-            raise InvalidInput("Tên tệp không hợp lệ.")
-        if _write(target, content):
-            self.written = target
+        store = store_at(self.upload_dir)
+        try:
+            written = store.put(tx.session, key, content)
+        except ValueError as exc:
+            raise InvalidInput("Tên tệp không hợp lệ.") from exc
+        if written:
+            self.written = (store, key)
         row = Attachment(case_id=case.id, document_code=self.document_code, filename=clean_filename(self.filename),
                          content_type=kind.content_type, size=len(content), sha256=digest, storage_key=key,
                          uploaded_by_id=tx.actor.id)
@@ -241,7 +242,8 @@ def upload(session: Session, user: User, case_id: int, document_code: str, filen
         return execute(session, user, command)
     except BaseException:
         if command.written is not None:
-            command.written.unlink(missing_ok=True)
+            store, key = command.written
+            store.discard(key)
         raise
 
 
@@ -312,7 +314,7 @@ class WithdrawAttachment(Command):
                      uploaded_by_id=row.uploaded_by_id,
                      uploaded_at=row.uploaded_at.isoformat() if row.uploaded_at else None)
         tx.session.delete(row)
-        tx.emit(AttachmentWithdrawn(row.storage_key, str(Path(self.upload_dir).resolve())))
+        tx.emit(AttachmentWithdrawn(row.storage_key, store_at(self.upload_dir).location))
         return gone
 
 
@@ -325,32 +327,13 @@ def _remove_stored_file(tx: Tx, event: AttachmentWithdrawn) -> None:
     if tx.session.scalar(select(func.count()).select_from(Attachment)
                          .where(Attachment.storage_key == event.storage_key)):
         return  # the same content is still another row's
-    root = Path(event.upload_dir)
-    target = (root / event.storage_key).resolve()
-    if root in target.parents:
-        try:
-            target.unlink(missing_ok=True)
-        except OSError:  # the row is gone either way; a stray file is no reason to fail
-            log.warning("withdrawn upload: could not remove %s", target, exc_info=True)
+    try:
+        store_at(event.upload_dir).delete(tx.session, event.storage_key)
+    except (OSError, ValueError):  # the row is gone either way; a stray file is no reason to fail
+        log.warning("withdrawn upload: could not remove %s", event.storage_key, exc_info=True)
 
 
 listen(AttachmentWithdrawn, "attachments.remove_stored_file", _remove_stored_file)
-
-
-def _write(target: Path, content: bytes) -> bool:
-    """Write atomically; False when the same content is already stored (content-addressed)."""
-    if target.exists():
-        return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(content)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return True
 
 
 def for_case(session: Session, case_id: int) -> list[Attachment]:
@@ -367,12 +350,16 @@ def read(session: Session, user: User, attachment_id: int, upload_dir) -> tuple[
     return row, content_of(row, upload_dir)
 
 
-def content_of(row: Attachment, upload_dir) -> bytes:
-    path = Path(upload_dir).resolve() / row.storage_key
+def content_of(row: Attachment, upload_dir, session: Session | None = None) -> bytes:
+    store = store_at(upload_dir)
+    if session is None:
+        session = object_session(row)
     try:
-        content = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise NotFound(f"Tệp «{row.filename}» không còn trong kho lưu trữ.") from exc
+        content = store.get(session, row.storage_key)
+    except ValueError:
+        content = None
+    if content is None:
+        raise NotFound(f"Tệp «{row.filename}» không còn trong kho lưu trữ.")
     if hashlib.sha256(content).hexdigest() != row.sha256:
         raise InvalidInput(f"Tệp «{row.filename}» đã bị thay đổi sau khi tải lên (sai mã kiểm tra SHA-256).")
     return content

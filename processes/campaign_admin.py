@@ -225,15 +225,16 @@ class CampaignPage(Paged):
 def list_campaigns(session: Session, user: User, q: str = "", status: str = "", page: int = 1) -> CampaignPage:
     check_admin(user)
     page = max(1, page)
-    query = select(Campaign)
+    conditions = []
     if status:
-        query = query.where(Campaign.status == status)
+        conditions.append(Campaign.status == status)
     if q:
         like = f"%{q}%"
-        query = query.where(or_(Campaign.code.ilike(like), Campaign.name.ilike(like),
-                                Campaign.document_number.ilike(like)))
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.scalars(query.options(undefer(Campaign.details))
+        conditions.append(or_(Campaign.code.ilike(like), Campaign.name.ilike(like),
+                              Campaign.document_number.ilike(like)))
+    query = select(Campaign).where(*conditions)
+    total = session.scalar(select(func.count(Campaign.id)).where(*conditions))
+    rows = session.scalars(query  # summary columns only: a definition can be hundreds of KB
                            .order_by(Campaign.created_at.desc(), Campaign.id.desc())
                            .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     ids = [c.id for c in rows]

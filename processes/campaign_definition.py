@@ -24,6 +24,8 @@ from .forms import describe
 
 SCHEMA_PATH = Path(__file__).with_name("campaign_schema.json")
 MAX_TEXT_BYTES = 512 * 1024  # the largest shipped file is ~60 KB
+MAX_DEPTH = 16  # tables and arrays inside each other; the shipped files use 4
+YEARS = (1990, 2100)  # a campaign's dates: anything outside is a typo (0001, 9999), and breaks date arithmetic
 ADMIN_KEY = "_admin"  # who created / changed the campaign and the TOML text as typed; not part of the definition
 ROUND_LABELS = {"yearly": "Hằng năm", "so_ket": "Sơ kết", "tong_ket": "Tổng kết", "chuyen_de": "Chuyên đề",
                 "dot_xuat": "Khen thưởng đột xuất"}  # dot_xuat: seed 003, proposed as achievements happen, no deadline
@@ -66,6 +68,7 @@ def jsonable(value):
 def parse(source: str | Mapping) -> dict:
     """TOML text or an already-decoded mapping (the API's JSON body) → the JSON-able definition, unchecked."""
     if isinstance(source, Mapping):
+        _check_depth(source)
         definition = jsonable({k: v for k, v in source.items() if k != ADMIN_KEY})
         if len(json.dumps(definition, ensure_ascii=False).encode("utf-8")) > MAX_TEXT_BYTES:  # the API's JSON body
             raise ValidationFailed("Định nghĩa phong trào quá lớn.", {"": [f"Tối đa {MAX_TEXT_BYTES // 1024} KB."]})
@@ -73,9 +76,35 @@ def parse(source: str | Mapping) -> dict:
     if len(source.encode("utf-8")) > MAX_TEXT_BYTES:
         raise ValidationFailed("Định nghĩa phong trào quá lớn.", {"toml": [f"Tối đa {MAX_TEXT_BYTES // 1024} KB."]})
     try:
-        return jsonable(tomllib.loads(source))
+        parsed = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise ValidationFailed("Không đọc được nội dung TOML.", {"toml": [_toml_message(exc)]}) from exc
+    except RecursionError as exc:  # tomllib parses nested arrays and inline tables recursively
+        raise _too_deep("toml") from exc
+    _check_depth(parsed, "toml")
+    return jsonable(parsed)
+
+
+def _too_deep(path: str) -> ValidationFailed:
+    return ValidationFailed("Định nghĩa phong trào lồng nhau quá sâu.",
+                            {path: [f"Tối đa {MAX_DEPTH} tầng bảng/mảng lồng nhau."]})
+
+
+def _check_depth(value, path: str = "") -> None:
+    """Refuse nesting deeper than MAX_DEPTH, walking without recursion (what follows — the schema check, the JSON
+    column — recurses)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise _too_deep(path)
+        stack.extend((child, depth + 1) for child in children)
 
 
 def _toml_message(exc: tomllib.TOMLDecodeError) -> str:
@@ -244,9 +273,25 @@ def _check_dates(d: dict, prefix: str, add, mine) -> None:
             add(prefix + rule, f"Có {rule} nhưng chưa có {key}.")
 
 
+def _date_range_errors(definition: dict):
+    """Dates outside YEARS (year 1, 9999…): a clear message instead of arithmetic that overflows later."""
+    rows = [("", definition)] + [(f"related_round[{i}].", r) for i, r in
+                                 enumerate(definition.get("related_round") or []) if isinstance(r, dict)]
+    for prefix, row in rows:
+        for key in sorted(date_keys() & set(row)):
+            try:
+                year = dt.date.fromisoformat(row[key]).year if isinstance(row[key], str) else None
+            except ValueError:
+                continue  # the schema reports a malformed date
+            if year is not None and not YEARS[0] <= year <= YEARS[1]:
+                yield prefix + key, f"Năm {year} nằm ngoài khoảng {YEARS[0]}–{YEARS[1]}: kiểm tra lại năm."
+
+
 def check(definition: dict, units: Mapping[str, str | None]) -> dict:
     """The definition if it is well-formed and consistent with the unit tree; ValidationFailed otherwise."""
     errors = schema_errors(definition)
+    for path, message in _date_range_errors(definition):
+        errors.setdefault(path, []).append(message)
     if not errors:  # cross checks assume the shapes the schema guarantees
         errors = cross_errors(definition, units)
     if errors:

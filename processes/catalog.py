@@ -27,7 +27,7 @@ def campaigns_for(session: Session, user: User) -> list[CampaignRow]:
             existing[(case.campaign_id, case.unit_id)] = case
     rows = []
     for campaign in campaigns:
-        participants = (campaign.details or {}).get("participants")
+        participants = (campaign.summary or {}).get("participants")  # never the whole definition
         units = [(u, existing.get((campaign.id, u.id))) for u in starter_units.values()
                  if not participants or u.code in participants]
         rows.append(CampaignRow(campaign, units))

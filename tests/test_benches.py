@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import _pg_available
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHES = ("engine", "http", "timers", "documents", "migration", "dashboard")
+BENCHES = ("engine", "http", "timers", "documents", "migration", "dashboard", "load")
 TIMEOUT = 180
 TARGET = re.compile(r"^  TARGET (?P<label>.+): [\d.]+.* \(target [≤<≥>] [\d.]+.*\) (PASS|MISS)$", re.M)
 
@@ -106,9 +106,18 @@ def test_dashboard_bench(runs, databases):
     assert labels == [f"{db} dashboard at 3,000 cases", f"{db} 3,000 / 1,000 cases", f"{db} remind 50 units"], labels
 
 
+def test_load_bench(runs, databases):
+    """bench/load.py: PostgreSQL only; exits non-zero when a 2xx completion is not stored, the consistency check
+    fails after the faults, or the app does not recover."""
+    labels = targets("load", runs)
+    expected = ["PostgreSQL 1 worker complete p95", "PostgreSQL 1 worker inbox p95",
+                "PostgreSQL 1 worker every 2xx completion stored, check passes, recovered"]
+    assert labels == (expected if "PostgreSQL" in databases else []), labels
+
+
 def test_no_gunicorn_left(runs):
-    """bench/http.py and bench/engine.py stop the gunicorn they started, whatever happens."""
-    for name in ("engine", "http"):
+    """bench/http.py, bench/engine.py and bench/load.py stop the gunicorn they started, whatever happens."""
+    for name in ("engine", "http", "load"):
         runs(name)
     assert not bench_gunicorns(), f"gunicorn processes left running: {bench_gunicorns()}"
 

@@ -11,6 +11,7 @@ import resource
 import stat
 import struct
 import threading
+import time
 import zipfile
 import zlib
 
@@ -423,3 +424,138 @@ def test_the_same_scan_uploaded_twice_keeps_its_file_until_the_last_row_goes(app
     assert staff.get(f"/attachments/{second.id}").status_code == 200
     assert withdraw_form(staff, case_id, second.id).status_code == 302
     assert not (uploads / second.storage_key).exists()
+
+
+# ── polyglots and malformed files, on the upload and the dossier routes ───────────────────────────────────────
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    from pypdf import PdfWriter
+    writer, out = PdfWriter(), io.BytesIO()
+    for _ in range(pages):
+        writer.add_blank_page(300, 300)
+    writer.write(out)
+    return out.getvalue()
+
+
+def zip_with(name: str, content: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(name, content)
+    return out.getvalue()
+
+
+def raw_pdf(objects: list[bytes], root: int = 1) -> bytes:
+    """A hand-written PDF (objects numbered from 1) with a correct cross-reference table."""
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref)
+    return bytes(out)
+
+
+def pdf_page_tree_loop() -> bytes:
+    """A page tree whose /Kids points back at itself: a reader that follows it naively never ends."""
+    return raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
+                    b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+                    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] >>"])
+
+
+def pdf_nested_arrays(depth: int = 50_000) -> bytes:
+    """An object nested far deeper than any parser's recursion limit."""
+    return raw_pdf([b"<< /Type /Catalog /Pages 2 0 R /X " + b"[" * depth + b"]" * depth + b" >>",
+                    b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] >>"])
+
+
+def pdf_inflating_to(size: int) -> bytes:
+    """A one-page PDF whose content stream inflates to `size` bytes (a PDF decompression bomb)."""
+    stream = zeros_deflated(size)
+    return raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
+                    b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] /Contents 4 0 R >>",
+                    b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"])
+
+
+def encrypted_pdf() -> bytes:
+    from pypdf import PdfReader, PdfWriter
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes())))
+    writer.encrypt("mat-khau", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+SVG_SCRIPT = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
+HTML_SCRIPT = b"<!doctype html><html><body><script>fetch('/api/me')</script></body></html>"
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("empty.pdf", lambda: b"", "rỗng"),
+    ("svg-as-png.png", lambda: SVG_SCRIPT, "không phải các dạng này"),
+    ("html-as-pdf.pdf", lambda: HTML_SCRIPT, "không phải các dạng này"),
+    ("gif-with-script.gif", lambda: b"GIF89a\x01\x00\x01\x00\x00\x00\x00;" + HTML_SCRIPT, "không"),
+    ("zip-as-pdf.pdf", lambda: zip_with("index.html", HTML_SCRIPT), "không phải các dạng này"),
+    ("pdf-header-garbage.pdf", lambda: b"%PDF-1.7\n" + os.urandom(4096), "Tệp PDF bị hỏng"),
+    ("encrypted.pdf", encrypted_pdf, "mật khẩu"),
+    ("page-tree-loop.pdf", pdf_page_tree_loop, "Tệp PDF bị hỏng"),
+    ("nested-50000.pdf", pdf_nested_arrays, "Tệp PDF bị hỏng"),
+])
+@FILES_ONLY
+def test_malformed_and_disguised_files_are_refused_at_upload(app, session, browser, uploads, name, content, message):
+    case_id, staff = started_case(session, browser)
+    response = _post_file(staff, case_id, "bien_ban", name, content(), "application/pdf")
+    assert response.status_code == 400, response.get_data(as_text=True)[:500]
+    assert message in response.get_data(as_text=True)
+    assert session.scalar(select(Attachment)) is None and not any(uploads.rglob("*.*"))
+
+
+@FILES_ONLY
+def test_polyglots_are_stored_as_what_they_are_and_served_inert(app, session, browser, uploads):
+    """A PDF with a ZIP of HTML appended and a PNG with HTML appended are a real PDF and a real PNG: accepted, and
+    served only as that type (nosniff, as a download), under a clean name; the dossier answers without them
+    carrying anything else along."""
+    case_id, staff = started_case(session, browser)
+    polyglots = {"../../../etc/pdf-zip.pdf": pdf_bytes() + zip_with("index.html", HTML_SCRIPT),
+                 "png-html\u202egnp.png": png(40, 40) + HTML_SCRIPT}
+    for filename, content in polyglots.items():
+        response = _post_file(staff, case_id, "bien_ban", filename, content, "text/html")
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    rows = list(session.scalars(select(Attachment).order_by(Attachment.id)))
+    assert [r.content_type for r in rows] == ["application/pdf", "image/png"]  # by content, not the claimed type
+    assert all("/" not in r.filename and ".." not in r.filename and "\u202e" not in r.filename for r in rows)
+    for row in rows:
+        served = staff.get(f"/attachments/{row.id}")
+        assert served.status_code == 200 and served.mimetype == row.content_type
+        assert served.headers["X-Content-Type-Options"] == "nosniff"
+        assert served.headers["Content-Disposition"].startswith("attachment;")
+        assert "<script" not in served.headers.get("Content-Disposition", "")
+
+    merged = staff.get(f"/cases/{case_id}/dossier.pdf")
+    assert merged.status_code == 200 and merged.data.startswith(b"%PDF-")
+    assert scripts_in(merged.data) == [] and b"<script" not in merged.data  # the PNG was redrawn, not copied
+    archive = staff.get(f"/cases/{case_id}/dossier.zip")
+    assert archive.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(archive.data)) as opened:
+        names = opened.namelist()
+    assert names and not any(n.startswith("/") or ".." in n.split("/") for n in names), names
+
+
+@FILES_ONLY
+def test_a_pdf_decompression_bomb_is_merged_without_being_inflated(app, session, browser, uploads):
+    """A 1 MB PDF whose page inflates to 1 GB: accepted (it is a valid PDF), and the dossier copies its streams
+    without decoding them — memory and time stay small."""
+    case_id, staff = started_case(session, browser)
+    bomb = pdf_inflating_to(1 << 30)
+    assert len(bomb) < 2_000_000
+    response = _post_file(staff, case_id, "bien_ban", "bomb.pdf", bomb)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    before = max_rss_mb()
+    began = time.monotonic()
+    merged = staff.get(f"/cases/{case_id}/dossier.pdf")
+    assert merged.status_code == 200
+    assert time.monotonic() - began < 30
+    assert max_rss_mb() - before < 300

@@ -1,4 +1,4 @@
-"""Command-line verbs: `flask --app webapp init-db | seed-demo | users list | users token USERNAME`."""
+"""Command-line verbs: `flask --app webapp init-db | seed-demo | check | users list | users token USERNAME`."""
 from __future__ import annotations
 
 import click
@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from processes import demo_rounds, timer_worker, tokens
+from processes import consistency, demo_rounds, timer_worker, tokens
 from processes.db import upgrade_schema
 from processes.models import User
 from processes.roles import role_label
@@ -21,6 +21,7 @@ timers_cli = AppGroup("timers", help="Bộ hẹn giờ của hồ sơ: chạy wo
 def register(app) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(check_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(timers_cli)
 
@@ -47,6 +48,22 @@ def seed_demo_command(reset: bool, samples: bool):
     if samples:
         rounds, added = demo_rounds.seed(db.session)
         click.echo(f"Đợt hiện hành mới: {rounds}; hồ sơ mẫu mới: {added}.")
+
+
+@click.command("check")
+@with_appcontext
+def check_command():
+    """Check that every case's open-task and timer rows match its workflow; exit code 1 on any mismatch."""
+    problems, checked = 0, 0
+    for item in consistency.check(db.session):
+        if isinstance(item, int):
+            checked = item
+            continue
+        problems += 1
+        click.echo(f"LỆCH {item}")
+    click.echo(f"Đã kiểm tra {checked} hồ sơ: {problems} chỗ lệch.")
+    if problems:
+        raise SystemExit(1)
 
 
 @users_cli.command("list")

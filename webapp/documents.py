@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from processes import attachments
+from processes import attachments, upload_store
 from processes.documents import dossier
 from processes.errors import InvalidInput
 
@@ -17,8 +17,11 @@ from .extensions import db
 bp = Blueprint("documents", __name__)
 
 
-def upload_dir() -> Path:
-    """Outside the web root: TDKT_UPLOAD_DIR (config or environment), else `<instance>/uploads`."""
+def upload_dir() -> Path | str:
+    """Where uploads are kept: the database with TDKT_UPLOAD_STORE=database (several machines, config or
+    environment), else a folder outside the web root: TDKT_UPLOAD_DIR, else `<instance>/uploads`."""
+    if (current_app.config.get("TDKT_UPLOAD_STORE") or os.environ.get("TDKT_UPLOAD_STORE", "")) == "database":
+        return upload_store.DATABASE
     configured = current_app.config.get("TDKT_UPLOAD_DIR") or os.environ.get("TDKT_UPLOAD_DIR")
     return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
 

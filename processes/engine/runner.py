@@ -47,7 +47,10 @@ class ReadyTask:
 
 def start(diagram: LoadedDiagram, data: dict | None = None) -> BpmnWorkflow:
     """A new workflow whose start carries `data` (what timers and scripts read: deadlines, the campaign…)."""
-    workflow = BpmnWorkflow(diagram.spec, diagram.subprocess_specs, script_engine=_script_engine)
+    try:
+        workflow = BpmnWorkflow(diagram.spec, diagram.subprocess_specs, script_engine=_script_engine)
+    except RecursionError as exc:  # SpiffWorkflow predicts the task tree recursively, through any cycle
+        raise WorkflowFailed(LOOPING) from exc
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data or {})
     _advance(workflow)
@@ -112,8 +115,17 @@ def fire_timers(workflow: BpmnWorkflow) -> None:
     _advance(workflow)
 
 
+MAX_ENGINE_STEPS = 2_000  # tasks one advance may complete: a diagram looping without a wait state must stop
+LOOPING = "Quy trình chạy vòng lặp không có bước dừng (vòng lặp trong sơ đồ?) nên đã bị dừng."
+
+
 def _advance(workflow: BpmnWorkflow) -> None:
+    steps = [0]
+
     def note_timer(task):
+        steps[0] += 1
+        if steps[0] > MAX_ENGINE_STEPS:
+            raise WorkflowFailed(LOOPING)
         if timers.is_timer(task):
             fired_timers(workflow).add(str(task.id))
 
@@ -123,6 +135,8 @@ def _advance(workflow: BpmnWorkflow) -> None:
         workflow.do_engine_steps(did_complete_task=note_timer)
     except (SpiffWorkflowException, WorkflowException) as exc:
         raise _failed(exc) from exc
+    except RecursionError as exc:  # the task tree of a cycle without a wait state grows deeper each turn
+        raise WorkflowFailed(LOOPING) from exc
 
 
 def _failed(exc: Exception) -> WorkflowFailed:

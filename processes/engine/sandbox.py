@@ -30,6 +30,7 @@ _ROOT = Path(__file__).resolve().parent.parent.parent
 _BOOT = f"import sys; sys.path.insert(0, {str(_ROOT)!r}); from processes.engine import sandbox_child; sandbox_child.main()"
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 WAIT_FOR_WORKER_SECONDS = 10.0
+START_SECONDS = 30.0  # a worker process starting on a loaded machine (its imports), not counted in a script's time
 
 
 class _SafeUnpickler(pickle.Unpickler):
@@ -160,6 +161,12 @@ class SandboxPool:
                 return self._idle.pop()
         try:
             worker = _Worker(self.memory_mb)
+            try:
+                if worker.receive(time.monotonic() + START_SECONDS) != ("ready",):
+                    raise EOFError
+            except (TimeoutError, EOFError) as exc:
+                worker.kill()
+                raise ScriptRejected("Không khởi động được tiến trình chạy kịch bản.") from exc
         except BaseException:
             with self._lock:
                 self._running -= 1

@@ -130,6 +130,7 @@ def main() -> None:
     os.dup2(null, 0)
     os.dup2(null, 1)
     _limit_memory(memory_mb)
+    channel.send(("ready",))  # the parent's deadline for a script starts after this process has started
     while True:
         try:
             request = channel.receive()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import end_of_local_day, now
@@ -28,6 +28,9 @@ class Campaign(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     # Everything the seed says that later rules read (award forms, quotas, dossier list…), kept as written.
     details: Mapped[dict] = mapped_column(JsonDoc, default=dict, deferred=True)
+    # The few keys of `details` that lists show (round, period, participants, deadline rules): kept in step with
+    # `details` by the listener below, so a list never loads a definition that may be hundreds of KB per row.
+    summary: Mapped[dict] = mapped_column(JsonDoc, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     # Working days a unit may sit in one step before the supervision dashboard flags it stalled (None: the default).
     stall_working_days: Mapped[Optional[int]]
@@ -41,7 +44,13 @@ class Campaign(Base):
         "Trước ngày 30/8" (deadline_rule "before") leaves 29/8 as that day; "là ngày 23/8" ("on") is 23/8 itself."""
         if not self.deadline:
             return None
-        return _last_moment(self.deadline, (self.details or {}).get("deadline_rule"))
+        return _last_moment(self.deadline, self._known().get("deadline_rule"))
+
+    def _known(self) -> dict:
+        """`details` when it is loaded (exact), else the summary (lists do not load the definition)."""
+        if "details" in inspect(self).unloaded and self.id is not None:
+            return self.summary or {}
+        return self.details or {}
 
     @property
     def upper_deadline_at(self) -> Optional[dt.datetime]:
@@ -55,3 +64,17 @@ class Campaign(Base):
 
 def _last_moment(day: dt.date, rule: str | None) -> dt.datetime:
     return end_of_local_day(day - dt.timedelta(days=1) if rule == "before" else day)
+
+
+SUMMARY_KEYS = ("round", "phase", "period_start", "period_end", "participants", "document_kind", "deadline_rule",
+                "upper_deadline", "upper_deadline_rule")
+
+
+def summary_of(details: dict | None) -> dict:
+    details = details or {}
+    return {key: details[key] for key in SUMMARY_KEYS if key in details}
+
+
+@event.listens_for(Campaign.details, "set")
+def _keep_summary(campaign, value, _old, _initiator):
+    campaign.summary = summary_of(value)
