@@ -2,7 +2,7 @@
 upload_chunks: uploads kept in the database for several machines (TDKT_UPLOAD_STORE=database)
 
 Revision ID: 0008_security
-Revises: 0007
+Revises: 0008_modeler
 Create Date: 2026-12-04 21:10:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 
 revision = '0008_security'
-down_revision = '0007'
+down_revision = '0008_modeler'
 branch_labels = None
 depends_on = None
 
