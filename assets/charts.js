@@ -13,6 +13,20 @@ Chart.defaults.maintainAspectRatio = false;
 Chart.defaults.animation = false; // a dashboard read at a glance; also keeps the canvas final when it first paints
 
 const COLOURS = { on_time: '#198754', late: '#fd7e14', overdue: '#dc3545', pending: '#adb5bd' };
+const OUTCOMES = ['on_time', 'late', 'overdue', 'pending']; // good to bad, the order of the stack and the legend
+const WRAP = 20; // characters per line of an axis label: Chart.js gives a vertical axis at most half the width
+
+// A long Vietnamese name on two lines (Chart.js draws an array as lines), the rest cut with an ellipsis.
+export function wrap(text) {
+  const lines = [''];
+  text.split(' ').forEach((word) => {
+    const last = lines[lines.length - 1];
+    if (last && (last.length + word.length + 1) > WRAP) lines.push(word);
+    else lines[lines.length - 1] = last ? `${last} ${word}` : word;
+  });
+  if (lines.length <= 2) return lines;
+  return [lines[0], `${lines[1].slice(0, WRAP - 1)}…`];
+}
 
 // 2026-12-04 → 04/12/2026, the way Vietnamese documents write dates.
 export function vnDate(iso) {
@@ -82,16 +96,18 @@ function steps(canvas, doc) {
   return new Chart(canvas, {
     type: 'bar',
     data: {
-      labels: doc.steps.map((s) => s.name),
+      labels: doc.steps.map((s) => wrap(s.name)),
       datasets: [{ label: 'Số đơn vị', data: doc.steps.map((s) => s.units), backgroundColor: '#fd7e14' }],
     },
     options: {
       indexAxis: 'y', // long Vietnamese step names read across, also at 390 px
       scales: {
         x: { beginAtZero: true, ticks: { precision: 0 } },
-        y: { ticks: { callback(value) { const t = this.getLabelForValue(value); return t.length > 28 ? `${t.slice(0, 27)}…` : t; } } },
       },
-      plugins: { legend: { display: false } },
+      plugins: {
+        legend: { display: false },
+        tooltip: { callbacks: { title: (items) => doc.steps[items[0].dataIndex].name } },
+      },
       onClick: (_event, elements) => {
         const step = elements.length && doc.steps[elements[0].index].step;
         if (step) {
@@ -106,17 +122,20 @@ function steps(canvas, doc) {
 }
 
 function groups(canvas, doc) {
-  const keys = Object.keys(doc.outcomes);
+  const keys = OUTCOMES.filter((k) => k in doc.outcomes);
   return new Chart(canvas, {
     type: 'bar',
     data: {
-      labels: doc.groups.map((g) => g.label),
+      labels: doc.groups.map((g) => wrap(g.label)),
       datasets: keys.map((k) => ({ label: doc.outcomes[k], data: doc.groups.map((g) => g[k]), backgroundColor: COLOURS[k] })),
     },
     options: {
       indexAxis: 'y',
       scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true } },
-      plugins: { legend: { position: 'bottom', labels: { boxWidth: 12 } } },
+      plugins: {
+        legend: { position: 'bottom', labels: { boxWidth: 12 } },
+        tooltip: { callbacks: { title: (items) => doc.groups[items[0].dataIndex].label } },
+      },
     },
   });
 }
@@ -146,11 +165,11 @@ async function show(section) {
   if (doc.submissions.cumulative.some((n) => n)) made.submissions = submissions(canvas('submissions'), doc);
   else empty(box('submissions'), `Chưa đơn vị nào nộp hồ sơ${doc.deadline ? ` (hạn nộp ${vnDate(doc.deadline)})` : ''}.`);
   if (doc.steps.length) {
-    box('steps').style.height = `${Math.max(160, 36 * doc.steps.length + 60)}px`;
+    box('steps').style.height = `${Math.max(160, 40 * doc.steps.length + 60)}px`;
     made.steps = steps(canvas('steps'), doc);
   } else empty(box('steps'), 'Chưa có hồ sơ nào đang ở một bước của quy trình.');
   if (doc.groups.length) {
-    box('groups').style.height = `${Math.max(200, 26 * doc.groups.length + 90)}px`;
+    box('groups').style.height = `${Math.max(200, 34 * doc.groups.length + 100)}px`;
     made.groups = groups(canvas('groups'), doc);
   } else empty(box('groups'), 'Chưa có đơn vị nào.');
   section.querySelector('.sv-groups-title').textContent = doc.grouped_by === 'parent'

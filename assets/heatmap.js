@@ -35,6 +35,15 @@ function badge(item, lvl, stalled) {
   return link;
 }
 
+// On a phone the whole diagram fitted is too small to read: show the busiest step at a readable scale instead
+// (pan and pinch to see the rest).
+function focus(canvas, element, canvasBox) {
+  const scale = 0.75;
+  const width = canvasBox.clientWidth / scale;
+  const height = canvasBox.clientHeight / scale;
+  canvas.viewbox({ x: element.x + element.width / 2 - width / 2, y: element.y + element.height / 2 - height / 2, width, height });
+}
+
 async function show(box) {
   const canvasBox = box.querySelector('.sv-heat-canvas');
   const status = box.querySelector('.sv-heat-status');
@@ -71,8 +80,11 @@ async function show(box) {
     const stalled = item.max_working_days >= doc.stall_working_days;
     drawn[item.step] = item;
     canvas.addMarker(item.step, `sv-heat-${lvl}`);
-    overlays.add(item.step, 'sv-heat', { position: { top: -12, right: 14 }, html: badge(item, lvl, stalled) });
+    // scale.min 1: the badges stay readable when a large diagram is fitted into a phone's width
+    overlays.add(item.step, 'sv-heat', { position: { top: -12, right: 14 }, scale: { min: 1 }, html: badge(item, lvl, stalled) });
   });
+  const chosen = new URLSearchParams(window.location.search).get('step');
+  if (chosen && drawn[chosen]) canvas.addMarker(chosen, 'sv-heat-chosen'); // the step the list is filtered to
   viewer.get('eventBus').on('element.click', (event) => {
     if (drawn[event.element.id]) window.location.assign(stepUrl(event.element.id));
   });
@@ -92,6 +104,8 @@ async function show(box) {
   });
   outside.closest('.sv-heat-outside-box').hidden = elsewhere.length === 0;
   canvas.zoom('fit-viewport', 'auto');
+  const busiest = doc.items.find((i) => drawn[i.step]);
+  if (busiest && canvasBox.clientWidth < 600) focus(canvas, registry.get(busiest.step), canvasBox);
   box.classList.add('sv-heat-ready');
   const total = doc.items.reduce((sum, i) => sum + i.units, 0);
   status.textContent = total

@@ -3,7 +3,11 @@ databases, the API documents checked against openapi.json), and the page in head
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import re
 from pathlib import Path
+
+import pytest
 
 from sqlalchemy import select
 
@@ -39,6 +43,21 @@ def arrange(session):
     at(24)
 
 
+BUILD = Path(__file__).resolve().parent.parent / "webapp" / "static" / "build"
+# gzipped bytes; measured 58 KB (heat map: the viewer + overlays), 65 KB (Chart.js 4.6 with the line and bar
+# controllers), 5.5 KB (styles) — what the dashboard pays on top of its own page.
+BUDGET = {"heatmap.js": 80_000, "charts.js": 80_000, "heatmap.css": 10_000}
+
+
+@pytest.mark.parametrize("name", sorted(BUDGET))
+def test_bundles_are_built_within_budget_and_fetch_nothing_elsewhere(name):
+    path = BUILD / name
+    assert path.is_file(), f"{path} missing: run ./scripts/setup.sh"
+    body = path.read_bytes()
+    assert len(gzip.compress(body, 9)) <= BUDGET[name]
+    assert not re.search(rb"https?://(?!www\.w3\.org|bpmn\.io)[a-z0-9.-]+/[^\s\"']*\.(js|css|woff2?)", body)
+
+
 # --- core ---------------------------------------------------------------------------------------------------------
 
 def test_outcome_of_a_unit():
@@ -69,6 +88,7 @@ def test_charts_count_the_supervised_units(session):
     found = charts.charts(session, user(session, SUPERVISOR), qb_id(session))
     assert found.units == 12 and found.deadline == dt.date(2024, 8, 23) and found.grouped_by == "unit"
     assert found.days[0] == dt.date(2024, 8, 16) and found.daily[0] == 1 and found.cumulative[-1] == 1
+    assert found.days[-1] == dt.date(2024, 8, 24)  # past the deadline: up to today
     by_label = {g.label: g.counts for g in found.groups}
     assert len(by_label) == 12
     assert by_label["VKSND TP Đồng Hới"] == {"on_time": 0, "late": 0, "overdue": 1, "pending": 0}
@@ -152,6 +172,7 @@ def test_heatmap_and_charts_in_the_browser(page, session):  # noqa: F811
     units = page.locator(".sv-table tbody tr").evaluate_all("rows => rows.map(r => r.dataset.unit)")
     assert sorted(units) == ["vks-qb-ba-don", "vks-qb-dong-hoi"]
     page.wait_for_selector(".sv-heatmap.sv-heat-ready")
+    assert page.locator('.djs-element.sv-heat-chosen[data-element-id="register_nominees"]').count() == 1
     page.screenshot(path=str(SHOTS / "3-filtered.png"), full_page=True)
 
     page.set_viewport_size({"width": 390, "height": 844})

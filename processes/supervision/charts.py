@@ -27,6 +27,7 @@ from .scope import campaign_for
 
 MAX_UNIT_BARS = 24
 MAX_STEP_BARS = 12
+AFTER_DEADLINE_DAYS = 30
 MAX_DAYS = 400  # the curve's span in days; a campaign longer than this shows its last MAX_DAYS days
 SUBMITTED_FLAGS = (Flag.SUBMITTED, Flag.DECIDED)
 OUTCOMES = ("on_time", "late", "overdue", "pending")
@@ -92,11 +93,13 @@ def charts(session: Session, user: User, campaign_id: int) -> Charts:
 
 def _curve(deadline: dt.date | None, moments: list[dt.datetime], today: dt.date):
     """One point per day from the first submission (or a fortnight before the deadline) to the deadline or the last
-    submission, whichever is later."""
+    submission, whichever is later — or today, up to a month past the deadline."""
     local = [clock.to_local(m).date() for m in moments]
     anchors = local + ([deadline] if deadline else []) + ([] if local or deadline else [today])
     start = min(anchors + ([deadline - dt.timedelta(days=14)] if deadline and not local else []))
     end = max(anchors)
+    if deadline and today > end:  # after the deadline: the days since, up to a month, show who is still missing
+        end = min(today, deadline + dt.timedelta(days=AFTER_DEADLINE_DAYS))
     start = max(start, end - dt.timedelta(days=MAX_DAYS))
     per_day: dict[dt.date, int] = {}
     for day in local:
