@@ -66,6 +66,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(admin.bp)
     app.register_blueprint(roles_admin.bp)
     app.register_blueprint(supervision.bp)
+    from .supervision_charts import bp as supervision_charts_bp  # the dashboard's heat map and charts data
+    app.register_blueprint(supervision_charts_bp)
     from .documents import bp as documents_bp
     app.register_blueprint(documents_bp)
     from .process_pages import bp as process_pages_bp
