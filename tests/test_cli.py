@@ -10,7 +10,8 @@ def test_init_db_and_seed_are_idempotent(app, session):
     assert runner.invoke(args=["init-db"]).exit_code == 0
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0 and "sơ đồ mới xuất bản: 0" in result.output
-    assert session.scalar(select(func.count()).select_from(Unit)) == units == 41
+    # 67: the demo hierarchy with Đà Nẵng's seven district procuracies and Thanh Hóa's 27 districts (documents branch)
+    assert session.scalar(select(func.count()).select_from(Unit)) == units == 67
 
 
 def test_users_list_and_token(app, session):
