@@ -313,4 +313,4 @@ def test_every_flow_leaving_a_choice_needs_a_condition_or_is_the_default():
     def change(root):
         remove(one(root, "//bpmn:sequenceFlow[@id='flow_council_return']/bpmn:conditionExpression"))
     assert on(check(edit(change)), "flow_council_return") == [
-        "Luồng «Trả lại» ra khỏi cổng «Hội đồng kết luận?» không có điều kiện và không phải luồng mặc định."]
+        "Luồng «Trả lại thư ký» ra khỏi cổng «Hội đồng kết luận?» không có điều kiện và không phải luồng mặc định."]

@@ -18,7 +18,9 @@ BUDGET_SECONDS = 4.0  # the deadline is 1 s; the rest is a worker process starti
 
 # One line each: what the outside probe ran past the old line-counting budget, and a few relatives.
 HOSTILE_SCRIPTS = {
-    "endless loop": "while True: pass",
+    # `while True` without a break is refused when a diagram is published; this loop never ends either, but no
+    # check before running can tell, so the budget must stop it
+    "endless loop": "while len('x'): pass",
     "huge power (call)": "x = pow(9, 9**9)",
     "huge power (operator)": "x = 9**9**8",
     "list of 10^8": "x = [0] * 10**8",
