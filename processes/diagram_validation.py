@@ -38,7 +38,8 @@ from . import form_registry
 from .case_data import start_data
 from .contracts import RULES_PROPERTY, Message, Process, TaskId
 from .engine import runner
-from .engine.diagrams import (BPMN, SPIFF, FORM_PROPERTY, LoadedDiagram, build, expressions, flow_graph,
+from .engine.diagrams import (BPMN, SPIFF, FORM_PROPERTY, LoadedDiagram, build, executable_processes, expressions,
+                              flow_graph, flow_nodes,
                               form_findings, gateway_findings, names_assigned, names_read, parse_xml, properties, sandbox_findings,
                               schema_findings, structure_findings, user_tasks)
 from .engine.errors import DiagramInvalid, Finding
@@ -110,7 +111,7 @@ _FILE_FORMS = Forms(lambda name: (FORMS_DIR / name).is_file(), _load_file)
 def _check(xml: str, registry: Forms) -> tuple[list[Problem], LoadedDiagram | None]:
     try:
         root = parse_xml(xml)
-        findings = schema_findings(root) or gateway_findings(root)
+        findings = schema_findings(root) or _reference_findings(root) or gateway_findings(root)
         if findings:
             return _problems(findings), None
         loaded = build(root)
@@ -124,6 +125,22 @@ def _check(xml: str, registry: Forms) -> tuple[list[Problem], LoadedDiagram | No
     findings += _contract_findings(root, loaded)
     problems = _problems(findings)
     return problems, (None if problems else loaded)
+
+
+def _reference_findings(root) -> list[Finding]:
+    """A flow whose end names no element (one deleted by hand) — SpiffWorkflow's parser says it in English and
+    about another element ("we found two items, perhaps a form has the same ID?")."""
+    findings = []
+    for process in executable_processes(root):
+        ids = {node.get("id") for node in flow_nodes(process)}
+        for flow in process.iter(f"{{{BPMN}}}sequenceFlow"):
+            for end, word in (("sourceRef", "xuất phát từ"), ("targetRef", "dẫn tới")):
+                if flow.get(end) not in ids:
+                    label = flow.get("name") or flow.get("id")
+                    findings.append(Finding(flow.get("id"), flow.get("name") or "",
+                                            f"Luồng «{label}» {word} phần tử «{flow.get(end) or ''}» không có trên "
+                                            "sơ đồ (đã bị xóa?): nối lại luồng hoặc xóa nó."))
+    return findings
 
 
 def _problems(findings) -> list[Problem]:
