@@ -38,7 +38,8 @@ from . import form_registry
 from .case_data import start_data
 from .contracts import RULES_PROPERTY, Message, Process, TaskId
 from .engine import runner
-from .engine.diagrams import (BPMN, SPIFF, FORM_PROPERTY, LoadedDiagram, build, expressions, flow_graph,
+from .engine.diagrams import (BPMN, SPIFF, FORM_PROPERTY, LoadedDiagram, build, executable_processes, expressions,
+                              flow_graph, flow_nodes,
                               form_findings, gateway_findings, names_assigned, names_read, parse_xml, properties, sandbox_findings,
                               schema_findings, structure_findings, user_tasks)
 from .engine.errors import DiagramInvalid, Finding
@@ -110,7 +111,7 @@ _FILE_FORMS = Forms(lambda name: (FORMS_DIR / name).is_file(), _load_file)
 def _check(xml: str, registry: Forms) -> tuple[list[Problem], LoadedDiagram | None]:
     try:
         root = parse_xml(xml)
-        findings = schema_findings(root) or gateway_findings(root)
+        findings = schema_findings(root) or _reference_findings(root) or gateway_findings(root)
         if findings:
             return _problems(findings), None
         loaded = build(root)
@@ -124,6 +125,22 @@ def _check(xml: str, registry: Forms) -> tuple[list[Problem], LoadedDiagram | No
     findings += _contract_findings(root, loaded)
     problems = _problems(findings)
     return problems, (None if problems else loaded)
+
+
+def _reference_findings(root) -> list[Finding]:
+    """A flow whose end names no element (one deleted by hand) — SpiffWorkflow's parser says it in English and
+    about another element ("we found two items, perhaps a form has the same ID?")."""
+    findings = []
+    for process in executable_processes(root):
+        ids = {node.get("id") for node in flow_nodes(process)}
+        for flow in process.iter(f"{{{BPMN}}}sequenceFlow"):
+            for end, word in (("sourceRef", "xuất phát từ"), ("targetRef", "dẫn tới")):
+                if flow.get(end) not in ids:
+                    label = flow.get("name") or flow.get("id")
+                    findings.append(Finding(flow.get("id"), flow.get("name") or "",
+                                            f"Luồng «{label}» {word} phần tử «{flow.get(end) or ''}» không có trên "
+                                            "sơ đồ (đã bị xóa?): nối lại luồng hoặc xóa nó."))
+    return findings
 
 
 def _problems(findings) -> list[Problem]:
@@ -200,12 +217,16 @@ def _data_findings(root, graph, loaded: LoadedDiagram, registry: Forms, missing_
     always = start_keys() | runner.script_function_names() | {
         e.get("name") or e.get("id") for e in root.iter(f"{{{BPMN}}}dataObject")}
     ancestors = graph.ancestors()
+    on_entry = _known_on_entry(graph, produced, frozenset(always))
     findings = []
     for expr in every:
         before = graph.before(expr.at, ancestors)
         if before & missing_form_tasks:
             continue
-        known = set(always).union(*(produced.get(n, ()) for n in before))
+        entry = on_entry.get(expr.at)
+        if entry is None:  # a node no flow reaches: nothing runs there
+            continue
+        known = entry if expr.at in graph.inside else entry | produced.get(expr.at, set())
         unknown = sorted(names_read(expr.source, expression=expr.kind != "script") - known)
         if unknown:
             findings.append(Finding(expr.element_id, expr.label,
@@ -213,6 +234,59 @@ def _data_findings(root, graph, loaded: LoadedDiagram, registry: Forms, missing_
                                     f"chưa có ở bước này: {', '.join(unknown)}. Dữ liệu chỉ có khi đến từ dữ liệu khởi "
                                     "tạo của phong trào, từ biểu mẫu của một nhiệm vụ trước đó hoặc từ một kịch bản."))
     return findings
+
+
+def _known_on_entry(graph, produced: dict[str, set[str]], always: frozenset) -> dict[str, frozenset]:
+    """Per node, the data that is there on EVERY way of reaching it (a forward must-analysis to a fixed point).
+
+    "Some path ran the producer before" is not enough once a diagram has return loops: the head's return to the
+    council makes the head's own fields reachable before the council's gateway, yet on the first pass they are not
+    there and the condition would stop the case with a NameError. A node's knowledge is the intersection over its
+    incoming edges; a subprocess is entered with what its outside predecessors give and left with what its end
+    events know; a boundary event knows what its activity knew when it started."""
+    predecessors: dict[str, set[str]] = {n: set() for n in graph.nodes}
+    for source, targets in graph.successors.items():
+        for target in targets:
+            predecessors.setdefault(target, set()).add(source)
+    container_of = {child: c for c, members in graph.inside.items() for child in members
+                    if graph.nodes[child].getparent() is graph.nodes[c]}
+    ends = {c: [n for n in members if container_of.get(n) == c and graph.nodes[n].tag == f"{{{BPMN}}}endEvent"]
+            for c, members in graph.inside.items()}
+    on_entry: dict[str, frozenset | None] = {n: None for n in graph.nodes}  # None: not reached (yet)
+    for root in graph.roots:
+        on_entry[root] = always
+
+    def given(source: str, target: str) -> frozenset | None:
+        """What the edge source → target carries."""
+        entry = on_entry.get(source)
+        if entry is None:
+            return None
+        if source in graph.inside:
+            if target in graph.inside[source] or graph.nodes[target].get("attachedToRef") == source:
+                return entry  # the subprocess starts its start events (and its boundary timers) on entry
+            if not ends[source]:
+                return entry
+            known = [on_entry[e] | produced.get(e, set()) for e in ends[source] if on_entry[e] is not None]
+            return frozenset.intersection(*known) if known else None
+        if graph.nodes[target].get("attachedToRef") == source:
+            return entry  # a boundary event is armed when its activity starts
+        return entry | produced.get(source, frozenset())
+
+    changed = True
+    while changed:
+        changed = False
+        for node in graph.nodes:
+            if node in graph.roots:
+                continue
+            incoming = [given(p, node) for p in predecessors.get(node, ())
+                        if not (node in graph.inside and p in graph.inside[node])]  # completion edges: the exit
+            incoming = [k for k in incoming if k is not None]
+            if not incoming:
+                continue
+            known = frozenset.intersection(*incoming)
+            if known != on_entry[node]:
+                on_entry[node], changed = known, True
+    return on_entry
 
 
 # --- contracts -------------------------------------------------------------------------------------------------------

@@ -371,8 +371,8 @@ def validate(request: Request) -> None:
 
 def apply(session: Session, actor: User, request: Request) -> list[Outcome]:
     """Run one action over the selection, one transaction per case; the summary says what happened to each."""
+    check_supervisor(actor)  # 403 for someone who supervises nothing, before anything about the request is said
     validate(request)
-    check_supervisor(actor)
     scope = acting_scope(session, actor)
     campaign = session.get(Campaign, request.campaign_id) if request.campaign_id is not None else None
     if request.campaign_id is not None and campaign is None:

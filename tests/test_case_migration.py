@@ -133,14 +133,18 @@ def test_a_waiting_task_that_changes_lane_needs_a_decision(session):
 
 
 def without_council_review(root):
-    """The council's review dropped: the minutes go straight to the gateway, which now reads the minutes."""
+    """The council's review dropped: what reached it (the minutes, a head's return to the council) goes straight to
+    the gateway, which now reads the minutes; the council's own return to the staff goes with it."""
     remove(by_id(root, "council_review"))
     remove(one(root, "//bpmn:flowNodeRef[text()='council_review']"))
     remove(shape(root, "council_review"))
-    remove(by_id(root, "flow_council_done"))
-    remove(shape(root, "flow_council_done"))
-    one(root, "//bpmn:sequenceFlow[@id='flow_minutes_done']").set("targetRef", "council_gateway")
-    one(root, "//bpmn:exclusiveGateway[@id='council_gateway']/bpmn:incoming").text = "flow_minutes_done"
+    for flow in ("flow_council_done", "flow_council_to_staff"):
+        remove(by_id(root, flow))
+        remove(shape(root, flow))
+    remove(one(root, "//bpmn:exclusiveGateway[@id='merge_register']/bpmn:incoming[text()='flow_council_to_staff']"))
+    remove(one(root, "//bpmn:exclusiveGateway[@id='council_gateway']/bpmn:outgoing[text()='flow_council_to_staff']"))
+    one(root, "//bpmn:sequenceFlow[@id='flow_to_council']").set("targetRef", "council_gateway")
+    one(root, "//bpmn:exclusiveGateway[@id='council_gateway']/bpmn:incoming").text = "flow_to_council"
     one(root, "//bpmn:sequenceFlow[@id='flow_council_return']/bpmn:conditionExpression").text = \
         "members_present < 1"
 

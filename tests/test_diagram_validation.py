@@ -302,6 +302,19 @@ def test_inside_a_subprocess_a_condition_reads_only_what_came_before_it():
     assert len(messages) == 1 and "chưa có ở bước này: submission_number" in messages[0]
 
 
+def test_a_flow_to_a_deleted_step_is_named_in_vietnamese():
+    def change(root):  # the council's review deleted by hand, the flow into it left behind
+        remove(by_id(root, "council_review"))
+        remove(one(root, "//bpmn:flowNodeRef[text()='council_review']"))
+        remove(shape(root, "council_review"))
+    problems = check(edit(change))
+    assert sorted((p.element_id, p.message) for p in problems) == [
+        ("flow_council_done", "Luồng «flow_council_done» xuất phát từ phần tử «council_review» không có trên sơ đồ "
+                              "(đã bị xóa?): nối lại luồng hoặc xóa nó."),
+        ("flow_to_council", "Luồng «flow_to_council» dẫn tới phần tử «council_review» không có trên sơ đồ (đã bị "
+                            "xóa?): nối lại luồng hoặc xóa nó.")]
+
+
 def test_an_endless_loop_in_a_script_is_refused():
     messages = on(check(_script("while True:\n    pass")), "determine_level")
     assert len(messages) == 1 and "vòng lặp không bao giờ dừng" in messages[0]
@@ -313,4 +326,4 @@ def test_every_flow_leaving_a_choice_needs_a_condition_or_is_the_default():
     def change(root):
         remove(one(root, "//bpmn:sequenceFlow[@id='flow_council_return']/bpmn:conditionExpression"))
     assert on(check(edit(change)), "flow_council_return") == [
-        "Luồng «Trả lại» ra khỏi cổng «Hội đồng kết luận?» không có điều kiện và không phải luồng mặc định."]
+        "Luồng «Trả lại thư ký» ra khỏi cổng «Hội đồng kết luận?» không có điều kiện và không phải luồng mặc định."]

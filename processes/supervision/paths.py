@@ -84,20 +84,38 @@ def _shortest(start: str, flows, ends, nodes) -> list[str]:
 
 
 def _first_path(process, result: Diagram) -> list[str]:
-    """The first user task reached from the process's start (entering subprocesses) and the tasks after it."""
+    """The first user task reached from the process's start (entering subprocesses, passing the gateways and events
+    on the way, e.g. a merge that a return loop comes back to) and the tasks after it."""
     node = process
     for _ in range(10):
         start = node.find(f"{BPMN}startEvent")
         if start is None:
             return []
-        flows = {f.get("sourceRef"): f.get("targetRef") for f in node.findall(f"{BPMN}sequenceFlow")}
-        target_id = flows.get(start.get("id"))
-        target = next((el for el in node if el.get("id") == target_id), None)
+        flows: dict[str, list[str]] = {}
+        for flow in node.findall(f"{BPMN}sequenceFlow"):
+            flows.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+        children = {el.get("id"): el for el in node if el.get("id") and _is_node(el)}
+        target = _first_activity(start.get("id"), flows, children)
         if target is None:
             return []
         if target.tag == f"{BPMN}userTask":
-            return [target_id, *result.left.get(target_id, [])]
-        if target.tag != f"{BPMN}subProcess":
-            return []
+            return [target.get("id"), *result.left.get(target.get("id"), [])]
         node = target
     return []
+
+
+def _first_activity(start: str, flows, children):
+    """The nearest user task or subprocess after `start` in the same container (None if another activity or the end
+    comes first)."""
+    queue, seen = deque([start]), {start}
+    while queue:
+        for target_id in flows.get(queue.popleft(), []):
+            target = children.get(target_id)
+            if target_id in seen or target is None:
+                continue
+            seen.add(target_id)
+            if target.tag in (f"{BPMN}userTask", f"{BPMN}subProcess"):
+                return target
+            if "Gateway" in target.tag or ("Event" in target.tag and target.tag != f"{BPMN}endEvent"):
+                queue.append(target_id)
+    return None

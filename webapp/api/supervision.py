@@ -93,6 +93,7 @@ def download(stem: str, headers, lines, fmt: str) -> Response:
 
 @bp.post("/supervision/actions")
 def supervision_actions():
+    scope.check_supervisor(g.api_user)  # the permission is decided before the body is read
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidInput("Nội dung yêu cầu phải là một đối tượng JSON.")
