@@ -117,7 +117,7 @@ def save_draft(session: Session, user: User, process_id: str, xml: str, expected
     is none yet); answers the validator's problems. One transaction; the validation runs before it."""
     check_process_owner(user, OWNERS_ONLY)  # before looking at the body: a refusal says nothing about it
     check_document(xml, process_id)
-    problems = check(xml)
+    problems = check(xml, session)  # forms saved in the registry count, not only the shipped files
     return execute(session, user, SaveDraft(process_id, xml, expected_revision, problems, action))
 
 
@@ -144,7 +144,7 @@ class PublishDraft(Command):
                                 "bản.", draft)
         if latest is not None and latest.checksum == checksum(draft.bpmn_xml):
             raise Conflict(f"Bản nháp giống hệt phiên bản {latest.version} đã xuất bản: không có gì mới.")
-        problems = check(draft.bpmn_xml)
+        problems = check(draft.bpmn_xml, tx.session)
         if problems:
             raise DiagramError(f"Sơ đồ còn {len(problems)} lỗi; chỉ sơ đồ hợp lệ mới được xuất bản.",
                                problems=[p.as_json() for p in problems])

@@ -168,10 +168,10 @@ def test_extension_elements_the_editor_does_not_know_survive_an_edit(page, sessi
     xml = session.scalar(select(DiagramVersion.bpmn_xml).where(DiagramVersion.process_id == PID))
     foreign = ('<spiffworkflow:preScript>chu_thich = "giữ nguyên"</spiffworkflow:preScript>'
                '<ext:hint xmlns:ext="urn:example:ext" level="2"><ext:item>một</ext:item></ext:hint>')
-    xml = xml.replace('<spiffworkflow:property name="formUiSchemaFilename" value="register-nominees-uischema.json"/>\n'
-                      '          </spiffworkflow:properties>',
-                      '<spiffworkflow:property name="formUiSchemaFilename" value="register-nominees-uischema.json"/>\n'
-                      '          </spiffworkflow:properties>' + foreign, 1)
+    # after the properties of "register_nominees", whatever they list
+    task = xml.index('id="register_nominees"')
+    end = xml.index("</spiffworkflow:properties>", task) + len("</spiffworkflow:properties>")
+    xml = xml[:end] + foreign + xml[end:]
     assert foreign in xml
     process_drafts.save_draft(session, user(session, "quytrinh"), PID, xml, 0)
     open_editor(page)
@@ -241,7 +241,8 @@ def test_our_properties_group_shows_what_the_engine_reads(page):
     assert page.input_value('textarea[name="tdkt-script"]') == \
         "receiving_level = dossier_level(nominees, award_levels)"
     select("flow_council_return")
-    assert page.input_value('textarea[name="tdkt-condition"]') == "council_decision == 'return'"
+    assert page.input_value('textarea[name="tdkt-condition"]') == \
+        "council_decision == 'return' and return_to != 'nominees'"
     select("reminder_timer")  # timers: bpmn.io's own Timer group, in Vietnamese
     assert page.locator('[data-group-id="group-timer"]').count() == 1
     assert "Hẹn giờ" in page.inner_text('[data-group-id="group-timer"] .bio-properties-panel-group-header')
