@@ -195,7 +195,7 @@ def test_two_versions_compared_side_by_side(page, session):
     xml = session.scalar(select(DiagramVersion.bpmn_xml).where(DiagramVersion.process_id == PID))
     changed = xml.replace('name="Lập biên bản họp bình xét"', 'name="Lập biên bản họp (mới)"')
     process_drafts.save_draft(session, owner, PID, changed, 0)
-    process_drafts.publish_draft(session, owner, PID, "đổi tên")
+    process_drafts.publish_draft(session, owner, PID, "đổi tên")  # migrate="none"
     login(page, "quytrinh")
     page.set_viewport_size({"width": 1400, "height": 900})
     page.goto(f"{page.base}/processes/{PID}")

@@ -95,7 +95,7 @@ def test_publishing_a_valid_draft_makes_the_next_version_and_is_audited(app, ses
     assert owner.post(f"/api/processes/{PID}/publish", json={"note": "x"}).get_json()["message"] == \
         "Chưa có bản nháp nào để xuất bản: hãy sửa sơ đồ trước."
     put_draft(owner, renamed(), 0)
-    assert owner.post(f"/api/processes/{PID}/publish", json={"note": "x", "migrate": "apply"}).status_code == 400
+    assert owner.post(f"/api/processes/{PID}/publish", json={"note": "x", "migrate": "maybe"}).status_code == 400
     assert owner.post(f"/api/processes/{PID}/publish", json={"note": "x", "revision": 7}).status_code == 409
     published = owner.post(f"/api/processes/{PID}/publish",
                            json={"note": "Đổi tên bước biên bản", "migrate": "none", "revision": 1})
@@ -254,3 +254,34 @@ def test_compare_page_checks_the_versions_and_the_owner(app, browser):
     for query in ("from=1&to=2", "from=0&to=1", "from=1&to=draft", "to=1", "from=1&to=x"):
         assert owner.get(f"/processes/{PID}/compare?{query}").status_code == 404, query
     assert browser("vks-qb-dong-hoi.canbo").get(f"/processes/{PID}/compare?from=1&to=1").status_code == 403
+
+
+def test_publishing_with_migration_dry_run_first_then_apply(app, session, api):
+    case = start(session, "vks-qb-dong-hoi")  # waits at register_nominees on version 1
+    owner = api("quytrinh")
+    put_draft(owner, renamed(), 0)
+    before = session.scalar(select(func.count()).select_from(DiagramVersion))
+    dry = owner.post(f"/api/processes/{PID}/publish", json={"note": "đổi tên", "migrate": "dry_run", "revision": 1})
+    assert dry.status_code == 200, dry.get_json()
+    doc = dry.get_json()
+    assert (doc["published"], doc["version"], doc["published_at"], doc["migration"]["mode"]) == (False, 2, None, "dry_run")
+    assert doc["migration"]["counts"] == {"migrate": 1, "decide": 0, "blocked": 0}
+    assert doc["migration"]["per_step"] == {"register_nominees": {"migrate": 1, "decide": 0, "blocked": 0}}
+    assert [c["case_id"] for c in doc["migration"]["cases"]] == [case.id]
+    assert session.scalar(select(func.count()).select_from(DiagramVersion)) == before  # nothing published
+    applied = owner.post(f"/api/processes/{PID}/publish", json={"note": "đổi tên", "migrate": "apply", "revision": 1})
+    assert applied.status_code == 201, applied.get_json()
+    doc = applied.get_json()
+    assert (doc["published"], doc["version"], doc["migration"]["mode"], doc["migration"]["migrated"]) == \
+        (True, 2, "apply", 1)
+    session.expire_all()
+    version = session.scalar(select(DiagramVersion).where(DiagramVersion.process_id == PID,
+                                                          DiagramVersion.version == 2))
+    assert session.get(type(case), case.id).diagram_version_id == version.id
+
+
+def test_only_owners_publish_or_dry_run(app, api):
+    staff = api("vks-qb-dong-hoi.canbo")
+    for mode in ("dry_run", "apply"):
+        refused = staff.post(f"/api/processes/{PID}/publish", json={"migrate": mode})
+        assert refused.status_code == 403 and refused.get_json()["message"] == OWNERS_ONLY

@@ -13,8 +13,8 @@ from processes.access import check_process_owner
 from processes.case_diagram import case_diagram
 from processes.errors import DomainError, InvalidInput, NotFound
 
-from .api.processes import (bpmn_body, bpmn_download, conflict_response, expected_revision, publish_body,
-                            publish_doc, saved_doc)
+from .api.processes import (bpmn_body, bpmn_download, conflict_response, expected_revision, publish_response,
+                            saved_doc)
 from .extensions import db
 
 bp = Blueprint("processes", __name__)
@@ -137,10 +137,7 @@ def save_draft(process_id: str):
 @login_required
 def publish(process_id: str):
     owner()
-    note, migrate, revision = publish_body()
-    version, draft_revision = process_drafts.publish_draft(db.session, current_user, process_id, note, migrate,
-                                                           revision)
-    return jsonify(publish_doc(process_id, version, draft_revision)), 201
+    return publish_response(process_id, current_user)
 
 
 @bp.get("/cases/<int:case_id>/diagram.json")
