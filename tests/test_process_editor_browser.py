@@ -118,7 +118,12 @@ def test_owner_adds_a_task_the_draft_survives_a_reload_an_error_is_marked_and_pu
     page.wait_for_selector(".tdkt-problem-badge", state="detached")
     assert page.is_enabled(".publish-button")
     page.fill(".publish-note", "Thêm bước thẩm định nội bộ")
-    page.click(".publish-button")
+    page.click(".publish-button")  # a dry run first: no case runs, so only "publish" is offered
+    page.wait_for_selector(".migration-dialog:not([hidden])")
+    assert "Không có hồ sơ nào đang chạy: xuất bản sẽ tạo phiên bản 2." in page.inner_text(".migration-summary")
+    assert session.scalar(select(func.count()).select_from(DiagramVersion)
+                          .where(DiagramVersion.process_id == PID)) == 1  # the dry run published nothing
+    page.click(".publish-none")
     page.wait_for_selector(".publish-result.alert-success")
     assert page.inner_text(".publish-result") == "Đã xuất bản phiên bản 2."
     shot(page, "editor-published")
@@ -265,3 +270,54 @@ def test_process_list_and_versions_pages(page, session):
     page.wait_for_selector('[data-version="1"]')
     assert page.locator("a.compare-draft").inner_text() == "So bản nháp với v1"
     shot(page, "process-versions")
+
+
+def test_owner_adds_a_step_publishes_with_migration_and_a_waiting_case_moves_onto_it(page, session):
+    from processes.models import Case
+    case = start(session, "vks-qb-dong-hoi")  # waits at "Đăng ký danh sách" on version 1
+    open_editor(page)
+    page.wait_for_selector('.tdkt-waiting-badge[data-element-id="register_nominees"]')
+    assert page.inner_text('.tdkt-waiting-badge[data-element-id="register_nominees"]') == "1 hồ sơ"
+    # A user task in the unit staff's lane, after the registration, drawn with the modeling API the palette uses.
+    page.evaluate("""() => {
+      const m = window.tdktModeler, reg = m.get('elementRegistry'), modeling = m.get('modeling');
+      const register = reg.get('register_nominees');
+      const task = modeling.createShape({ type: 'bpmn:UserTask' }, { x: 640, y: 150 }, register.parent);
+      modeling.updateLabel(task, 'Rà soát danh sách');
+      modeling.reconnectEnd(reg.get('flow_register_done'), task, { x: task.x, y: task.y + task.height / 2 });
+      modeling.connect(task, reg.get('merge_minutes'), { type: 'bpmn:SequenceFlow' });
+      m.get('selection').select(task);
+    }""")
+    form = page.locator('[data-group-id="group-tdkt"] select[name="tdkt-form"]')
+    if not form.is_visible():
+        page.click('[data-group-id="group-tdkt"] .bio-properties-panel-group-header')
+    form.select_option("register-nominees-schema.json")  # an existing form, picked from the registry
+    page.wait_for_selector('#process-editor[data-save-state="saved"]')
+    page.wait_for_selector(".validity.text-success")
+    page.fill(".publish-note", "Thêm bước rà soát danh sách")
+    page.click(".publish-button")
+    page.wait_for_selector(".migration-dialog:not([hidden])")
+    summary = page.inner_text(".migration-summary")
+    assert "1 hồ sơ đang chạy ở phiên bản cũ. Nếu chuyển sang phiên bản 2: 1 chuyển được" in summary
+    row = page.locator('.migration-steps tr[data-step="register_nominees"]').inner_text()
+    assert "Đăng ký danh sách đề nghị khen thưởng" in row
+    assert page.inner_text('.tdkt-waiting-badge[data-element-id="register_nominees"]') == "1 chuyển · 0 cần QĐ · 0 chặn"
+    assert session.scalar(select(func.count()).select_from(DiagramVersion)
+                          .where(DiagramVersion.process_id == PID)) == 1  # the dry run published nothing
+    page.locator(".migration-dialog").scroll_into_view_if_needed()
+    shot(page, "editor-migration-dry-run")
+    page.click(".publish-apply")
+    page.wait_for_selector(".publish-result.alert-success")
+    assert page.inner_text(".publish-result") == \
+        "Đã xuất bản phiên bản 2. Đã chuyển 1 hồ sơ sang phiên bản 2."
+    shot(page, "editor-migration-applied")
+    session.expire_all()
+    v2 = session.scalar(select(DiagramVersion).where(DiagramVersion.process_id == PID, DiagramVersion.version == 2))
+    assert session.get(Case, case.id).diagram_version_id == v2.id
+    # the case goes on on version 2: after the registration, the new step waits in the unit staff's inbox
+    complete(session, session.get(Case, case.id), "vks-qb-dong-hoi.canbo", {"nominees": [registered(
+        {"kind": "individual", "name": "Trần Thị Thủy", "award_form": "bang_khen_vkstc"})]})
+    page.context.clear_cookies()
+    login(page, "vks-qb-dong-hoi.canbo")
+    assert "Rà soát danh sách" in page.inner_text("main")
+    shot(page, "inbox-new-step")

@@ -285,3 +285,25 @@ def test_only_owners_publish_or_dry_run(app, api):
     for mode in ("dry_run", "apply"):
         refused = staff.post(f"/api/processes/{PID}/publish", json={"migrate": mode})
         assert refused.status_code == 403 and refused.get_json()["message"] == OWNERS_ONLY
+
+
+def test_waiting_counts_per_step_for_owners_only(app, session, browser):
+    start(session, "vks-qb-dong-hoi")
+    owner = browser("quytrinh")
+    doc = owner.get(f"/processes/{PID}/waiting.json").get_json()
+    assert doc["waiting"]["register_nominees"] == 1
+    assert sum(doc["waiting"].values()) >= 1 and "record_minutes" not in doc["waiting"]
+    assert owner.get("/processes/khong_co/waiting.json").get_json() == {"waiting": {}}
+    refused = browser("vks-qb-dong-hoi.canbo").get(f"/processes/{PID}/waiting.json")
+    assert refused.status_code == 403 and refused.get_json()["message"] == OWNERS_ONLY
+
+
+def test_a_form_saved_in_the_registry_counts_for_the_draft(app, api):
+    owner = api("quytrinh")
+    xml = NOMINATION.replace('value="record-minutes-schema.json"', 'value="bien-ban-moi-schema.json"', 1)
+    assert put_draft(owner, xml, 0).get_json()["problems"]  # not yet in the registry
+    schema = (ROOT / "forms" / "record-minutes-schema.json").read_bytes()
+    saved = owner.client.put("/api/forms/bien-ban-moi-schema.json", data=schema,
+                             headers={**owner.headers, "Content-Type": "application/json"})
+    assert saved.status_code == 200, saved.get_json()
+    assert put_draft(owner, xml, 1).get_json()["problems"] == []

@@ -8,7 +8,7 @@ import json
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from processes import process_catalog, process_drafts
+from processes import process_catalog, process_drafts, process_waiting
 from processes.access import check_process_owner
 from processes.case_diagram import case_diagram
 from processes.errors import DomainError, InvalidInput, NotFound
@@ -18,7 +18,8 @@ from .api.processes import (bpmn_body, bpmn_download, conflict_response, expecte
 from .extensions import db
 
 bp = Blueprint("processes", __name__)
-JSON_ENDPOINTS = {"processes.draft", "processes.save_draft", "processes.publish", "processes.case_diagram_json"}
+JSON_ENDPOINTS = {"processes.draft", "processes.save_draft", "processes.publish", "processes.case_diagram_json",
+                  "processes.waiting"}
 
 
 def owner() -> None:
@@ -138,6 +139,13 @@ def save_draft(process_id: str):
 def publish(process_id: str):
     owner()
     return publish_response(process_id, current_user)
+
+
+@bp.get("/processes/<process_id>/waiting.json")
+@login_required
+def waiting(process_id: str):
+    """How many running cases wait at each step (the editor's badges): an indexed count, cheap on every open."""
+    return jsonify({"waiting": process_waiting.waiting_counts(db.session, current_user, process_id)})
 
 
 @bp.get("/cases/<int:case_id>/diagram.json")
