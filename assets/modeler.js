@@ -9,6 +9,7 @@ import { diff } from 'bpmn-js-differ';
 
 import tdktPropertiesModule from './tdkt/properties';
 import translate from './tdkt/translate';
+import { FORM, UI_FORM, getProperty } from './tdkt/extensions';
 
 const SAVE_DELAY_MS = 800;
 const root = document.getElementById('process-editor');
@@ -375,6 +376,16 @@ $('.publish-cancel').addEventListener('click', () => {
 });
 
 modeler.on('commandStack.changed', scheduleSave);
+
+// The form editor (assets/form-editor.js, its own bundle) edits the form of the selected user task: tell it which.
+function announceSelection() {
+  const [element] = modeler.get('selection').get();
+  const bo = element && element.type === 'bpmn:UserTask' ? element.businessObject : null;
+  root.dispatchEvent(new CustomEvent('tdkt:task-selected', { detail: bo ? {
+    id: bo.id, name: bo.name || bo.id, form: getProperty(bo, FORM), ui: getProperty(bo, UI_FORM) } : null }));
+}
+modeler.on('selection.changed', announceSelection);
+modeler.on('commandStack.changed', announceSelection);
 // Closing the tab loses nothing: a hidden page (tab switched, closed, phone locked) saves at once, and closing
 // with a change still unsaved asks first.
 document.addEventListener('visibilitychange', () => {

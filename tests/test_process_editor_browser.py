@@ -321,3 +321,43 @@ def test_owner_adds_a_step_publishes_with_migration_and_a_waiting_case_moves_ont
     login(page, "vks-qb-dong-hoi.canbo")
     assert "Rà soát danh sách" in page.inner_text("main")
     shot(page, "inbox-new-step")
+
+
+def test_the_form_of_a_user_task_is_edited_beside_the_diagram_checked_and_previewed(page, session):
+    from processes.models import FormRevision
+    open_editor(page)
+    page.evaluate("window.tdktModeler.get('selection').select("
+                  "window.tdktModeler.get('elementRegistry').get('record_minutes'))")
+    page.wait_for_selector('.form-editor[data-preview="ready"]')
+    assert page.inner_text(".form-name") == "record-minutes-schema.json"
+    preview = page.locator(".form-preview")
+    assert preview.locator('[data-field="meeting_place"] label').count() == 1  # the server's renderer drew it
+    assert "Ngày họp" in preview.inner_text()
+    # A wrong keyword value is marked by the JSON-Schema check (the 2020-12 meta-schema, bundled)
+    page.evaluate("""() => {
+      const v = window.tdktFormEditor, text = v.state.doc.toString();
+      const at = text.indexOf('"title": "Ngày họp"');
+      v.dispatch({ changes: { from: at, to: at + '"title": "Ngày họp"'.length,
+                              insert: '"title": "Ngày họp (dd/mm/yyyy)", "minLength": "mười"' } });
+    }""")
+    page.wait_for_selector(".form-code .cm-lintRange-error")
+    page.wait_for_selector('.form-editor[data-preview="error"]')  # the server refuses it too, and says why
+    assert "Biểu mẫu không phải JSON Schema hợp lệ" in page.inner_text(".form-preview")
+    page.evaluate("""() => {
+      const v = window.tdktFormEditor, text = v.state.doc.toString();
+      const at = text.indexOf(', "minLength": "mười"');
+      v.dispatch({ changes: { from: at, to: at + ', "minLength": "mười"'.length, insert: '' } });
+    }""")
+    page.wait_for_selector(".form-code .cm-lintRange-error", state="detached")
+    page.wait_for_selector('.form-preview label:has-text("Ngày họp (dd/mm/yyyy)")')
+    page.locator(".form-editor").scroll_into_view_if_needed()
+    shot(page, "form-editor")
+    page.click(".form-save")
+    page.wait_for_selector('.form-editor[data-state="saved"]')
+    latest = session.scalars(select(FormRevision).where(FormRevision.name == "record-minutes-schema.json")
+                             .order_by(FormRevision.revision.desc())).first()
+    assert latest.status == "draft" and "Ngày họp (dd/mm/yyyy)" in latest.document
+    # a task without a form (a script) closes the form editor
+    page.evaluate("window.tdktModeler.get('selection').select("
+                  "window.tdktModeler.get('elementRegistry').get('determine_level'))")
+    page.wait_for_selector(".form-editor", state="hidden")

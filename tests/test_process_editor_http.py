@@ -1,12 +1,14 @@
 """The process owners' API and pages over HTTP, on both databases: who may do what (403 for others, 404 for what
 does not exist), drafts with their optimistic revision, hostile documents, publishing, and a case's diagram."""
 import io
+import json
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from processes.models import DiagramVersion, ProcessEvent
+from tests.conftest import csrf_of
 from tests.factories import complete, registered, start
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -307,3 +309,54 @@ def test_a_form_saved_in_the_registry_counts_for_the_draft(app, api):
                              headers={**owner.headers, "Content-Type": "application/json"})
     assert saved.status_code == 200, saved.get_json()
     assert put_draft(owner, xml, 1).get_json()["problems"] == []
+
+
+def editor_token(client):
+    page = client.get(f"/processes/{PID}/edit").get_data(as_text=True)
+    return page.split('data-csrf="', 1)[1].split('"', 1)[0]
+
+
+def test_the_form_editor_reads_saves_and_previews_with_the_servers_renderer(app, session, browser):
+    from processes.models import FormRevision
+    owner = browser("quytrinh")
+    token = {"X-CSRFToken": editor_token(owner)}
+    doc = owner.get("/processes/forms/record-minutes-schema.json.json").get_json()
+    text = (ROOT / "forms" / "record-minutes-schema.json").read_text(encoding="utf-8")
+    assert doc["name"] == "record-minutes-schema.json" and json.loads(doc["text"]) == json.loads(text)
+    assert list(json.loads(doc["text"])["properties"]) == list(json.loads(text)["properties"])  # field order kept
+    ui = json.loads((ROOT / "forms" / "record-minutes-uischema.json").read_text(encoding="utf-8"))
+    preview = owner.client.post("/processes/forms/preview", json={"schema": json.loads(text), "ui": ui}, headers=token)
+    assert preview.status_code == 200
+    html = preview.get_json()["html"]
+    assert 'data-field="meeting_place"' in html and "Địa điểm họp" in html and "<fieldset disabled>" in html
+    bad = owner.client.post("/processes/forms/preview", json={"schema": {"type": "object", "properties": {
+        "a": {"type": "string", "maxLength": "mười"}}}}, headers=token)
+    assert bad.status_code == 400 and "Biểu mẫu không phải JSON Schema hợp lệ" in bad.get_json()["message"]
+    assert owner.client.post("/processes/forms/preview", json=[1], headers=token).status_code == 400
+    huge = owner.client.post("/processes/forms/preview", headers=token, json={"schema": {
+        "type": "object", "description": "x" * (600 * 1024)}})
+    assert huge.status_code == 400 and "Biểu mẫu quá lớn" in huge.get_json()["message"]
+    changed = text.replace('"Ngày họp"', '"Ngày họp (dd/mm/yyyy)"')
+    saved = owner.client.put("/processes/forms/record-minutes-schema.json", data=changed.encode(),
+                             headers={**token, "Content-Type": "application/json"})
+    assert saved.status_code == 200 and saved.get_json()["status"] == "draft"
+    latest = session.scalars(select(FormRevision).where(FormRevision.name == "record-minutes-schema.json")
+                             .order_by(FormRevision.revision.desc())).first()
+    assert latest.revision == saved.get_json()["revision"] and "Ngày họp (dd/mm/yyyy)" in latest.document
+
+
+def test_the_form_editor_routes_are_for_owners_only(app, browser):
+    staff = browser("vks-qb-dong-hoi.canbo")
+    token = {"X-CSRFToken": csrf_of(staff.client.get("/"))}
+    refused = [staff.get("/processes/forms/record-minutes-schema.json.json"),
+               staff.client.post("/processes/forms/preview", json={"schema": {"type": "object"}}, headers=token),
+               staff.client.put("/processes/forms/record-minutes-schema.json", data=b"{}",
+                                headers={**token, "Content-Type": "application/json"})]
+    for response in refused:
+        assert response.status_code == 403, response.get_data(as_text=True)
+        assert response.get_json()["message"] in (OWNERS_ONLY, form_owners_only())
+
+
+def form_owners_only():
+    from processes.form_registry import OWNERS_ONLY as FORMS_OWNERS_ONLY
+    return FORMS_OWNERS_ONLY
