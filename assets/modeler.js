@@ -9,12 +9,13 @@ import { diff } from 'bpmn-js-differ';
 
 import tdktPropertiesModule from './tdkt/properties';
 import translate from './tdkt/translate';
+import { FORM, UI_FORM, getProperty } from './tdkt/extensions';
 
 const SAVE_DELAY_MS = 800;
 const root = document.getElementById('process-editor');
 const $ = (sel) => root.querySelector(sel);
 const catalog = JSON.parse(document.getElementById('editor-catalog').textContent);
-const urls = { draft: root.dataset.draftUrl, publish: root.dataset.publishUrl };
+const urls = { draft: root.dataset.draftUrl, publish: root.dataset.publishUrl, waiting: root.dataset.waitingUrl };
 const csrf = root.dataset.csrf;
 
 const modeler = new BpmnModeler({
@@ -241,7 +242,91 @@ $('.download-draft').addEventListener('click', async () => {
   URL.revokeObjectURL(link.href);
 });
 
-// --- publishing ---------------------------------------------------------------------------------------------------
+// --- running cases on each step ------------------------------------------------------------------------------------
+
+// A badge under each step where running cases wait (an indexed count, asked on every open and after publishing);
+// after a dry run, what publishing would do to them on that step.
+function badge(id, type, cls, text, title) {
+  if (!modeler.get('elementRegistry').get(id)) return;
+  const el = document.createElement('div');
+  el.className = cls;
+  el.dataset.elementId = id;
+  el.textContent = text;
+  if (title) el.title = title;
+  modeler.get('overlays').add(id, type, { position: { bottom: 4, left: 0 }, html: el });
+}
+
+async function showWaiting() {
+  const { ok, doc } = await request('GET', urls.waiting);
+  if (!ok) return;
+  modeler.get('overlays').remove({ type: 'tdkt-waiting' });
+  Object.entries(doc.waiting).forEach(([id, n]) => badge(id, 'tdkt-waiting', 'tdkt-waiting-badge', `${n} hồ sơ`,
+    `${n} hồ sơ đang chạy chờ ở bước này`));
+}
+
+function showPlan(report) {
+  modeler.get('overlays').remove({ type: 'tdkt-plan' });
+  modeler.get('overlays').remove({ type: 'tdkt-waiting' });
+  Object.entries(report.per_step || {}).forEach(([id, c]) => badge(id, 'tdkt-plan',
+    `tdkt-waiting-badge${c.blocked ? ' tdkt-plan-blocked' : c.decide ? ' tdkt-plan-decide' : ' tdkt-plan-ok'}`,
+    `${c.migrate} chuyển · ${c.decide} cần QĐ · ${c.blocked} chặn`));
+}
+
+// --- publishing: dry run first, then apply -------------------------------------------------------------------------
+
+const dialog = $('.migration-dialog');
+
+function cell(text) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  return td;
+}
+
+function stepName(id) {
+  const e = modeler.get('elementRegistry').get(id);
+  return (e && e.businessObject.name) || id;
+}
+
+function showReport(doc) {
+  const report = doc.migration;
+  const n = report.cases.length;
+  $('.migration-summary').textContent = n === 0
+    ? `Không có hồ sơ nào đang chạy: xuất bản sẽ tạo phiên bản ${doc.version}.`
+    : `${n} hồ sơ đang chạy ở phiên bản cũ. Nếu chuyển sang phiên bản ${doc.version}: ${report.counts.migrate} chuyển được, `
+      + `${report.counts.decide} cần quyết định (giữ nguyên), ${report.counts.blocked} không chuyển được (giữ nguyên).`;
+  const body = $('.migration-steps tbody');
+  body.replaceChildren();
+  Object.entries(report.per_step).forEach(([id, c]) => {
+    const tr = document.createElement('tr');
+    tr.dataset.step = id;
+    [stepName(id), c.migrate, c.decide, c.blocked].forEach((v) => tr.appendChild(cell(String(v))));
+    body.appendChild(tr);
+  });
+  $('.migration-steps').hidden = n === 0;
+  const reasons = $('.migration-reasons');
+  reasons.replaceChildren();
+  report.cases.filter((c) => c.reasons.length).forEach((c) => {
+    const li = document.createElement('li');
+    li.textContent = `Hồ sơ #${c.case_id} (${c.unit}), ${c.verdict_label}: ${c.reasons.join('; ')}`;
+    reasons.appendChild(li);
+  });
+  $('.publish-apply').hidden = report.counts.migrate === 0;
+  dialog.hidden = false;
+  showPlan(report);
+}
+
+function result(ok, text) {
+  const el = $('.publish-result');
+  el.hidden = false;
+  el.className = `publish-result alert alert-${ok ? 'success' : 'danger'} mt-2`;
+  el.textContent = text;
+}
+
+async function publish(migrate) {
+  const note = $('.publish-note').value;
+  return request('POST', urls.publish, JSON.stringify({ note, migrate, revision: state.revision }),
+    { 'Content-Type': 'application/json' });
+}
 
 $('.publish-form').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -250,25 +335,57 @@ $('.publish-form').addEventListener('submit', async (event) => {
   if (state.dirty) return;  // the save failed or conflicts: nothing to publish yet
   const button = $('.publish-button');
   button.disabled = true;
-  const note = $('.publish-note').value;
-  const { ok, doc } = await request('POST', urls.publish,
-    JSON.stringify({ note, migrate: 'none', revision: state.revision }), { 'Content-Type': 'application/json' });
-  const result = $('.publish-result');
-  result.hidden = false;
+  $('.publish-result').hidden = true;
+  const { ok, doc } = await publish('dry_run');  // publishes nothing: what would happen to running cases
   if (ok) {
-    result.className = 'publish-result alert alert-success mt-2';
-    result.textContent = `Đã xuất bản phiên bản ${doc.version}.`;
+    showReport(doc);
+  } else {
+    result(false, doc.message);
+    if (doc.problems) showProblems(doc.problems);
+    button.disabled = state.problems.length > 0;
+  }
+});
+
+async function confirmPublish(migrate) {
+  dialog.querySelectorAll('button').forEach((b) => { b.disabled = true; });
+  const { ok, doc } = await publish(migrate);
+  dialog.querySelectorAll('button').forEach((b) => { b.disabled = false; });
+  dialog.hidden = true;
+  modeler.get('overlays').remove({ type: 'tdkt-plan' });
+  if (ok) {
+    const moved = migrate === 'apply' ? ` Đã chuyển ${doc.migration.migrated} hồ sơ sang phiên bản ${doc.version}`
+      + (doc.migration.failed ? `; ${doc.migration.failed} hồ sơ lỗi, giữ phiên bản cũ.` : '.') : '';
+    result(true, `Đã xuất bản phiên bản ${doc.version}.${moved}`);
     state.revision = doc.draft_revision;
     $('.publish-note').value = '';
   } else {
-    result.className = 'publish-result alert alert-danger mt-2';
-    result.textContent = doc.message;
+    result(false, doc.message);
     if (doc.problems) showProblems(doc.problems);
   }
-  button.disabled = state.problems.length > 0;
+  $('.publish-button').disabled = state.problems.length > 0;
+  showWaiting();
+}
+
+$('.publish-apply').addEventListener('click', () => confirmPublish('apply'));
+$('.publish-none').addEventListener('click', () => confirmPublish('none'));
+$('.publish-cancel').addEventListener('click', () => {
+  dialog.hidden = true;
+  modeler.get('overlays').remove({ type: 'tdkt-plan' });
+  $('.publish-button').disabled = state.problems.length > 0;
+  showWaiting();
 });
 
 modeler.on('commandStack.changed', scheduleSave);
+
+// The form editor (assets/form-editor.js, its own bundle) edits the form of the selected user task: tell it which.
+function announceSelection() {
+  const [element] = modeler.get('selection').get();
+  const bo = element && element.type === 'bpmn:UserTask' ? element.businessObject : null;
+  root.dispatchEvent(new CustomEvent('tdkt:task-selected', { detail: bo ? {
+    id: bo.id, name: bo.name || bo.id, form: getProperty(bo, FORM), ui: getProperty(bo, UI_FORM) } : null }));
+}
+modeler.on('selection.changed', announceSelection);
+modeler.on('commandStack.changed', announceSelection);
 // Closing the tab loses nothing: a hidden page (tab switched, closed, phone locked) saves at once, and closing
 // with a change still unsaved asks first.
 document.addEventListener('visibilitychange', () => {
@@ -279,4 +396,4 @@ window.addEventListener('beforeunload', (event) => {
   if (state.dirty || state.saving) { state.leaving = true; save(); event.preventDefault(); }
 });
 
-load();
+load().then(showWaiting);

@@ -108,7 +108,7 @@ def draft_for_editor(session: Session, user: User, process_id: str) -> dict:
     check_process_owner(user, OWNERS_ONLY)
     draft = session.scalar(select(ProcessDraft).where(ProcessDraft.process_id == process_id))
     if draft is not None:
-        return draft_doc(draft, check(draft.bpmn_xml), with_xml=True)
+        return draft_doc(draft, check(draft.bpmn_xml, session), with_xml=True)
     latest = session.execute(
         select(DiagramVersion.version, DiagramVersion.bpmn_xml).where(DiagramVersion.process_id == process_id)
         .order_by(DiagramVersion.version.desc()).limit(1)).first()

@@ -10,6 +10,7 @@ from xml.sax.saxutils import quoteattr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import case_migration
 from .access import check_process_owner
 from .clock import now, to_local
 from .diagram_validation import Problem, check
@@ -23,7 +24,7 @@ from .process_catalog import OWNERS_ONLY, PROCESS_NOT_FOUND
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 PROCESS_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,79}$")
-MIGRATE_MODES = ("none",)  # "dry_run" and "apply" come with the migration of running cases
+MIGRATE_MODES = ("none", "dry_run", "apply")
 
 
 class DiagramTooLarge(DomainError):
@@ -117,15 +118,35 @@ def save_draft(session: Session, user: User, process_id: str, xml: str, expected
     is none yet); answers the validator's problems. One transaction; the validation runs before it."""
     check_process_owner(user, OWNERS_ONLY)  # before looking at the body: a refusal says nothing about it
     check_document(xml, process_id)
-    problems = check(xml)
+    problems = check(xml, session)  # forms saved in the registry count, not only the shipped files
     return execute(session, user, SaveDraft(process_id, xml, expected_revision, problems, action))
+
+
+def ready_to_publish(session: Session, process_id: str, draft: ProcessDraft | None, expected: int | None) -> DiagramVersion | None:
+    """Refuse a publish (or its dry run) that cannot happen: no draft, another owner's newer save, nothing new, an
+    invalid diagram. Answers the newest published version (None for a new process)."""
+    latest = _latest_version(session, process_id)
+    if draft is None:
+        if latest is None:
+            raise NotFound(PROCESS_NOT_FOUND)
+        raise Conflict("Chưa có bản nháp nào để xuất bản: hãy sửa sơ đồ trước.")
+    if expected is not None and expected != draft.revision:
+        raise DraftConflict("Bản nháp đã được người khác lưu sau lần lưu của bạn; hãy xem lại trước khi xuất "
+                            "bản.", draft)
+    if latest is not None and latest.checksum == checksum(draft.bpmn_xml):
+        raise Conflict(f"Bản nháp giống hệt phiên bản {latest.version} đã xuất bản: không có gì mới.")
+    problems = check(draft.bpmn_xml, session)
+    if problems:
+        raise DiagramError(f"Sơ đồ còn {len(problems)} lỗi; chỉ sơ đồ hợp lệ mới được xuất bản.",
+                           problems=[p.as_json() for p in problems])
+    return latest
 
 
 class PublishDraft(Command):
     name = "publish_process_draft"
 
-    def __init__(self, process_id: str, note: str, expected_revision: int | None):
-        self.process_id, self.note, self.expected = process_id, note, expected_revision
+    def __init__(self, process_id: str, note: str, expected_revision: int | None, migrate: str = "none"):
+        self.process_id, self.note, self.expected, self.migrate = process_id, note, expected_revision, migrate
 
     def target(self, tx):
         return _locked_draft(tx.session, self.process_id)
@@ -134,39 +155,53 @@ class PublishDraft(Command):
         check_process_owner(tx.actor, OWNERS_ONLY)
 
     def run(self, tx, draft):
-        latest = _latest_version(tx.session, self.process_id)
-        if draft is None:
-            if latest is None:
-                raise NotFound(PROCESS_NOT_FOUND)
-            raise Conflict("Chưa có bản nháp nào để xuất bản: hãy sửa sơ đồ trước.")
-        if self.expected is not None and self.expected != draft.revision:
-            raise DraftConflict("Bản nháp đã được người khác lưu sau lần lưu của bạn; hãy xem lại trước khi xuất "
-                                "bản.", draft)
-        if latest is not None and latest.checksum == checksum(draft.bpmn_xml):
-            raise Conflict(f"Bản nháp giống hệt phiên bản {latest.version} đã xuất bản: không có gì mới.")
-        problems = check(draft.bpmn_xml)
-        if problems:
-            raise DiagramError(f"Sơ đồ còn {len(problems)} lỗi; chỉ sơ đồ hợp lệ mới được xuất bản.",
-                               problems=[p.as_json() for p in problems])
+        ready_to_publish(tx.session, self.process_id, draft, self.expected)
         version = PublishDiagram(draft.bpmn_xml, self.note).run(tx, None)  # numbering and storing, as for seeds
         tx.session.flush()
         draft.base_version, draft.revision, draft.problem_count = version.version, draft.revision + 1, 0
         draft.pending = False
         draft.saved_at, draft.saved_by_id = version.published_at, tx.actor_id
         tx.session.add(ProcessEvent(process_id=self.process_id, actor_id=tx.actor_id, action="published",
-                                    version=version.version, details={"note": self.note, "migrate": "none"}))
+                                    version=version.version, details={"note": self.note, "migrate": self.migrate}))
         return version, draft.revision
 
 
+@dataclass
+class Published:
+    """What publishing answers: the version (None for a dry run, which publishes nothing), its number (for a dry
+    run, the number it would get), the draft's revision, and what happened — or would happen — to running cases."""
+    version: DiagramVersion | None
+    number: int
+    draft_revision: int
+    report: case_migration.MigrationReport | None
+
+
 def publish_draft(session: Session, user: User, process_id: str, note: str = "", migrate: str = "none",
-                  expected_revision: int | None = None) -> tuple[DiagramVersion, int]:
-    """Publish the process's valid draft as its next version; (the version, the draft's new revision)."""
+                  expected_revision: int | None = None) -> Published:
+    """Publish the process's valid draft as its next version. `migrate`: "none" leaves running cases on their
+    version; "dry_run" publishes nothing and plans moving them onto the draft (case_migration.plan_draft);
+    "apply" publishes, then moves every safe case, each in its own transaction (case_migration.migrate_cases)."""
     check_process_owner(user, OWNERS_ONLY)
     if migrate not in MIGRATE_MODES:
         raise InvalidInput(f"migrate phải là một trong: {', '.join(MIGRATE_MODES)}.")
     if len(note) > 500:
         raise InvalidInput("Ghi chú phiên bản tối đa 500 ký tự.")
-    return execute(session, user, PublishDraft(process_id, note, expected_revision))
+    if migrate == "dry_run":
+        return dry_run(session, user, process_id, expected_revision)
+    version, revision = execute(session, user, PublishDraft(process_id, note, expected_revision, migrate))
+    report = case_migration.migrate_cases(session, user, version, "apply") if migrate == "apply" else None
+    return Published(version, version.version, revision, report)
+
+
+def dry_run(session: Session, user: User, process_id: str, expected_revision: int | None) -> Published:
+    """What publishing with migration would do, without writing anything: the same refusals as publishing, then
+    the plan of every running case against the draft (reads only)."""
+    draft = session.scalar(select(ProcessDraft).where(ProcessDraft.process_id == process_id))
+    latest = ready_to_publish(session, process_id, draft, expected_revision)
+    report = case_migration.plan_draft(session, process_id, draft.bpmn_xml)
+    number = (latest.version if latest else 0) + 1
+    report.version = number
+    return Published(None, number, draft.revision, report)
 
 
 NEW_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>

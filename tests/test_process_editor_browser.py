@@ -118,7 +118,12 @@ def test_owner_adds_a_task_the_draft_survives_a_reload_an_error_is_marked_and_pu
     page.wait_for_selector(".tdkt-problem-badge", state="detached")
     assert page.is_enabled(".publish-button")
     page.fill(".publish-note", "Thêm bước thẩm định nội bộ")
-    page.click(".publish-button")
+    page.click(".publish-button")  # a dry run first: no case runs, so only "publish" is offered
+    page.wait_for_selector(".migration-dialog:not([hidden])")
+    assert "Không có hồ sơ nào đang chạy: xuất bản sẽ tạo phiên bản 2." in page.inner_text(".migration-summary")
+    assert session.scalar(select(func.count()).select_from(DiagramVersion)
+                          .where(DiagramVersion.process_id == PID)) == 1  # the dry run published nothing
+    page.click(".publish-none")
     page.wait_for_selector(".publish-result.alert-success")
     assert page.inner_text(".publish-result") == "Đã xuất bản phiên bản 2."
     shot(page, "editor-published")
@@ -168,10 +173,10 @@ def test_extension_elements_the_editor_does_not_know_survive_an_edit(page, sessi
     xml = session.scalar(select(DiagramVersion.bpmn_xml).where(DiagramVersion.process_id == PID))
     foreign = ('<spiffworkflow:preScript>chu_thich = "giữ nguyên"</spiffworkflow:preScript>'
                '<ext:hint xmlns:ext="urn:example:ext" level="2"><ext:item>một</ext:item></ext:hint>')
-    xml = xml.replace('<spiffworkflow:property name="formUiSchemaFilename" value="register-nominees-uischema.json"/>\n'
-                      '          </spiffworkflow:properties>',
-                      '<spiffworkflow:property name="formUiSchemaFilename" value="register-nominees-uischema.json"/>\n'
-                      '          </spiffworkflow:properties>' + foreign, 1)
+    # after the properties of "register_nominees", whatever they list
+    task = xml.index('id="register_nominees"')
+    end = xml.index("</spiffworkflow:properties>", task) + len("</spiffworkflow:properties>")
+    xml = xml[:end] + foreign + xml[end:]
     assert foreign in xml
     process_drafts.save_draft(session, user(session, "quytrinh"), PID, xml, 0)
     open_editor(page)
@@ -195,7 +200,7 @@ def test_two_versions_compared_side_by_side(page, session):
     xml = session.scalar(select(DiagramVersion.bpmn_xml).where(DiagramVersion.process_id == PID))
     changed = xml.replace('name="Lập biên bản họp bình xét"', 'name="Lập biên bản họp (mới)"')
     process_drafts.save_draft(session, owner, PID, changed, 0)
-    process_drafts.publish_draft(session, owner, PID, "đổi tên")
+    process_drafts.publish_draft(session, owner, PID, "đổi tên")  # migrate="none"
     login(page, "quytrinh")
     page.set_viewport_size({"width": 1400, "height": 900})
     page.goto(f"{page.base}/processes/{PID}")
@@ -241,7 +246,8 @@ def test_our_properties_group_shows_what_the_engine_reads(page):
     assert page.input_value('textarea[name="tdkt-script"]') == \
         "receiving_level = dossier_level(nominees, award_levels)"
     select("flow_council_return")
-    assert page.input_value('textarea[name="tdkt-condition"]') == "council_decision == 'return'"
+    assert page.input_value('textarea[name="tdkt-condition"]') == \
+        "council_decision == 'return' and return_to != 'nominees'"
     select("reminder_timer")  # timers: bpmn.io's own Timer group, in Vietnamese
     assert page.locator('[data-group-id="group-timer"]').count() == 1
     assert "Hẹn giờ" in page.inner_text('[data-group-id="group-timer"] .bio-properties-panel-group-header')
@@ -264,3 +270,94 @@ def test_process_list_and_versions_pages(page, session):
     page.wait_for_selector('[data-version="1"]')
     assert page.locator("a.compare-draft").inner_text() == "So bản nháp với v1"
     shot(page, "process-versions")
+
+
+def test_owner_adds_a_step_publishes_with_migration_and_a_waiting_case_moves_onto_it(page, session):
+    from processes.models import Case
+    case = start(session, "vks-qb-dong-hoi")  # waits at "Đăng ký danh sách" on version 1
+    open_editor(page)
+    page.wait_for_selector('.tdkt-waiting-badge[data-element-id="register_nominees"]')
+    assert page.inner_text('.tdkt-waiting-badge[data-element-id="register_nominees"]') == "1 hồ sơ"
+    # A user task in the unit staff's lane, after the registration, drawn with the modeling API the palette uses.
+    page.evaluate("""() => {
+      const m = window.tdktModeler, reg = m.get('elementRegistry'), modeling = m.get('modeling');
+      const register = reg.get('register_nominees');
+      const task = modeling.createShape({ type: 'bpmn:UserTask' }, { x: 640, y: 150 }, register.parent);
+      modeling.updateLabel(task, 'Rà soát danh sách');
+      modeling.reconnectEnd(reg.get('flow_register_done'), task, { x: task.x, y: task.y + task.height / 2 });
+      modeling.connect(task, reg.get('merge_minutes'), { type: 'bpmn:SequenceFlow' });
+      m.get('selection').select(task);
+    }""")
+    form = page.locator('[data-group-id="group-tdkt"] select[name="tdkt-form"]')
+    if not form.is_visible():
+        page.click('[data-group-id="group-tdkt"] .bio-properties-panel-group-header')
+    form.select_option("register-nominees-schema.json")  # an existing form, picked from the registry
+    page.wait_for_selector('#process-editor[data-save-state="saved"]')
+    page.wait_for_selector(".validity.text-success")
+    page.fill(".publish-note", "Thêm bước rà soát danh sách")
+    page.click(".publish-button")
+    page.wait_for_selector(".migration-dialog:not([hidden])")
+    summary = page.inner_text(".migration-summary")
+    assert "1 hồ sơ đang chạy ở phiên bản cũ. Nếu chuyển sang phiên bản 2: 1 chuyển được" in summary
+    row = page.locator('.migration-steps tr[data-step="register_nominees"]').inner_text()
+    assert "Đăng ký danh sách đề nghị khen thưởng" in row
+    assert page.inner_text('.tdkt-waiting-badge[data-element-id="register_nominees"]') == "1 chuyển · 0 cần QĐ · 0 chặn"
+    assert session.scalar(select(func.count()).select_from(DiagramVersion)
+                          .where(DiagramVersion.process_id == PID)) == 1  # the dry run published nothing
+    page.locator(".migration-dialog").scroll_into_view_if_needed()
+    shot(page, "editor-migration-dry-run")
+    page.click(".publish-apply")
+    page.wait_for_selector(".publish-result.alert-success")
+    assert page.inner_text(".publish-result") == \
+        "Đã xuất bản phiên bản 2. Đã chuyển 1 hồ sơ sang phiên bản 2."
+    shot(page, "editor-migration-applied")
+    session.expire_all()
+    v2 = session.scalar(select(DiagramVersion).where(DiagramVersion.process_id == PID, DiagramVersion.version == 2))
+    assert session.get(Case, case.id).diagram_version_id == v2.id
+    # the case goes on on version 2: after the registration, the new step waits in the unit staff's inbox
+    complete(session, session.get(Case, case.id), "vks-qb-dong-hoi.canbo", {"nominees": [registered(
+        {"kind": "individual", "name": "Trần Thị Thủy", "award_form": "bang_khen_vkstc"})]})
+    page.context.clear_cookies()
+    login(page, "vks-qb-dong-hoi.canbo")
+    assert "Rà soát danh sách" in page.inner_text("main")
+    shot(page, "inbox-new-step")
+
+
+def test_the_form_of_a_user_task_is_edited_beside_the_diagram_checked_and_previewed(page, session):
+    from processes.models import FormRevision
+    open_editor(page)
+    page.evaluate("window.tdktModeler.get('selection').select("
+                  "window.tdktModeler.get('elementRegistry').get('record_minutes'))")
+    page.wait_for_selector('.form-editor[data-preview="ready"]')
+    assert page.inner_text(".form-name") == "record-minutes-schema.json"
+    preview = page.locator(".form-preview")
+    assert preview.locator('[data-field="meeting_place"] label').count() == 1  # the server's renderer drew it
+    assert "Ngày họp" in preview.inner_text()
+    # A wrong keyword value is marked by the JSON-Schema check (the 2020-12 meta-schema, bundled)
+    page.evaluate("""() => {
+      const v = window.tdktFormEditor, text = v.state.doc.toString();
+      const at = text.indexOf('"title": "Ngày họp"');
+      v.dispatch({ changes: { from: at, to: at + '"title": "Ngày họp"'.length,
+                              insert: '"title": "Ngày họp (dd/mm/yyyy)", "minLength": "mười"' } });
+    }""")
+    page.wait_for_selector(".form-code .cm-lintRange-error")
+    page.wait_for_selector('.form-editor[data-preview="error"]')  # the server refuses it too, and says why
+    assert "Biểu mẫu không phải JSON Schema hợp lệ" in page.inner_text(".form-preview")
+    page.evaluate("""() => {
+      const v = window.tdktFormEditor, text = v.state.doc.toString();
+      const at = text.indexOf(', "minLength": "mười"');
+      v.dispatch({ changes: { from: at, to: at + ', "minLength": "mười"'.length, insert: '' } });
+    }""")
+    page.wait_for_selector(".form-code .cm-lintRange-error", state="detached")
+    page.wait_for_selector('.form-preview label:has-text("Ngày họp (dd/mm/yyyy)")')
+    page.locator(".form-editor").scroll_into_view_if_needed()
+    shot(page, "form-editor")
+    page.click(".form-save")
+    page.wait_for_selector('.form-editor[data-state="saved"]')
+    latest = session.scalars(select(FormRevision).where(FormRevision.name == "record-minutes-schema.json")
+                             .order_by(FormRevision.revision.desc())).first()
+    assert latest.status == "draft" and "Ngày họp (dd/mm/yyyy)" in latest.document
+    # a task without a form (a script) closes the form editor
+    page.evaluate("window.tdktModeler.get('selection').select("
+                  "window.tdktModeler.get('elementRegistry').get('determine_level'))")
+    page.wait_for_selector(".form-editor", state="hidden")

@@ -1,12 +1,14 @@
 """The process owners' API and pages over HTTP, on both databases: who may do what (403 for others, 404 for what
 does not exist), drafts with their optimistic revision, hostile documents, publishing, and a case's diagram."""
 import io
+import json
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from processes.models import DiagramVersion, ProcessEvent
+from tests.conftest import csrf_of
 from tests.factories import complete, registered, start
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +97,7 @@ def test_publishing_a_valid_draft_makes_the_next_version_and_is_audited(app, ses
     assert owner.post(f"/api/processes/{PID}/publish", json={"note": "x"}).get_json()["message"] == \
         "Chưa có bản nháp nào để xuất bản: hãy sửa sơ đồ trước."
     put_draft(owner, renamed(), 0)
-    assert owner.post(f"/api/processes/{PID}/publish", json={"note": "x", "migrate": "apply"}).status_code == 400
+    assert owner.post(f"/api/processes/{PID}/publish", json={"note": "x", "migrate": "maybe"}).status_code == 400
     assert owner.post(f"/api/processes/{PID}/publish", json={"note": "x", "revision": 7}).status_code == 409
     published = owner.post(f"/api/processes/{PID}/publish",
                            json={"note": "Đổi tên bước biên bản", "migrate": "none", "revision": 1})
@@ -254,3 +256,107 @@ def test_compare_page_checks_the_versions_and_the_owner(app, browser):
     for query in ("from=1&to=2", "from=0&to=1", "from=1&to=draft", "to=1", "from=1&to=x"):
         assert owner.get(f"/processes/{PID}/compare?{query}").status_code == 404, query
     assert browser("vks-qb-dong-hoi.canbo").get(f"/processes/{PID}/compare?from=1&to=1").status_code == 403
+
+
+def test_publishing_with_migration_dry_run_first_then_apply(app, session, api):
+    case = start(session, "vks-qb-dong-hoi")  # waits at register_nominees on version 1
+    owner = api("quytrinh")
+    put_draft(owner, renamed(), 0)
+    before = session.scalar(select(func.count()).select_from(DiagramVersion))
+    dry = owner.post(f"/api/processes/{PID}/publish", json={"note": "đổi tên", "migrate": "dry_run", "revision": 1})
+    assert dry.status_code == 200, dry.get_json()
+    doc = dry.get_json()
+    assert (doc["published"], doc["version"], doc["published_at"], doc["migration"]["mode"]) == (False, 2, None, "dry_run")
+    assert doc["migration"]["counts"] == {"migrate": 1, "decide": 0, "blocked": 0}
+    assert doc["migration"]["per_step"] == {"register_nominees": {"migrate": 1, "decide": 0, "blocked": 0}}
+    assert [c["case_id"] for c in doc["migration"]["cases"]] == [case.id]
+    assert session.scalar(select(func.count()).select_from(DiagramVersion)) == before  # nothing published
+    applied = owner.post(f"/api/processes/{PID}/publish", json={"note": "đổi tên", "migrate": "apply", "revision": 1})
+    assert applied.status_code == 201, applied.get_json()
+    doc = applied.get_json()
+    assert (doc["published"], doc["version"], doc["migration"]["mode"], doc["migration"]["migrated"]) == \
+        (True, 2, "apply", 1)
+    session.expire_all()
+    version = session.scalar(select(DiagramVersion).where(DiagramVersion.process_id == PID,
+                                                          DiagramVersion.version == 2))
+    assert session.get(type(case), case.id).diagram_version_id == version.id
+
+
+def test_only_owners_publish_or_dry_run(app, api):
+    staff = api("vks-qb-dong-hoi.canbo")
+    for mode in ("dry_run", "apply"):
+        refused = staff.post(f"/api/processes/{PID}/publish", json={"migrate": mode})
+        assert refused.status_code == 403 and refused.get_json()["message"] == OWNERS_ONLY
+
+
+def test_waiting_counts_per_step_for_owners_only(app, session, browser):
+    start(session, "vks-qb-dong-hoi")
+    owner = browser("quytrinh")
+    doc = owner.get(f"/processes/{PID}/waiting.json").get_json()
+    assert doc["waiting"]["register_nominees"] == 1
+    assert sum(doc["waiting"].values()) >= 1 and "record_minutes" not in doc["waiting"]
+    assert owner.get("/processes/khong_co/waiting.json").get_json() == {"waiting": {}}
+    refused = browser("vks-qb-dong-hoi.canbo").get(f"/processes/{PID}/waiting.json")
+    assert refused.status_code == 403 and refused.get_json()["message"] == OWNERS_ONLY
+
+
+def test_a_form_saved_in_the_registry_counts_for_the_draft(app, api):
+    owner = api("quytrinh")
+    xml = NOMINATION.replace('value="record-minutes-schema.json"', 'value="bien-ban-moi-schema.json"', 1)
+    assert put_draft(owner, xml, 0).get_json()["problems"]  # not yet in the registry
+    schema = (ROOT / "forms" / "record-minutes-schema.json").read_bytes()
+    saved = owner.client.put("/api/forms/bien-ban-moi-schema.json", data=schema,
+                             headers={**owner.headers, "Content-Type": "application/json"})
+    assert saved.status_code == 200, saved.get_json()
+    assert put_draft(owner, xml, 1).get_json()["problems"] == []
+
+
+def editor_token(client):
+    page = client.get(f"/processes/{PID}/edit").get_data(as_text=True)
+    return page.split('data-csrf="', 1)[1].split('"', 1)[0]
+
+
+def test_the_form_editor_reads_saves_and_previews_with_the_servers_renderer(app, session, browser):
+    from processes.models import FormRevision
+    owner = browser("quytrinh")
+    token = {"X-CSRFToken": editor_token(owner)}
+    doc = owner.get("/processes/forms/record-minutes-schema.json.json").get_json()
+    text = (ROOT / "forms" / "record-minutes-schema.json").read_text(encoding="utf-8")
+    assert doc["name"] == "record-minutes-schema.json" and json.loads(doc["text"]) == json.loads(text)
+    assert list(json.loads(doc["text"])["properties"]) == list(json.loads(text)["properties"])  # field order kept
+    ui = json.loads((ROOT / "forms" / "record-minutes-uischema.json").read_text(encoding="utf-8"))
+    preview = owner.client.post("/processes/forms/preview", json={"schema": json.loads(text), "ui": ui}, headers=token)
+    assert preview.status_code == 200
+    html = preview.get_json()["html"]
+    assert 'data-field="meeting_place"' in html and "Địa điểm họp" in html and "<fieldset disabled>" in html
+    bad = owner.client.post("/processes/forms/preview", json={"schema": {"type": "object", "properties": {
+        "a": {"type": "string", "maxLength": "mười"}}}}, headers=token)
+    assert bad.status_code == 400 and "Biểu mẫu không phải JSON Schema hợp lệ" in bad.get_json()["message"]
+    assert owner.client.post("/processes/forms/preview", json=[1], headers=token).status_code == 400
+    huge = owner.client.post("/processes/forms/preview", headers=token, json={"schema": {
+        "type": "object", "description": "x" * (600 * 1024)}})
+    assert huge.status_code == 400 and "Biểu mẫu quá lớn" in huge.get_json()["message"]
+    changed = text.replace('"Ngày họp"', '"Ngày họp (dd/mm/yyyy)"')
+    saved = owner.client.put("/processes/forms/record-minutes-schema.json", data=changed.encode(),
+                             headers={**token, "Content-Type": "application/json"})
+    assert saved.status_code == 200 and saved.get_json()["status"] == "draft"
+    latest = session.scalars(select(FormRevision).where(FormRevision.name == "record-minutes-schema.json")
+                             .order_by(FormRevision.revision.desc())).first()
+    assert latest.revision == saved.get_json()["revision"] and "Ngày họp (dd/mm/yyyy)" in latest.document
+
+
+def test_the_form_editor_routes_are_for_owners_only(app, browser):
+    staff = browser("vks-qb-dong-hoi.canbo")
+    token = {"X-CSRFToken": csrf_of(staff.client.get("/"))}
+    refused = [staff.get("/processes/forms/record-minutes-schema.json.json"),
+               staff.client.post("/processes/forms/preview", json={"schema": {"type": "object"}}, headers=token),
+               staff.client.put("/processes/forms/record-minutes-schema.json", data=b"{}",
+                                headers={**token, "Content-Type": "application/json"})]
+    for response in refused:
+        assert response.status_code == 403, response.get_data(as_text=True)
+        assert response.get_json()["message"] in (OWNERS_ONLY, form_owners_only())
+
+
+def form_owners_only():
+    from processes.form_registry import OWNERS_ONLY as FORMS_OWNERS_ONLY
+    return FORMS_OWNERS_ONLY

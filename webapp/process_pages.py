@@ -8,17 +8,20 @@ import json
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from processes import process_catalog, process_drafts
+from processes import form_registry, process_catalog, process_drafts, process_waiting
 from processes.access import check_process_owner
 from processes.case_diagram import case_diagram
 from processes.errors import DomainError, InvalidInput, NotFound
 
-from .api.processes import (bpmn_body, bpmn_download, conflict_response, expected_revision, publish_body,
-                            publish_doc, saved_doc)
+from .api.processes import (bpmn_body, bpmn_download, conflict_response, expected_revision, publish_response,
+                            saved_doc)
+from .api.forms import form_doc
 from .extensions import db
+from .formrender import build_fields
 
 bp = Blueprint("processes", __name__)
-JSON_ENDPOINTS = {"processes.draft", "processes.save_draft", "processes.publish", "processes.case_diagram_json"}
+JSON_ENDPOINTS = {"processes.draft", "processes.save_draft", "processes.publish", "processes.case_diagram_json",
+                  "processes.waiting", "processes.form_document", "processes.form_save", "processes.form_preview"}
 
 
 def owner() -> None:
@@ -137,10 +140,53 @@ def save_draft(process_id: str):
 @login_required
 def publish(process_id: str):
     owner()
-    note, migrate, revision = publish_body()
-    version, draft_revision = process_drafts.publish_draft(db.session, current_user, process_id, note, migrate,
-                                                           revision)
-    return jsonify(publish_doc(process_id, version, draft_revision)), 201
+    return publish_response(process_id, current_user)
+
+
+@bp.get("/processes/<process_id>/waiting.json")
+@login_required
+def waiting(process_id: str):
+    """How many running cases wait at each step (the editor's badges): an indexed count, cheap on every open."""
+    return jsonify({"waiting": process_waiting.waiting_counts(db.session, current_user, process_id)})
+
+
+# --- the form editor beside the diagram (assets/form-editor.js) --------------------------------------------------------
+
+@bp.get("/processes/forms/<name>.json")
+@login_required
+def form_document(name: str):
+    row = form_registry.latest_document(db.session, current_user, name)
+    # the stored text, not a re-serialised dict: jsonify sorts keys, and the order of a schema's properties is the
+    # order of the fields staff see
+    return jsonify({**form_doc(row), "text": row.document})
+
+
+@bp.put("/processes/forms/<name>")
+@login_required
+def form_save(name: str):
+    """The session twin of PUT /api/forms/{name}: the same verb, a new draft revision of the form."""
+    return jsonify(form_doc(form_registry.save_form(db.session, current_user, name, request.get_data())))
+
+
+@bp.post("/processes/forms/preview")
+@login_required
+def form_preview():
+    """A schema and its UI schema rendered by the renderer staff's task pages use (webapp/formrender.py, the
+    `_form.html` partial): exactly what staff will see. Owners only; size-limited like a saved form."""
+    owner()
+    if (request.content_length or 0) > 2 * form_registry.MAX_FORM_BYTES:
+        raise InvalidInput(f"Biểu mẫu quá lớn (tối đa {form_registry.MAX_FORM_BYTES // 1024} KB).")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("schema"), dict) \
+            or not isinstance(body.get("ui", {}), dict):
+        raise InvalidInput("Nội dung phải là {\"schema\": {…}, \"ui\": {…}}.")
+    schema = form_registry.parse_document("xem-truoc-schema.json", json.dumps(body["schema"]))
+    ui = body.get("ui") or {}
+    try:
+        fields = build_fields(schema, ui, {}, {})
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a valid schema the renderer cannot draw
+        raise InvalidInput(f"Không hiển thị được biểu mẫu: {exc}") from exc
+    return jsonify({"html": render_template("process_form_preview.html", fields=fields)})
 
 
 @bp.get("/cases/<int:case_id>/diagram.json")

@@ -42,6 +42,7 @@ class Case(Base):
         CheckConstraint(f"status IN {tuple(s.value for s in CaseStatus)}", name="status"),
         CheckConstraint(f"kind IN {tuple(k.value for k in CaseKind)}", name="kind"),
         Index("ix_cases_updated", "updated_at", "id"),  # the case list, newest first, cut at the page's end
+        Index("ix_cases_diagram_version", "diagram_version_id", "status"),  # the editor: running cases per step
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -65,10 +65,19 @@ def publish_body() -> tuple[str, str, int | None]:
     return note.strip(), migrate, revision
 
 
-def publish_doc(process_id: str, version, draft_revision: int) -> dict:
-    return {"process_id": process_id, "version": version.version, "note": version.note,
-            "published_at": iso(version.published_at), "draft_revision": draft_revision,
-            "migration": {"mode": "none", "cases": []}}
+def publish_doc(process_id: str, published: process_drafts.Published, note: str) -> dict:
+    version = published.version
+    migration = published.report.as_json() if published.report else {"mode": "none", "cases": []}
+    return {"process_id": process_id, "version": published.number, "published": version is not None,
+            "note": version.note if version else note,
+            "published_at": iso(version.published_at) if version else None,
+            "draft_revision": published.draft_revision, "migration": migration}
+
+
+def publish_response(process_id: str, user):
+    note, migrate, revision = publish_body()
+    published = process_drafts.publish_draft(db.session, user, process_id, note, migrate, revision)
+    return jsonify(publish_doc(process_id, published, note)), 201 if published.version else 200
 
 
 def saved_doc(saved: process_drafts.SavedDraft) -> dict:
@@ -120,10 +129,7 @@ def process_draft_save(process_id: str):
 @bp.post("/processes/<process_id>/publish")
 def process_publish(process_id: str):
     check_process_owner(g.api_user, process_catalog.OWNERS_ONLY)
-    note, migrate, revision = publish_body()
-    version, draft_revision = process_drafts.publish_draft(db.session, g.api_user, process_id, note, migrate,
-                                                           revision)
-    return jsonify(publish_doc(process_id, version, draft_revision)), 201
+    return publish_response(process_id, g.api_user)
 
 
 @bp.get("/editor/catalog")
