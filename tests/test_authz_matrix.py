@@ -75,6 +75,10 @@ GET    /api/me                                                             401  
 GET    /api/notifications                                                  401   200   200   200   200   200   200   200   200
 POST   /api/notifications/read                                             401   200   200   200   200   200   200   200   200
 GET    /api/openapi.json                                                   200   200   200   200   200   200   200   200   200
+GET    /supervision/campaigns/<int:campaign_id>/heatmap.json               3xx   403   403   403   200   404   200   404   200
+GET    /supervision/campaigns/<int:campaign_id>/charts.json                3xx   403   403   403   200   404   200   404   200
+GET    /api/supervision/campaigns/<int:campaign_id>/heatmap                401   403   403   403   200   404   200   404   200
+GET    /api/supervision/campaigns/<int:campaign_id>/charts                 401   403   403   403   200   404   200   404   200
 GET    /api/tasks                                                          401   200   200   200   200   200   200   200   200
 GET    /api/tasks/<int:task_id>                                            401   200   200   404   200   404   200   404   200
 POST   /api/tasks/<int:task_id>/claim                                      401   200   403   404   403   404   403   404   403
