@@ -23,7 +23,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from processes import attachments, tokens
+from processes import attachments, saved_filters, tokens
+from processes.inbox import InboxFilter
 from processes.db import unit_of_work
 from processes.models import ApiToken, Notification, OpenTask, User
 from processes.seeding import DEMO_PASSWORD
@@ -79,6 +80,13 @@ GET    /supervision/campaigns/<int:campaign_id>/heatmap.json               3xx  
 GET    /supervision/campaigns/<int:campaign_id>/charts.json                3xx   403   403   403   200   404   200   404   200
 GET    /api/supervision/campaigns/<int:campaign_id>/heatmap                401   403   403   403   200   404   200   404   200
 GET    /api/supervision/campaigns/<int:campaign_id>/charts                 401   403   403   403   200   404   200   404   200
+POST   /inbox/filters                                                      3xx   400   400   400   400   400   400   400   400
+POST   /inbox/filters/<int:filter_id>/delete                               3xx   3xx   404   404   404   404   404   404   404
+GET    /tasks/<int:task_id>/state                                          3xx   200   200   404   200   404   200   404   200
+GET    /processes/<process_id>/waiting.json                                3xx   403   403   403   403   403   403   403   200
+GET    /processes/forms/<name>.json                                        3xx   403   403   403   403   403   403   403   200
+PUT    /processes/forms/<name>                                             3xx   403   403   403   403   403   403   403   400
+POST   /processes/forms/preview                                            3xx   403   403   403   403   403   403   403   400
 GET    /api/tasks                                                          401   200   200   200   200   200   200   200   200
 GET    /api/tasks/<int:task_id>                                            401   200   200   404   200   404   200   404   200
 POST   /api/tasks/<int:task_id>/claim                                      401   200   403   404   403   404   403   404   403
@@ -218,6 +226,7 @@ class _World:
         self.notification_id = notice.id
         tokens.create(session, self.owner, "để thu hồi")
         self.token_id = max(t.id for t in self.owner_tokens())
+        self.filter_id = saved_filters.save_filter(session, self.owner, "Quá hạn", InboxFilter(due="overdue"))
         assert self.notification_id is not None and self.task_id is not None
 
     def owner_tokens(self):
@@ -231,7 +240,8 @@ class _World:
         values = {"case_id": self.case_id, "task_id": self.task_id, "notification_id": self.notification_id,
                   "token_id": self.token_id, "campaign_id": self.campaign_id, "code": "to_trinh",
                   "attachment_id": attachment_id or self.attachment_id, "process_id": "tdkt_nomination",
-                  "number": 1, "name": "head-submit-schema.json", "fmt": "csv"}
+                  "number": 1, "name": "head-submit-schema.json", "fmt": "csv",
+                  "filter_id": self.filter_id}
         return re.sub(r"<(?:[^<>]+:)?(\w+)>", lambda m: str(values[m.group(1)]), rule)
 
 
