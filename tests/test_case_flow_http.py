@@ -64,7 +64,7 @@ def test_whole_case_with_a_return_loop(app, session, browser):
 
     # The staff member starts the case from the campaign list.
     page = staff.get("/campaigns").get_data(as_text=True)
-    assert "1532/VKSQB-TĐ" in page and "Hạn nộp: là ngày 23/8/2024" in page  # the deadline in the seed's words
+    assert "1532/VKSQB-TĐ" in page and "Hạn nộp: ngày 23/08/2024" in page  # "là ngày 23/8/2024": that day itself
     response = staff.post_form("/campaigns", "/cases", {"campaign_id": campaign_id, "unit_id": unit_id})
     assert response.status_code == 302
     case_id = int(response.headers["Location"].rsplit("/", 1)[1])

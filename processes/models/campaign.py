@@ -67,7 +67,8 @@ def _last_moment(day: dt.date, rule: str | None) -> dt.datetime:
 
 
 SUMMARY_KEYS = ("round", "phase", "period_start", "period_end", "participants", "document_kind", "deadline_rule",
-                "upper_deadline", "upper_deadline_rule")
+                "deadline_text", "upper_deadline", "upper_deadline_rule", "receiving_contact", "receiving_phone",
+                "receiving_email", "milestone")  # what the campaign lists show, each small
 
 
 def summary_of(details: dict | None) -> dict:
