@@ -32,6 +32,15 @@ def test_on_a_phone_the_navbar_folds_and_no_page_scrolls_sideways(page):  # noqa
     page.wait_for_url("**/campaigns")
 
 
+def test_every_page_names_its_icon_so_browsers_ask_for_no_missing_favicon(page):  # noqa: F811
+    missing = []
+    page.on("response", lambda r: r.status == 404 and missing.append(r.url))
+    login(page, "vks-qb-dong-hoi.canbo")
+    page.goto(page.base + "/cases")
+    assert page.locator('link[rel="icon"]').get_attribute("href").endswith("/static/favicon.svg")
+    assert missing == []
+
+
 def test_on_a_desktop_the_administrators_pages_are_under_one_menu(page):  # noqa: F811
     page.set_viewport_size({"width": 1366, "height": 800})
     login(page, "admin")
