@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from .models import Campaign, Case, Unit, User
-from .paging import COUNT_CAP, page_count
+from .paging import COUNT_CAP, CappedPaged
 
 PER_PAGE = 20
 
@@ -35,19 +35,11 @@ def campaigns_for(session: Session, user: User) -> list[CampaignRow]:
 
 
 @dataclass
-class CasePage:
+class CasePage(CappedPaged):
     cases: list[Case]
     total: int  # exact up to COUNT_CAP; COUNT_CAP + 1 means "more than COUNT_CAP"
     page: int
     per_page: int
-
-    @property
-    def capped(self) -> bool:
-        return self.total > COUNT_CAP
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page, COUNT_CAP)
 
 
 def _visible_units(user: User):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from .clock import now
 from .models import Campaign, Case, OpenTask, RoleAssignment, Unit, User
-from .paging import COUNT_CAP, page_count
+from .paging import COUNT_CAP, CappedPaged
 
 DUE_CHOICES = {"overdue": "Đã trễ hạn", "week": "Đến hạn trong 7 ngày"}
 WHO_CHOICES = {"mine": "Tôi đã nhận", "unclaimed": "Chưa ai nhận", "others": "Đồng nghiệp đã nhận"}
@@ -78,19 +78,11 @@ MAX_QUEUES_SCANNED = 8  # (unit, role) queues read one index scan each; more are
 
 
 @dataclass
-class InboxPage:
+class InboxPage(CappedPaged):
     tasks: list[OpenTask]
     total: int  # exact up to COUNT_CAP; COUNT_CAP + 1 means "more than COUNT_CAP"
     page: int
     per_page: int
-
-    @property
-    def capped(self) -> bool:
-        return self.total > COUNT_CAP
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page, COUNT_CAP)
 
 
 def inbox(session: Session, user: User, page: int = 1, per_page: int = PAGE_SIZE) -> InboxPage:

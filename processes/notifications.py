@@ -21,7 +21,7 @@ from .db import unit_of_work
 from .executor import Command, execute
 from .errors import NotFound
 from .models import Notification, User
-from .paging import COUNT_CAP, page_count
+from .paging import COUNT_CAP, CappedPaged
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +48,12 @@ def unread_count(session: Session, user_id: int) -> int:
 
 
 @dataclass
-class NotificationPage:
+class NotificationPage(CappedPaged):
     items: list[Notification]
     total: int  # exact up to COUNT_CAP; COUNT_CAP + 1 means "more than COUNT_CAP"
     unread: int  # capped at UNREAD_CAP + 1, as on the bell
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page, COUNT_CAP)
 
 
 def page_for(session: Session, user_id: int, page: int = 1, per_page: int = 20,

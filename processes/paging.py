@@ -17,3 +17,15 @@ class Paged:
     @property
     def pages(self) -> int:
         return page_count(self.total, self.per_page)
+
+
+class CappedPaged(Paged):
+    """A list page whose count stops at COUNT_CAP (`total` is COUNT_CAP + 1 for "more than COUNT_CAP")."""
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.per_page, COUNT_CAP)

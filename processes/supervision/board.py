@@ -20,7 +20,7 @@ from ..case_data import DEFAULT_REMINDER_DAYS
 from ..contracts import CaseKind, CaseStatus, TimerStatus
 from ..errors import InvalidInput
 from ..models import Campaign, Case, CaseTimer, DiagramVersion, Nomination, OpenTask, RoleAssignment, User
-from ..paging import page_count
+from ..paging import Paged
 from ..roles import UNIT_ROLES, role_label
 from ..workdays import is_working_day
 from . import history, paths
@@ -72,7 +72,7 @@ class UnitRow:
 
 
 @dataclass
-class Board:
+class Board(Paged):
     campaign: Campaign
     rows: list[UnitRow]  # this page
     total: int  # rows matching the filters
@@ -82,10 +82,6 @@ class Board:
     units: int  # supervised participating units
     filters: dict = field(default_factory=dict)
     everything: list[UnitRow] = field(default_factory=list)  # every supervised unit's row (the step counts)
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page)
 
 
 _RANK = {flag.value: i for i, flag in enumerate(SEVERITY)}
