@@ -5,6 +5,7 @@ import {
   BarController, BarElement, CategoryScale, Chart, Filler, Legend, LinearScale, LineController, LineElement,
   PointElement, Tooltip,
 } from 'chart.js';
+import { getJson } from './tdkt/http';
 
 Chart.register(BarController, BarElement, CategoryScale, Filler, Legend, LinearScale, LineController, LineElement,
   PointElement, Tooltip);
@@ -152,9 +153,7 @@ async function show(section) {
   const status = section.querySelector('.sv-charts-status');
   let doc;
   try {
-    const response = await fetch(section.dataset.chartsUrl, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-    doc = await response.json();
-    if (!response.ok) throw new Error(doc.message || response.statusText);
+    doc = await getJson(section.dataset.chartsUrl);
   } catch (err) {
     status.textContent = `Không tải được số liệu biểu đồ: ${err.message}`;
     return;

@@ -7,6 +7,7 @@ import { json, jsonLanguage, jsonParseLinter } from '@codemirror/lang-json';
 import { linter, lintGutter } from '@codemirror/lint';
 import { handleRefresh, jsonCompletion, jsonSchemaLinter, stateExtensions } from 'codemirror-json-schema';
 import metaSchema from './tdkt/json-schema-2020-12.json';
+import { requestJson } from './tdkt/http';
 
 const PREVIEW_DELAY_MS = 500;
 
@@ -28,12 +29,8 @@ function status(text, kind = 'muted') {
   box.dataset.state = kind === 'success' ? 'saved' : kind === 'danger' ? 'error' : 'pending';
 }
 
-async function call(method, url, body, type = 'application/json') {
-  const response = await fetch(url, { method, credentials: 'same-origin', body,
-    headers: { Accept: 'application/json', 'X-CSRFToken': csrf, ...(body ? { 'Content-Type': type } : {}) } });
-  let doc = {};
-  try { doc = await response.json(); } catch (e) { doc = { message: response.statusText }; }
-  return { ok: response.ok, doc };
+function call(method, url, body, type = 'application/json') {
+  return requestJson(method, url, { body, headers: { 'X-CSRFToken': csrf, ...(body ? { 'Content-Type': type } : {}) } });
 }
 
 const formUrl = (name) => root.dataset.formUrl.replace('__name__', encodeURIComponent(name));

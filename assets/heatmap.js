@@ -3,6 +3,7 @@
 // step (or its badge, a plain link) opens the dashboard's unit list filtered to that step (`?step=`).
 // Data: GET /supervision/campaigns/<id>/heatmap.json (the same counts as /api/supervision/campaigns/<id>/steps).
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
+import { getJson } from './tdkt/http';
 
 const LEVELS = 5;
 
@@ -50,9 +51,7 @@ async function show(box) {
   const outside = box.querySelector('.sv-heat-outside');
   let doc;
   try {
-    const response = await fetch(box.dataset.heatmapUrl, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-    doc = await response.json();
-    if (!response.ok) throw new Error(doc.message || response.statusText);
+    doc = await getJson(box.dataset.heatmapUrl);
   } catch (err) {
     status.textContent = `Không tải được bản đồ nhiệt: ${err.message}`;
     return;

@@ -10,6 +10,7 @@ import { diff } from 'bpmn-js-differ';
 import tdktPropertiesModule from './tdkt/properties';
 import translate from './tdkt/translate';
 import { FORM, UI_FORM, getProperty } from './tdkt/extensions';
+import { requestJson } from './tdkt/http';
 
 const SAVE_DELAY_MS = 800;
 const root = document.getElementById('process-editor');
@@ -44,14 +45,9 @@ function timeNow() {
 // Saves started while the page goes away ask the browser to finish them (keepalive; its body limit is 64 KB).
 const KEEPALIVE_MAX = 60000;
 
-async function request(method, url, body, headers = {}) {
-  const response = await fetch(url, {
-    method, credentials: 'same-origin', body, keepalive: state.leaving && !!body && body.length < KEEPALIVE_MAX,
-    headers: { Accept: 'application/json', 'X-CSRFToken': csrf, ...headers },
-  });
-  let doc = {};
-  try { doc = await response.json(); } catch (e) { doc = { message: response.statusText }; }
-  return { status: response.status, ok: response.ok, doc };
+function request(method, url, body, headers = {}) {
+  return requestJson(method, url, { body, keepalive: state.leaving && !!body && body.length < KEEPALIVE_MAX,
+                                    headers: { 'X-CSRFToken': csrf, ...headers } });
 }
 
 // --- problems on the diagram ----------------------------------------------------------------------------------------

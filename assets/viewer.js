@@ -3,6 +3,7 @@
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 
 import { inferPath } from './tdkt/path';
+import { getJson } from './tdkt/http';
 
 const MARK = { completed: 'tdkt-done', active: 'tdkt-active', timer: 'tdkt-timer', incident: 'tdkt-incident' };
 
@@ -18,9 +19,7 @@ async function show(box) {
   const status = box.querySelector('.diagram-status');
   let doc;
   try {
-    const response = await fetch(box.dataset.diagramUrl, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-    doc = await response.json();
-    if (!response.ok) throw new Error(doc.message || response.statusText);
+    doc = await getJson(box.dataset.diagramUrl);
   } catch (err) {
     status.textContent = `Không tải được sơ đồ: ${err.message}`;
     return;
