@@ -2,7 +2,7 @@
 // step, how many supervised units sit there and how long (working days), coloured by the share of units. Clicking a
 // step (or its badge, a plain link) opens the dashboard's unit list filtered to that step (`?step=`).
 // Data: GET /supervision/campaigns/<id>/heatmap.json (the same counts as /api/supervision/campaigns/<id>/steps).
-import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
+import { drawReadOnly } from './tdkt/read-only';
 import { getJson } from './tdkt/http';
 
 const LEVELS = 5;
@@ -60,13 +60,8 @@ async function show(box) {
     status.textContent = 'Phong trào chưa có sơ đồ quy trình được xuất bản.';
     return;
   }
-  const viewer = new NavigatedViewer({ container: canvasBox });
-  try {
-    await viewer.importXML(doc.diagram.xml);
-  } catch (err) {
-    status.textContent = `Không vẽ được sơ đồ: ${err.message}`;
-    return;
-  }
+  const viewer = await drawReadOnly(canvasBox, doc.diagram.xml, status);
+  if (!viewer) return;
   const canvas = viewer.get('canvas');
   const overlays = viewer.get('overlays');
   const registry = viewer.get('elementRegistry');

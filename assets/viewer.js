@@ -1,6 +1,6 @@
 // The case page's diagram: bpmn-js's NavigatedViewer (read-only, pan and zoom) with the case's path, its current
 // step(s), waiting timers and incidents marked. Loaded only by the case page.
-import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
+import { drawReadOnly } from './tdkt/read-only';
 
 import { inferPath } from './tdkt/path';
 import { getJson } from './tdkt/http';
@@ -24,13 +24,8 @@ async function show(box) {
     status.textContent = `Không tải được sơ đồ: ${err.message}`;
     return;
   }
-  const viewer = new NavigatedViewer({ container: canvasBox });
-  try {
-    await viewer.importXML(doc.xml);
-  } catch (err) {
-    status.textContent = `Không vẽ được sơ đồ: ${err.message}`;
-    return;
-  }
+  const viewer = await drawReadOnly(canvasBox, doc.xml, status);
+  if (!viewer) return;
   const canvas = viewer.get('canvas');
   const overlays = viewer.get('overlays');
   const registry = viewer.get('elementRegistry');
