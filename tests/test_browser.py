@@ -59,6 +59,8 @@ def test_register_nominees_in_the_browser(page, session):
     page.click('[data-campaign="qb-1532-2024"] button.submit-once')
     page.wait_for_url("**/cases/*")
     page.click("a.fw-semibold >> text=Đăng ký danh sách")
+    page.wait_for_url("**/tasks/*")
+    page.wait_for_load_state("load")  # the page's deferred scripts run before "load": the button is live
 
     # Two rows by the "+ Thêm dòng" button; the first left incomplete to see the errors.
     page.click('[data-array="nominees"] button.add-row')
