@@ -336,10 +336,12 @@ class CaseProcessor:
         return events
 
 
-def lock_options():
+def lock_options(*, with_data: bool = False):
     """Loader options for locking a case the processor will run: its state, its campaign (with the details its
-    deadlines are read from) and unit in the same statement — `FOR UPDATE OF cases` locks only the case row."""
-    return (undefer(Case.workflow_state), defer(Case.data),
+    deadlines are read from) and unit in the same statement — `FOR UPDATE OF cases` locks only the case row.
+    `with_data`: the case's data too, for verbs that read it before the engine runs (a task's completion checks
+    the campaign's rules and the form's server values against it) — in the same round trip, not a lazy load."""
+    return (undefer(Case.workflow_state), undefer(Case.data) if with_data else defer(Case.data),
             joinedload(Case.campaign).options(undefer(Campaign.details), joinedload(Campaign.receiving_unit)),
             joinedload(Case.unit))
 

@@ -95,7 +95,7 @@ def lock_task(tx: Tx, task_id: int) -> LockedTask:
 # rows are read by a second statement on purpose: on PostgreSQL a statement that waited for the lock sees the other
 # tables as they were when it started, and a claim changes an open row without touching the case row.
 _LOCK_BY_TASK = (select(Case).join(OpenTask, OpenTask.case_id == Case.id).where(OpenTask.id == bindparam("task_id"))
-                 .options(*lock_options()).limit(1).with_for_update(of=Case)
+                 .options(*lock_options(with_data=True)).limit(1).with_for_update(of=Case)
                  .execution_options(populate_existing=True))
 
 
