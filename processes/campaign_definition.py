@@ -224,6 +224,11 @@ def _check_round(d: dict, prefix: str, units: Mapping[str, str | None], forms: l
             if quota.get("kind") == "branch_range" and isinstance(quota.get("min"), int) \
                     and isinstance(quota.get("max"), int) and quota["min"] > quota["max"]:
                 add(f"{prefix}quota[{j}].min", "Số tối thiểu lớn hơn số tối đa.")
+            if quota.get("kind") == "percent" and quota.get("scope") == "campaign":
+                # A percentage is of one unit's own staff and collectives; a campaign has no such figure, and
+                # checking against none would refuse every nominee.
+                add(f"{prefix}quota[{j}].scope", "Hạn mức theo tỷ lệ phần trăm tính trên số liệu của từng đơn vị: "
+                    "phạm vi phải là «each_unit».")
     if mine("voting") or mine("award_form"):
         for code in ((d.get("voting") or {}).get("by_award_form") or {}):
             if code not in declared:

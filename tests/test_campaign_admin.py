@@ -69,6 +69,17 @@ def test_cross_checks_name_the_field_path_in_vietnamese():
     assert list(errors) == ["related_round[1].quota[0].award_forms[3]"]
 
 
+def test_a_percent_quota_for_the_whole_campaign_is_refused_with_the_reason():
+    # A percentage is of one unit's own figures; checked against the campaign (no figures) it refused every nominee.
+    definition = qb_definition()
+    definition["quota"].append({"award_form": "*", "kind": "percent", "scope": "campaign", "percent_individuals": 15})
+    errors = cdef.cross_errors(definition, unit_tree())
+    assert errors == {f"quota[{len(definition['quota']) - 1}].scope": [
+        "Hạn mức theo tỷ lệ phần trăm tính trên số liệu của từng đơn vị: phạm vi phải là «each_unit»."]}
+    definition["quota"][-1]["scope"] = "each_unit"
+    assert cdef.cross_errors(definition, unit_tree()) == {}
+
+
 def test_schema_errors_name_unknown_keys_and_bad_dates():
     definition = qb_definition()
     definition.update(dealine="2024-08-23", deadline="2024-02-30", round="hang_nam")
