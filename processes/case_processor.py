@@ -67,6 +67,9 @@ class CaseProcessor:
         self._moved_to: DiagramVersion | None = None  # set by `migrate`: the version the case now runs on
         self._moved: set[str] = set()  # timers a supervisor moved (extend): a new time, not a firing
         self._clear_late = False
+        # The case's open-task rows as the last save left them (None before a save, or when they must be read
+        # again): a verb's answer lists them without another round trip after its commit.
+        self.open_after: list[OpenTask] | None = None
         # What the timer rows say now (they mirror the last save): when the workflow still waits on exactly these
         # and none fired, the rows need not be read or written.
         self._timers_saved = None if case.id is None else _timer_marks(timers.waiting_timers(workflow))
@@ -242,10 +245,15 @@ class CaseProcessor:
         if gone:  # Core statements on the tables: no ORM bookkeeping for rows that are a projection
             session.execute(delete(OPEN_TASKS).where(OPEN_TASKS.c.id.in_([row.id for row in gone])))
         new_rows = [self._task_row(task) for uuid, task in ready.items() if uuid not in existing]
-        if new_rows:
-            session.execute(insert(OPEN_TASKS), new_rows)
+        ids = list(session.scalars(insert(OPEN_TASKS).returning(OPEN_TASKS.c.id, sort_by_parameter_order=True),
+                                   new_rows)) if new_rows else []
+        kept = [existing[uuid] for uuid in ready if uuid in existing]
         if self._moved_to is not None:  # the kept rows take what the new version says of their task
-            self._respec_rows([(existing[uuid], task) for uuid, task in ready.items() if uuid in existing])
+            self._respec_rows([(row, ready[row.task_uuid]) for row in kept])
+            self.open_after = None  # the kept rows' objects are stale now: whoever answers reads them again
+        else:
+            self.open_after = sorted(kept + [_detached_row(case, row, id_) for row, id_ in zip(new_rows, ids)],
+                                     key=lambda row: row.id)
         again = runner.completed_before(self.workflow, [row["bpmn_id"] for row in new_rows]) if new_rows else set()
         self._open_rows = None  # rewritten: read again if this processor saves once more
         return ([{**{k: row[k] for k in ("bpmn_id", "name", "unit_id", "role", "returned")},
@@ -356,6 +364,15 @@ def lock_case(session: Session, case_id: int | None) -> Case | None:
 
 
 OPEN_TASKS, CASE_TIMERS = OpenTask.__table__, CaseTimer.__table__
+
+
+def _detached_row(case: Case, row: dict, row_id: int) -> OpenTask:
+    """An open-task row just inserted by a Core statement, as an object outside the session (nothing to flush):
+    its case is the processor's, and a new row has no assignee."""
+    task = OpenTask(id=row_id, **row)
+    set_committed_value(task, "case", case)
+    set_committed_value(task, "assignee", None)
+    return task
 
 
 _OPEN_ROWS = (select(OpenTask).where(OpenTask.case_id == bindparam("case_id"))

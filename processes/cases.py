@@ -138,11 +138,25 @@ class CompleteTask(TaskCommand):
         processor.complete(task, data)
         processor.save([audit.event(case.id, "task_completed", tx.actor_id, task, data=data)],
                        completed_task_id=task.id)
-        return case
+        return Completion(case, processor.open_after)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a completion left: the case, and its open tasks (None: read them with `open_tasks_of`)."""
+    case: Case
+    open_tasks: list[OpenTask] | None
 
 
 def complete_task(session: Session, user: User, task_id: int, data: dict,
                   expected_version: int | None = None) -> Case:
+    return complete_task_listing(session, user, task_id, data, expected_version).case
+
+
+def complete_task_listing(session: Session, user: User, task_id: int, data: dict,
+                          expected_version: int | None = None) -> Completion:
+    """`complete_task`, answering with the case's open tasks as the completion wrote them: an answer that lists
+    them needs no second transaction after the commit."""
     # A change that slipped past the lock is refused by the processor's version-guarded UPDATE (409).
     return execute(session, user, CompleteTask(task_id, data, expected_version))
 

@@ -72,6 +72,8 @@ def test_me_campaigns_and_a_case_through_the_api(app, session, api):
 
     full = staff.get(f"/api/cases/{case['id']}").get_json()
     assert [e["action"] for e in full["audit"]] == ["case_started", "task_claimed", "task_completed"]
+    # the completion's answer lists the tasks as written (not read back): the same as the case's own answer
+    assert body["tasks"] == full["tasks"]
 
 
 def test_error_contract(app, session, api):

@@ -114,9 +114,10 @@ def task_release(task_id: int):
 @bp.post("/tasks/<int:task_id>/complete")
 def task_complete(task_id: int):
     expected = request.headers.get("If-Match", "").strip('" ')
-    case = cases.complete_task(db.session, g.api_user, task_id, _json_body(),
-                               expected_version=int(expected) if expected.isdigit() else None)
-    return jsonify(case_doc(case, cases.open_tasks_of(db.session, case)))  # the case as the verb left it
+    done = cases.complete_task_listing(db.session, g.api_user, task_id, _json_body(),
+                                       expected_version=int(expected) if expected.isdigit() else None)
+    tasks = done.open_tasks if done.open_tasks is not None else cases.open_tasks_of(db.session, done.case)
+    return jsonify(case_doc(done.case, tasks))  # the case as the verb left it
 
 
 @bp.post("/cases")
