@@ -11,7 +11,7 @@ Every violation names the nominee and carries the form field it is about, so the
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..award_forms import award_name
@@ -136,18 +136,15 @@ def across_units(session: Session, case: Case, nominees: list[dict], *, register
     # round run one after the other. SQLite already serialises writers.
     if lock:
         session.execute(select(Campaign.id).where(Campaign.id == case.campaign_id).with_for_update(key_share=True))
-    query = (select(Nomination.nominee_key, Nomination.achievement_key, Nomination.award_form, Unit.name)
-             .join(Case, Case.id == Nomination.case_id).join(Unit, Unit.id == Nomination.unit_id)
-             .where(Nomination.campaign_id == case.campaign_id, Nomination.case_id != case.id,
-                    Nomination.nominee_key.in_(keys), Case.status.not_in(CLOSED_UNSENT))
-             .order_by(Nomination.id))
+    query = _ELSEWHERE
     if registered_before:
         mine = session.scalar(select(Nomination.id).where(Nomination.case_id == case.id)
                               .order_by(Nomination.id).limit(1))
         if mine is not None:
             query = query.where(Nomination.id < mine)
     elsewhere: dict[tuple[str, str], tuple[str, str]] = {}
-    for key, achievement, form, unit_name in session.execute(query):
+    for key, achievement, form, unit_name in session.execute(
+            query, {"campaign_id": case.campaign_id, "case_id": case.id, "keys": sorted(keys)}):
         elsewhere.setdefault((key, achievement), (unit_name, form))
     found: list[Violation] = []
     for i, nominee in enumerate(nominees):
@@ -159,3 +156,13 @@ def across_units(session: Session, case: Case, nominees: list[dict], *, register
                 f"«{nominee.get('achievement_title') or ''}» trong đợt khen thưởng này: một thành tích chỉ được "
                 f"đề nghị khen thưởng một lần.", field=f"nominees.{i}.achievement_title"))
     return found
+
+
+# Built once (every completion of a step that checks eligibility runs it): the same nominees in other cases of the
+# round, a case closed without being sent excepted.
+_ELSEWHERE = (select(Nomination.nominee_key, Nomination.achievement_key, Nomination.award_form, Unit.name)
+              .join(Case, Case.id == Nomination.case_id).join(Unit, Unit.id == Nomination.unit_id)
+              .where(Nomination.campaign_id == bindparam("campaign_id"), Nomination.case_id != bindparam("case_id"),
+                     Nomination.nominee_key.in_(bindparam("keys", expanding=True)),
+                     Case.status.not_in(CLOSED_UNSENT))
+              .order_by(Nomination.id))
