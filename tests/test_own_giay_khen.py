@@ -56,6 +56,9 @@ def test_a_dossier_of_the_units_own_giay_khen_is_decided_by_its_head(session):
     assert "Về việc tặng Giấy khen VIỆN TRƯỞNG VKSND THÀNH PHỐ ĐÀ NẴNG Căn cứ" in text  # the authority line
     assert "KT. VIỆN TRƯỞNG PHÓ VIỆN TRƯỞNG Ngô Văn Hùng" in text
     assert "Nghị định số 98/2023/NĐ-CP ngày 31 tháng 12 năm 2023" in text  # decided on 05/9/2024
+    # the head decides on its own council's proposal, not on a proposal of its own
+    assert "Xét đề nghị của Hội đồng Thi đua - Khen thưởng Viện kiểm sát nhân dân thành phố Đà Nẵng tại Tờ trình số " \
+           "15/TTr-VKS" in text
     assert "Giấy khen của Thủ trưởng đơn vị có tư cách pháp nhân" in text
     certificate = rendered("bang_khen", case.data, campaign, case.unit, nominee=0)
     assert "VIỆN TRƯỞNG VKSND THÀNH PHỐ ĐÀ NẴNG tặng GIẤY KHEN Lê Thị Hoa" in certificate
