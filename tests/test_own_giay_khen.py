@@ -12,6 +12,7 @@ from processes.contracts import CaseStatus
 from processes.errors import Forbidden
 from processes.models import Campaign, OpenTask
 from tests.factories import collective, complete, person, shown, submitted, to_the_head
+from tests.test_browser import live, page  # noqa: F401  (fixtures)
 from tests.test_documents_signable import rendered
 
 VKSTC = "vkstc-dmst-2025-2027"
@@ -106,3 +107,37 @@ def test_the_decision_form_opens_with_the_deciding_heads_title(app, session, bro
     refused = head.post_form(f"/tasks/{task.id}", f"/tasks/{task.id}", form)
     assert refused.status_code == 422
     assert "Chức vụ người ký có tối đa hai dòng, mỗi dòng tối đa 80 ký tự." in shown(refused)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_head_decides_the_units_giay_khen_in_the_browser(page, session):
+    """At a phone's width: the decision task with the signer's name and the two-line signature block (prefilled),
+    completed by the head; the case ends decided. Screenshots go to /tmp/shots-docs/."""
+    import os
+
+    from tests.test_browser import login
+
+    case = to_the_head(session, "vks-da-nang", [HOA], campaign_code=VKSTC)
+    complete(session, case, "vks-da-nang.thutruong", {"submission_number": "5/TTr-VKS",
+             "submission_date": "2024-08-20", "signer_name": "Lê Văn Hùng", "signer_title": "Viện trưởng"})
+    task = session.scalar(select(OpenTask).where(OpenTask.case_id == case.id))
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, "vks-da-nang.thutruong")
+    page.goto(f"{page.base}/tasks/{task.id}")
+    title = page.locator('[name="decision_signer_title"]')
+    assert title.input_value() == "Viện trưởng"
+    page.fill('[name="decision_number"]', "12/QĐ-VKS")
+    page.fill('[name="decision_date"]', "05/09/2024")
+    page.fill('[name="decision_authority"]', "Viện trưởng VKSND thành phố Đà Nẵng")
+    page.fill('[name="decision_signer_name"]', "Ngô Văn Hùng")
+    title.fill("KT. VIỆN TRƯỞNG\nPHÓ VIỆN TRƯỞNG")
+    page.check('[name="awards.0.awarded"]')
+    os.makedirs("/tmp/shots-docs", exist_ok=True)
+    page.screenshot(path="/tmp/shots-docs/unit-decision-390.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
+    page.click("button.submit-once")
+    page.wait_for_url(page.base + "/")
+    session.expire_all()
+    decided = session.get(type(case), case.id)
+    assert decided.status == CaseStatus.COMPLETED
+    assert decided.data["decision_signer_title"].splitlines() == ["KT. VIỆN TRƯỞNG", "PHÓ VIỆN TRƯỞNG"]
