@@ -89,6 +89,27 @@ def test_a_district_chairmans_giay_khen_stays_with_the_district(session):
     assert "CHỦ TỊCH Lê Văn Thành" in text  # the default title: the deciding body's head
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_api_hands_out_the_decision_task_with_the_default_title_and_completes_it(session, api):
+    case = submitted(session, "ubnd-hoang-hoa", [collective("Ủy ban nhân dân xã Hoằng Lộc", "giay_khen_ubnd_huyen")],
+                     campaign_code=TH)
+    task = session.scalar(select(OpenTask).where(OpenTask.case_id == case.id))
+    head = api("ubnd-hoang-hoa.thutruong")
+    detail = head.get(f"/api/tasks/{task.id}").get_json()
+    assert detail["data"]["decision_signer_title"] == "Chủ tịch"  # the district's head decides
+    assert "decision_signer_name" in detail["schema"]["properties"]
+    data = {**detail["data"], "decision_number": "45/QĐ-UBND", "decision_date": "2024-09-16",
+            "decision_authority": "Chủ tịch UBND huyện Hoằng Hóa", "decision_signer_name": "Lê\nVăn Thành"}
+    data["awards"][0]["awarded"] = True
+    refused = head.post(f"/api/tasks/{task.id}/complete", json=data)
+    assert refused.status_code == 422
+    assert refused.get_json()["fields"] == {"decision_signer_name": ["Họ và tên viết trên một dòng."]}
+    done = head.post(f"/api/tasks/{task.id}/complete", json={**data, "decision_signer_name": "Lê Văn Thành"})
+    assert done.status_code == 200, done.get_json()
+    session.expire_all()
+    assert session.get(type(case), case.id).status == CaseStatus.COMPLETED
+
+
 def test_the_decision_form_opens_with_the_deciding_heads_title(app, session, browser):
     case = to_the_head(session, "vks-da-nang", [HOA], campaign_code=VKSTC)
     case = complete(session, case, "vks-da-nang.thutruong", {"submission_number": "5/TTr-VKS",
