@@ -4,6 +4,8 @@ The campaign issue refines this per campaign; this catalogue is the law's defaul
 """
 from __future__ import annotations
 
+from .contracts import LEVEL_OWN, LEVEL_PROVINCIAL, LEVEL_SUPREME
+
 AWARD_FORMS: dict[str, tuple[str, str]] = {
     # code: (name, level the dossier must reach)
     "bang_khen_vkstc": ("Bằng khen của Viện trưởng VKSND tối cao", "supreme"),
@@ -57,15 +59,29 @@ def decided_by(code: str) -> str:
     return DECIDED_BY.get(code, "top")
 
 
+def decided_at_unit(code: str, levels: dict | None = None) -> bool:
+    """Whether the proposing unit's own head decides award form `code` in this campaign: its file's level
+    (`dossier_level = "own"`: VKSTC 2025–2030's Giấy khen of the unit, Thanh Hóa's Giấy khen of a Chủ tịch UBND
+    huyện/xã) when it names one — so a round where another body gives the unit's Giấy khen (Đà Nẵng: "Giấy khen của
+    Viện trưởng VKSND thành phố Đà Nẵng", `provincial`) goes up —, else the catalogue's DECIDED_BY."""
+    level = (levels or {}).get(code)
+    return level == LEVEL_OWN if level else decided_by(code) == "own"
+
+
 def dossier_level(nominees, levels: dict | None = None) -> str:
-    """'supreme' when any nominee's award form is decided at the top level, else 'provincial'. `levels` (award form
-    code → level, from the campaign's [[award_form]] tables) wins over this catalogue's default."""
-    for nominee in nominees or []:
+    """'own' when every nominee is proposed for an award the unit's own head decides (its Giấy khen: the dossier
+    stays at the unit, bpmn/nomination.bpmn's own_gateway); else 'supreme' when any nominee's award form is decided
+    at the top level, else 'provincial'. `levels` (award form code → level, from the campaign's [[award_form]]
+    tables) wins over this catalogue's default."""
+    nominees = [n for n in nominees or [] if isinstance(n, dict)]
+    if nominees and all(decided_at_unit(n.get("award_form") or "", levels) for n in nominees):
+        return LEVEL_OWN
+    for nominee in nominees:
         code = nominee.get("award_form")
-        level = (levels or {}).get(code) or AWARD_FORMS.get(code, ("", "provincial"))[1]
-        if level == "supreme":
-            return "supreme"
-    return "provincial"
+        level = (levels or {}).get(code) or AWARD_FORMS.get(code, ("", LEVEL_PROVINCIAL))[1]
+        if level == LEVEL_SUPREME:
+            return LEVEL_SUPREME
+    return LEVEL_PROVINCIAL
 
 
 def campaign_levels(details: dict) -> dict[str, str]:

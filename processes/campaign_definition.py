@@ -401,7 +401,7 @@ review_working_days = 10                  # số ngày làm việc cấp nhận 
 code = "giay_khen_thu_truong"
 name = "Giấy khen của Thủ trưởng đơn vị"
 authority = "Thủ trưởng đơn vị"
-dossier_level = "provincial"              # provincial | supreme: cấp hồ sơ phải lên tới
+dossier_level = "provincial"              # own | provincial | supreme: cấp quyết định (own: thủ trưởng đơn vị đề nghị)
 for_kinds = ["collective", "individual"]
 
 [[quota]]

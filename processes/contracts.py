@@ -101,6 +101,13 @@ class DataKey(StrEnum):
     RETURN_TO = "return_to"  # the step a return sends the case to: the gateways after each refusing step read it
 
 
+#: What `dossier_level()` returns (the diagrams' gateways compare with it): a dossier whose every nominee is proposed
+#: for an award the unit's own head decides (a Giấy khen of the unit: award_forms.DECIDED_BY) stays at the unit;
+#: otherwise it goes to the receiving level ("provincial") or beyond it ("supreme").
+LEVEL_OWN = "own"
+LEVEL_PROVINCIAL = "provincial"
+LEVEL_SUPREME = "supreme"
+
 #: The receiving level reviews within ten working days unless the campaign says otherwise: what the review-period
 #: timers read from `review_working_days`, and what a task's due date counts when the case has none.
 DEFAULT_REVIEW_WORKING_DAYS = 10

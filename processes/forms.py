@@ -103,7 +103,7 @@ def describe(error: ValidationError) -> tuple[str, str]:
         "minItems": lambda: f"Cần ít nhất {v} mục.",
         "maxItems": lambda: f"Tối đa {v} mục.",
         "format": lambda: "Ngày không hợp lệ (dd/mm/yyyy)." if v == "date" else f"Sai định dạng ({v}).",
-        "pattern": lambda: "Giá trị không đúng định dạng.",
+        "pattern": lambda: (error.schema or {}).get("x-patternMessage") or "Giá trị không đúng định dạng.",
         "uniqueItems": lambda: "Các mục không được trùng nhau.",
     }
     return field_path(path), messages.get(kw, lambda: "Giá trị không hợp lệ.")()
@@ -157,16 +157,20 @@ def campaign_choices(details: dict | None) -> dict[str, list[tuple[str, str]]]:
     return {"award_form": offered} if offered else {}
 
 
-def initial_data(schema: dict, case_data: dict) -> dict:
+def initial_data(schema: dict, case_data: dict, defaults: dict | None = None) -> dict:
     """What a task's form opens with: the case's current values for the form's fields (so a step returned for
     correction shows what was entered before), lists prefilled from other case data where the schema says
-    `x-prefillFrom`, and nothing for fields marked `x-fresh` (a decision is taken anew each round)."""
+    `x-prefillFrom`, a value from `defaults` where the schema names one with `x-defaultFrom` and the case has none
+    (the deciding body's head title as the signer's), and nothing for fields marked `x-fresh` (a decision is taken
+    anew each round)."""
     data = {}
     for name, prop in schema.get("properties", {}).items():
         if prop.get("x-fresh"):
             continue
         if name in case_data:
             data[name] = case_data[name]
+        elif prop.get("x-defaultFrom") and (defaults or {}).get(prop["x-defaultFrom"]):
+            data[name] = defaults[prop["x-defaultFrom"]]
         prefill = prop.get("x-prefillFrom")
         if prefill and not data.get(name):
             source = case_data.get(prefill["source"]) or []

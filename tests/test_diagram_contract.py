@@ -141,7 +141,7 @@ def test_user_tasks_have_role_lanes_and_existing_forms():
                   if isinstance(ts, UserTask)}
     assert set(user_tasks) == {"register_nominees", "record_minutes", "council_review", "submit_dossier",
                                "late_decision", "submit_supplement", "provincial_check", "provincial_decision",
-                               "fix_nominees", "fix_minutes"}
+                               "fix_nominees", "fix_minutes", "unit_decision"}
     for bpmn_id, ts in user_tasks.items():
         assert ts.lane in ROLES, f"{bpmn_id} in lane {ts.lane!r}"
         props = ts.extensions["properties"]
@@ -152,7 +152,7 @@ def test_user_tasks_have_role_lanes_and_existing_forms():
     assert lanes["register_nominees"] == "unit_staff" and lanes["record_minutes"] == "unit_secretary"
     assert lanes["council_review"] == "unit_council" and lanes["submit_dossier"] == "unit_head"
     assert lanes["provincial_check"] == lanes["provincial_decision"] == lanes["late_decision"] == "provincial_reviewer"
-    assert lanes["submit_supplement"] == "unit_head"
+    assert lanes["submit_supplement"] == lanes["unit_decision"] == "unit_head"  # a unit's own Giấy khen: its head
     assert lanes["fix_nominees"] == "unit_staff" and lanes["fix_minutes"] == "unit_secretary"
 
 
@@ -228,13 +228,13 @@ def _flow_nodes(container):
 def test_every_flow_node_and_flow_has_di(di):
     _, process, shapes, edges = di
     nodes = list(_flow_nodes(process))
-    assert len(nodes) == 45
+    assert len(nodes) == 48  # 45, and the unit's own decision: its gateway, task and end
     for el in nodes:
         assert el.get("id") in shapes, f"{el.get('id')} has no BPMNShape"
         assert shapes[el.get("id")].find("dc:Bounds", NS) is not None
     assert shapes["unit_preparation"].get("isExpanded") == "true"
     flows = process.findall(".//bpmn:sequenceFlow", NS)
-    assert len(flows) == 50
+    assert len(flows) == 53  # 50, and the own gateway's three
     for flow in flows:
         edge = edges.get(flow.get("id"))
         assert edge is not None, f"{flow.get('id')} has no BPMNEdge"

@@ -300,3 +300,61 @@ def test_units_see_the_deadline_as_the_seed_words_it_and_whom_to_call(app, sessi
     assert "Hạn nộp: trước ngày 20/09/2024" in page  # "trước ngày 20/9/2024" (004 §IV.2): 19/9 is the last day
     assert ("Liên hệ: Đ/c Trần Mạnh Hùng – Phó Trưởng Phòng Quản lý Công nghệ thông tin, điện thoại 0915 351 008, "
             "e-mail hungtm.stttt@thanhhoa.gov.vn") in page
+
+
+# --- what the officer checks in every case's documents: header, signer, decree and its date, award wording ------------
+
+@RENDERING
+def test_a_quang_binh_districts_documents_name_the_signer_and_the_decree_and_state_no_assumed_rule(session):
+    qb, dong_hoi = of(session, Campaign, "qb-1532-2024"), of(session, Unit, "vks-qb-dong-hoi")
+    thuy = reported({"kind": "individual", "name": "Trần Thị Thủy", "award_form": "bang_khen_vkstc",
+                     "achievement_summary": "Phần mềm quản lý án hình sự."})
+    data = {"nominees": [thuy], "meeting_date": "2024-08-19", "meeting_time": "08:00",
+            "meeting_place": "Phòng họp VKSND TP Đồng Hới", "chair": "Lê Văn Hùng", "secretary_name": "Phạm Thị Lan",
+            "members_total": 9, "members_present": 8, "votes": [{"nominee": thuy["name"], "votes_for": 8,
+                                                                  "votes_against": 0}],
+            "submission_number": "15/TTr-VKS", "submission_date": "2024-08-20", "signer_name": "Lê Văn Hùng",
+            "signer_title": "KT. Viện trưởng - Phó Viện trưởng"}
+    decree = "Nghị định số 98/2023/NĐ-CP ngày 31 tháng 12 năm 2023"
+    text = rendered("to_trinh", data, qb, dong_hoi)
+    assert decree in text and "KT. VIỆN TRƯỞNG PHÓ VIỆN TRƯỞNG Lê Văn Hùng" in text
+    assert "Bằng khen của Viện trưởng VKSND tối cao" in text
+    minutes = rendered("bien_ban", data, qb, dong_hoi)
+    assert minutes.startswith("VIỆN KIỂM SÁT NHÂN DÂN TỈNH QUẢNG BÌNH VIỆN KIỂM SÁT NHÂN DÂN THÀNH PHỐ ĐỒNG HỚI "
+                              "Số: …/BB-VKS")
+    # the campaign's 2/3 quorum and > 50 % approval are assumptions: the minutes do not state them as rules
+    assert "2/3" not in minutes and "trên 50%" not in minutes
+    assert "Lê Văn Hùng" in minutes and "Phạm Thị Lan" in minutes
+
+    decided = {**data, "decision_number": "1234/QĐ-VKSTC", "decision_date": "2024-10-10",
+               "decision_signer_name": "Nguyễn Quang Dũng", "decision_signer_title": "KT. VIỆN TRƯỞNG\nPHÓ VIỆN TRƯỞNG",
+               "awards": [{"nominee": thuy["name"], "award_form": "bang_khen_vkstc", "awarded": True}]}
+    decision = rendered("quyet_dinh", decided, qb, dong_hoi)
+    assert decision.startswith("VIỆN KIỂM SÁT NHÂN DÂN TỐI CAO Số: 1234/QĐ-VKSTC")
+    assert decree in decision and "KT. VIỆN TRƯỞNG PHÓ VIỆN TRƯỞNG Nguyễn Quang Dũng" in decision
+    assert "Tặng Bằng khen của Viện trưởng VKSND tối cao cho 01 cá nhân" in decision
+
+
+@RENDERING
+def test_the_sos_consolidation_cites_the_decree_and_the_campaigns_award(session):
+    th, so = of(session, Campaign, "th-cds-2024"), of(session, Unit, "so-tttt-thanh-hoa")
+    data = {"nominees": [{**COMMUNE, "case_id": 1, "unit": "Ủy ban nhân dân huyện Hoằng Hóa"}],
+            "submission_number": "120/TTr-STTTT", "submission_date": "2024-09-25", "signer_name": "Đỗ Hữu Quyết",
+            "signer_title": "Giám đốc", "meeting_date": "2024-09-23"}
+    text = rendered("to_trinh", data, th, so, recipient=so.governing_body)
+    assert "Nghị định số 98/2023/NĐ-CP ngày 31 tháng 12 năm 2023" in text
+    assert "Bằng khen của Chủ tịch UBND tỉnh" in text and "Ủy ban nhân dân xã Hoằng Lộc" in text
+
+
+@RENDERING
+def test_a_vkstc_2027_bang_khen_is_decided_under_the_vkstc_header_citing_nd_152(session):
+    plan, da_nang = of(session, Campaign, "vkstc-dmst-2025-2027"), of(session, Unit, "vks-da-nang")
+    hoa = {**VKSTC_2027["nominees"][0], "award_form": "bang_khen_vkstc"}
+    data = {**VKSTC_2027, "nominees": [hoa], "decision_number": "456/QĐ-VKSTC", "decision_date": "2027-11-15",
+            "decision_signer_name": "Nguyễn Đức Thái", "decision_signer_title": "KT. VIỆN TRƯỞNG\nPHÓ VIỆN TRƯỞNG",
+            "awards": [{"nominee": hoa["name"], "award_form": "bang_khen_vkstc", "awarded": True}]}
+    text = rendered("quyet_dinh", data, plan, da_nang)
+    assert text.startswith("VIỆN KIỂM SÁT NHÂN DÂN TỐI CAO Số: 456/QĐ-VKSTC")
+    assert "Nghị định số 152/2025/NĐ-CP ngày 14 tháng 6 năm 2025" in text and "98/2023" not in text
+    assert "KT. VIỆN TRƯỞNG PHÓ VIỆN TRƯỞNG Nguyễn Đức Thái" in text
+    assert "Tặng Bằng khen của Viện trưởng VKSND tối cao cho 01 cá nhân" in text

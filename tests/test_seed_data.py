@@ -211,7 +211,7 @@ def test_award_forms(campaigns):
             for form in forms:
                 assert form["code"] in AWARD_CODES, form["code"]
                 assert form["name"] and form["authority"]
-                assert form["dossier_level"] in {"provincial", "supreme"}
+                assert form["dossier_level"] in {"own", "provincial", "supreme"}  # own: the unit's head decides
                 assert form["for_kinds"] and set(form["for_kinds"]) <= NOMINEE_KINDS
 
 

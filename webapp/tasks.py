@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 
 from processes import award_history, cases, form_registry
 from processes.access import may_do_task
+from processes.documents.context import form_defaults
 from processes.errors import Conflict, ValidationFailed
 from processes.forms import campaign_choices, initial_data
 from processes.rules import figures
@@ -39,7 +40,7 @@ def _render(task, data, errors=None, status=200, message=None):
 @login_required
 def show(task_id: int):
     task = cases.get_task(db.session, current_user, task_id)
-    return _render(task, initial_data(form_of(task, task.form), task.case.data or {}))
+    return _render(task, initial_data(form_of(task, task.form), task.case.data or {}, form_defaults(task.case)))
 
 
 @bp.post("/<int:task_id>")

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from ..award_forms import AWARD_FORMS, campaign_award_form, campaign_award_name, campaign_levels, decided_by
+from ..award_forms import AWARD_FORMS, campaign_award_form, campaign_award_name, campaign_levels, decided_at_unit
 from ..clock import format_any_date, parse_any_date
 
 KIND_TITLES = {"collective": "Tập thể", "individual": "Cá nhân"}
@@ -202,6 +202,13 @@ def level_of(details: dict, code: str) -> str:
         or AWARD_FORMS.get(code, ("", "provincial"))[1]
 
 
+def own_award(details: dict, code: str) -> bool:
+    """Whether the proposing unit's own head decides `code` in this campaign (award_forms.decided_at_unit, with the
+    level the campaign file — or one of its related rounds — names)."""
+    named = campaign_levels(details).get(code) or campaign_award_form(details, code).get("dossier_level")
+    return decided_at_unit(code, {code: named} if named else None)
+
+
 def deciding_unit(unit, campaign, data: dict):
     """Who decides the awards of this dossier, hence whose header its Quyết định and certificates carry: the unit's
     own head for a Giấy khen of the unit; the top of its governing chain (Viện trưởng VKSND tối cao, Chủ tịch UBND
@@ -210,12 +217,19 @@ def deciding_unit(unit, campaign, data: dict):
     forms = [a.get("award_form") for a in data.get("awards") or [] if a.get("awarded")] \
         or [n.get("award_form") for n in data.get("nominees") or []]
     forms = [f for f in forms if f]
-    if unit is not None and forms and all(decided_by(f) == "own" for f in forms):
+    if unit is not None and forms and all(own_award(details, f) for f in forms):
         return unit
     if unit is not None and any(level_of(details, f) == "supreme" for f in forms):
         return unit.governing_chain()[-1]
     receiving = campaign.receiving_unit if campaign is not None else None
     return receiving or unit
+
+
+def form_defaults(case) -> dict:
+    """What a task's form may open with where the case holds nothing yet (`x-defaultFrom` in forms/): the deciding
+    body's head title as the decision's signer ("Viện trưởng", "Chủ tịch")."""
+    decider = deciding_unit(case.unit, case.campaign, case.data or {})
+    return {"decider_head_title": head_title_of(decider)}
 
 
 def campaign_title(campaign) -> str:
@@ -307,7 +321,7 @@ def authority_of(details: dict, nominees: list[Nominee], decider: Issuer) -> str
     """Who the dossier asks to decide, as the campaign words it ("Chủ tịch UBND tỉnh Thanh Hóa"), else the deciding
     body's head."""
     for n in nominees:
-        if decided_by(n.award_form) != "own":
+        if not own_award(details, n.award_form):
             authority = campaign_award_form(details, n.award_form).get("authority")
             if authority:
                 return str(authority)

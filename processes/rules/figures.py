@@ -31,6 +31,7 @@ class VoteSummary:
     quorum_met: bool
     valid: bool  # False when the minutes' attendance cannot be right (more present than members)
     nominees: list[NomineeVote] = field(default_factory=list)
+    assumed: bool = False  # the campaign file marks its quorum and approval as assumptions, not the guidance's words
 
 
 def _needed(rule: str, threshold: float) -> str:
@@ -46,7 +47,7 @@ def vote_summary(voting: dict, minutes: dict, nominees: list[dict]) -> VoteSumma
                         r.votes_against, "—" if r.votes_for is None else _percent(float(r.share)),
                         _needed(r.rule["approval_rule"], r.rule["approval"]), r.passes) for r in t.nominees]
     return VoteSummary(t.total, t.present, _percent(float(t.attendance)), _needed(t.quorum_rule, t.quorum),
-                       t.quorum_met, t.valid, rows)
+                       t.quorum_met, t.valid, rows, bool(voting.get("assumed")))
 
 
 def for_case(case: Case, *, editing: dict | None = None) -> dict:

@@ -194,6 +194,7 @@ class Counter:
     limit: int
     award_forms: tuple[str, ...]  # the codes counted; empty: every award form
     source: str = ""
+    assumed: bool = False  # the campaign file marks the limit as an assumption, not the guidance's own figure
 
     @property
     def over(self) -> bool:
@@ -217,17 +218,20 @@ def counters(quotas: list[dict], unit: UnitFacts, nominees: list[dict]) -> list[
         codes = tuple(quota.get("award_forms") or ([] if form == "*" else [form]))
         counts = _by_kind(_counted(quota, nominees))
         label, source = _label(quota) + ("" if mine else " (cả phong trào)"), quota.get("source", "")
+        assumed = bool(quota.get("assumed"))
         if quota["kind"] == "count":
             for kind, key in (("collective", "collectives"), ("individual", "individuals")):
                 if quota.get(key) is not None:
-                    found.append(Counter(label, kind, counts[kind], quota[key], codes, source))
+                    found.append(Counter(label, kind, counts[kind], quota[key], codes, source, assumed))
         elif quota["kind"] == "percent" and mine:
             for kind, key, base in (("collective", "percent_collectives", unit.collective_count),
                                     ("individual", "percent_individuals", unit.staff_count)):
                 if quota.get(key) is not None:
-                    found.append(Counter(label, kind, counts[kind], base * quota[key] // 100, codes, source))
+                    found.append(Counter(label, kind, counts[kind], base * quota[key] // 100, codes, source,
+                                         assumed))
         elif quota["kind"] == "either_or":
             override = (quota.get("overrides") or {}).get(unit.code)
             total = override if override is not None else quota["total"]
-            found.append(Counter(label, "either", counts["collective"] + counts["individual"], total, codes, source))
+            found.append(Counter(label, "either", counts["collective"] + counts["individual"], total, codes, source,
+                                 assumed))
     return found

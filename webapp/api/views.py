@@ -10,6 +10,7 @@ from processes import cases, catalog, form_registry, notifications, tokens
 from processes.notifications import UNREAD_CAP
 from processes.clock import now
 from processes.errors import InvalidInput
+from processes.documents.context import form_defaults
 from processes.forms import initial_data
 from processes.inbox import InboxFilter, filtered, inbox
 from processes.models import Campaign
@@ -96,7 +97,7 @@ def task_detail(task_id: int):
     schema = form_registry.schema(db.session, version_id, task.form)
     doc = task_doc(task, now())
     doc.update(schema=schema, ui_schema=form_registry.schema(db.session, version_id, task.ui_form),
-               data=initial_data(schema, task.case.data or {}), case_version=task.case.version,
+               data=initial_data(schema, task.case.data or {}, form_defaults(task.case)), case_version=task.case.version,
                instructions=task.instructions)
     return jsonify(doc)
 
