@@ -72,6 +72,7 @@ class TaskId(StrEnum):
     REGISTER_NOMINEES = "register_nominees"
     SUBMIT_DOSSIER = "submit_dossier"
     SELECT_NOMINEES = "select_nominees"  # gets its candidate rows from the roll-up while it waits
+    LATE_DECISION = "late_decision"  # opened by the deadline timer; its page says which deadline was missed
 
 
 class Rule(StrEnum):

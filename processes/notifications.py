@@ -32,6 +32,8 @@ KIND_LABELS = {
     # processes/interventions.py and processes/digest.py
     "supervision_reminder": "Nhắc nhở của cấp giám sát", "deadline_extended": "Gia hạn nộp hồ sơ",
     "case_suspended": "Hồ sơ tạm dừng", "case_cancelled": "Hồ sơ bị hủy", "supervision_digest": "Tổng hợp giám sát",
+    # processes/assignment.py, processes/delegation.py, processes/comments.py
+    "task_handed": "Được giao nhiệm vụ", "delegation": "Được ủy quyền", "mention": "Được nhắc đến",
 }
 UNREAD_CAP = 99  # the bell shows "99+"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Response, after_this_request, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from processes import cases, catalog, form_registry, notifications, tokens
+from processes import cases, catalog, form_registry, notifications, task_notes, tokens
 from processes.notifications import UNREAD_CAP
 from processes.clock import now
 from processes.errors import InvalidInput
@@ -97,7 +97,7 @@ def task_detail(task_id: int):
     doc = task_doc(task, now())
     doc.update(schema=schema, ui_schema=form_registry.schema(db.session, version_id, task.ui_form),
                data=initial_data(schema, task.case.data or {}), case_version=task.case.version,
-               instructions=task.instructions)
+               instructions=task_notes.instructions(db.session, task))
     return jsonify(doc)
 
 
