@@ -58,7 +58,7 @@ function say(text) {
     const freshTotal = page.getElementById("inbox-total");
     if (total && freshTotal) total.textContent = freshTotal.textContent;
     recount();
-    const at = new Date().toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit" });
+    const at = new Date().toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh" });
     say(`Hộp việc vừa được cập nhật lúc ${at} (có nhiệm vụ mới đến hoặc đồng nghiệp vừa nhận).`);
   };
   const check = async () => {
