@@ -22,6 +22,7 @@ from .cases import ClaimTask, ReleaseTask, TaskCommand, task_gone
 from .errors import DomainError, InvalidInput, NotFound
 from .executor import execute
 from .models import Notification, OpenTask, RoleAssignment, User
+from .notifications import email_status
 from .roles import role_label
 
 BULK_ACTIONS = {"claim": "Nhận xử lý", "release": "Trả về hàng chờ", "assign": "Giao cho đồng nghiệp"}
@@ -71,6 +72,7 @@ class AssignTask(TaskCommand):
                      **({"from": task.assignee.username} if task.assignee is not None else {}))
         if assignee.id != tx.actor.id:
             tx.session.add(Notification(
+                email_status=email_status(),
                 user_id=assignee.id, case_id=task.case_id, kind="task_handed", link=f"/tasks/{task.id}",
                 message=(f"{tx.actor.full_name} giao cho bạn nhiệm vụ «{task.name}» của hồ sơ #{task.case_id} "
                          f"({task.case.unit.display_name}).")[:500]))

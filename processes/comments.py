@@ -18,6 +18,7 @@ from .access import check_may_read_case, may_read_case
 from .errors import ValidationFailed
 from .executor import Command, execute
 from .models import Case, CaseComment, Notification, RoleAssignment, User
+from .notifications import email_status
 
 MAX_LENGTH = 2000
 MAX_MENTIONS = 10
@@ -85,6 +86,7 @@ class AddComment(Command):
         excerpt = self.body if len(self.body) <= 160 else self.body[:157] + "…"
         for person in told:
             tx.session.add(Notification(
+                email_status=email_status(),
                 user_id=person.id, case_id=case.id, kind="mention", link=f"/cases/{case.id}#comment-{comment.id}",
                 message=(f"{tx.actor.full_name} nhắc đến bạn trong hồ sơ #{case.id} "
                          f"({case.unit.display_name}): {excerpt}")[:500]))

@@ -20,6 +20,7 @@ from . import clock
 from .errors import Forbidden, InvalidInput, NotFound, ValidationFailed
 from .executor import Command, execute
 from .models import Delegation, Notification, OpenTask, RoleAssignment, Unit, User
+from .notifications import email_status
 from .roles import role_label
 
 DELEGATION_NOT_FOUND = "Không tìm thấy ủy quyền."
@@ -137,6 +138,7 @@ class CreateDelegation(Command):
                          starts_on=self.starts_on, ends_on=self.ends_on, reason=self.reason)
         tx.session.add(row)
         tx.session.add(Notification(
+            email_status=email_status(),
             user_id=delegate.id, kind="delegation",
             message=(f"{tx.actor.full_name} ủy quyền cho bạn xử lý nhiệm vụ «{role_label(self.role)}» của "
                      f"{unit.display_name} từ {clock.format_date(self.starts_on)} đến "

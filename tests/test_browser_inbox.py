@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from processes import cases
 from processes.models import CaseComment, Notification, OpenTask
-from tests.factories import start
+from tests.factories import start, user
 from tests.test_browser import ARGS, CHROMIUM, live, login  # noqa: F401  (fixtures)
 from tests.test_inbox_teamwork import COLLEAGUE, OWNER, add_user
 
@@ -100,6 +100,9 @@ def test_two_users_in_one_inbox_one_claims_the_other_sees_it_go_without_reloadin
 
 def test_delegating_and_mentioning_in_the_browser(pages, session, app, colleague):
     case = start(session, "vks-qb-dong-hoi")
+    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
+    owner = user(session, OWNER)
+    cases.claim_task(session, owner, task_id)
     (page,) = pages(1)
     login(page, OWNER)
 
@@ -116,6 +119,21 @@ def test_delegating_and_mentioning_in_the_browser(pages, session, app, colleague
     page.reload()
     no_sideways_scroll(page, 390)
     shot(page, "5-delegations-390")
+
+    # the delegate's inbox and task page, on a phone: marked, and theirs to complete or hand on
+    page.context.clear_cookies()
+    login(page, COLLEAGUE)
+    assert page.inner_text(f'tr[data-task="{task_id}"] .delegated-mark') == f"ủy quyền từ {owner.full_name}"
+    no_sideways_scroll(page, 390)
+    shot(page, "5b-delegate-inbox-390")
+    page.goto(f"{page.base}/tasks/{task_id}")
+    assert page.inner_text(".delegated-note").startswith(f"Bạn xử lý nhiệm vụ này theo ủy quyền từ {owner.full_name}")
+    assert page.locator("form.task-form button.submit-once").is_enabled()
+    assert page.locator(".assign-form select option").count() == 2  # the owner and the colleague, nobody else
+    no_sideways_scroll(page, 390)
+    shot(page, "5c-delegate-task-390")
+    page.context.clear_cookies()
+    login(page, OWNER)
 
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"{page.base}/cases/{case.id}")

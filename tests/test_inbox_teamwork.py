@@ -136,6 +136,7 @@ def test_a_delegate_sees_and_completes_the_delegators_tasks_in_that_unit_only(ap
     assert f'data-task="{elsewhere.id}"' not in inbox
     assert [t["id"] for t in delegate.get("/api/tasks").get_json()["items"]] == [mine.id]
     assert [t["id"] for t in delegate.get("/api/tasks?who=delegated").get_json()["items"]] == [mine.id]
+    assert delegate.get("/api/tasks").get_json()["items"][0]["delegated_from"] == "Lê Thị Vắng"
     other_unit = delegate.post(f"/api/tasks/{elsewhere.id}/complete", json=REGISTRATION)
     assert (other_unit.status_code, other_unit.get_json()["message"]) == (404, "Không tìm thấy nhiệm vụ.")
     assert delegate.post(f"/api/tasks/{elsewhere.id}/claim").status_code == 404

@@ -85,7 +85,10 @@ def task_list():
     page = (inbox(db.session, g.api_user, page=number, per_page=per_page) if chosen.empty
             else filtered(db.session, g.api_user, chosen, page=number, per_page=per_page))
     at = now()
-    return jsonify({"items": [task_doc(t, at) for t in page.tasks], "total": page.total,
+    held_for = page.delegated_from  # tasks I see because their holder delegated them to me: say whose
+    items = [task_doc(t, at) | ({"delegated_from": held_for[t.assignee_id]} if t.assignee_id in held_for else {})
+             for t in page.tasks]
+    return jsonify({"items": items, "total": page.total,
                     "total_capped": page.capped, "page": page.page, "per_page": page.per_page, "pages": page.pages})
 
 
