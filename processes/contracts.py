@@ -72,7 +72,11 @@ class TaskId(StrEnum):
     REGISTER_NOMINEES = "register_nominees"
     SUBMIT_DOSSIER = "submit_dossier"
     SELECT_NOMINEES = "select_nominees"  # gets its candidate rows from the roll-up while it waits
-    LATE_DECISION = "late_decision"  # opened by the deadline timer; its page says which deadline was missed
+
+
+#: The late path's task (opened by the deadline timer): the code only words it (processes/task_notes.py) — which
+#: deadline the unit missed — so a diagram need not keep it, unlike the TaskId values a new version must keep.
+LATE_DECISION_TASK = "late_decision"
 
 
 class Rule(StrEnum):

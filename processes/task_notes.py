@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import clock
-from .contracts import DataKey, TaskId
+from .contracts import LATE_DECISION_TASK, DataKey
 from .models import OpenTask
 
 
@@ -30,7 +30,7 @@ def missed_deadline(case) -> dt.datetime | None:
 
 
 def instructions(session: Session, task: OpenTask) -> str:
-    if task.bpmn_id != TaskId.LATE_DECISION:
+    if task.bpmn_id != LATE_DECISION_TASK:
         return task.instructions or ""
     case = task.case
     deadline = missed_deadline(case)
