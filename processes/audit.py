@@ -29,6 +29,9 @@ ACTION_LABELS = {
     # supervisors' interventions (processes/interventions.py)
     "supervisor_reminded": "Cấp giám sát nhắc nhở",
     "task_reassigned": "Cấp giám sát giao lại nhiệm vụ",
+    # the inbox (processes/assignment.py, processes/comments.py)
+    "task_assigned": "Giao nhiệm vụ cho đồng nghiệp",
+    "comment_added": "Bình luận",
     "deadline_extended": "Gia hạn nộp hồ sơ",
     "case_suspended": "Tạm dừng hồ sơ",
     "case_resumed": "Tiếp tục hồ sơ",

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from . import audit, form_registry, rules, wiring, workflows  # noqa: F401  (wiring: the verbs' listeners)
+from . import audit, delegation, form_registry, rules, wiring, workflows  # noqa: F401  (wiring: the verbs' listeners)
 from .access import TASK_NOT_FOUND, check_may_do_task, check_may_read_case, check_may_start_case, may_read_case
 from .case_data import start_data
 from .case_processor import CaseProcessor, lock_options, open_rows
@@ -111,7 +111,8 @@ class TaskCommand(Command):
     def authorize(self, tx, locked):
         if locked.task is None:
             raise task_gone(tx.session, tx.actor, self.task_id)
-        check_may_do_task(tx.actor, locked.task)
+        if delegation.acting_for(tx.session, tx.actor, locked.task) is None:  # a colleague's, delegated to me
+            check_may_do_task(tx.actor, locked.task)
 
 
 class CompleteTask(TaskCommand):
@@ -183,7 +184,8 @@ class ReleaseTask(TaskCommand):
         # A supervisor — an administrator, or the head of the task's unit — may put a colleague's claim back in the
         # queue (someone away), so that only the claimer, or whoever takes it next, completes it.
         supervisor = tx.actor.is_admin or (task.assignee_id is not None and tx.actor.holds("unit_head", task.unit_id))
-        if task.assignee_id != tx.actor.id and not supervisor:
+        if task.assignee_id != tx.actor.id and not supervisor \
+                and delegation.acting_for(tx.session, tx.actor, task) is None:
             check_may_do_task(tx.actor, task)  # 404 / 403 for those who may not touch it at all
             raise Conflict("Bạn chưa nhận nhiệm vụ này nên không thể trả lại.")
 

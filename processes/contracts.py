@@ -74,6 +74,11 @@ class TaskId(StrEnum):
     SELECT_NOMINEES = "select_nominees"  # gets its candidate rows from the roll-up while it waits
 
 
+#: The late path's task (opened by the deadline timer): the code only words it (processes/task_notes.py) — which
+#: deadline the unit missed — so a diagram need not keep it, unlike the TaskId values a new version must keep.
+LATE_DECISION_TASK = "late_decision"
+
+
 class Rule(StrEnum):
     """Values of a user task's `tdktRules` extension property: the campaign checks that step enforces."""
     DOCUMENTS = "documents"

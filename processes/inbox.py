@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, false, func, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
+from . import delegation
 from .clock import now
-from .models import Campaign, Case, OpenTask, RoleAssignment, Unit, User
+from .models import Campaign, Case, Delegation, OpenTask, RoleAssignment, Unit, User
 from .paging import COUNT_CAP, CappedPaged
 
 DUE_CHOICES = {"overdue": "Đã trễ hạn", "week": "Đến hạn trong 7 ngày"}
-WHO_CHOICES = {"mine": "Tôi đã nhận", "unclaimed": "Chưa ai nhận", "others": "Đồng nghiệp đã nhận"}
+WHO_CHOICES = {"mine": "Tôi đã nhận", "unclaimed": "Chưa ai nhận", "delegated": "Được ủy quyền",
+               "others": "Đồng nghiệp đã nhận"}
 SORT_CHOICES = {"due": "Hạn gần nhất trước", "new": "Mới giao trước"}
 
 
@@ -30,7 +32,7 @@ class InboxFilter:
     campaign_id: int | None = None
     step: str = ""  # a task's diagram id (register_nominees…)
     due: str = ""  # "" | "overdue" | "week"
-    who: str = ""  # "" (mine and unclaimed) | "mine" | "unclaimed" | "others" (claimed by a colleague)
+    who: str = ""  # "" (mine, unclaimed, delegated to me) | "mine" | "unclaimed" | "delegated" | "others"
     q: str = ""
     sort: str = "due"
 
@@ -83,6 +85,12 @@ class InboxPage(CappedPaged):
     total: int  # exact up to COUNT_CAP; COUNT_CAP + 1 means "more than COUNT_CAP"
     page: int
     per_page: int
+    # delegator id → name, for the tasks I see because a colleague delegated theirs to me ("ủy quyền từ …")
+    delegated_from: dict[int, str] = field(default_factory=dict)
+
+
+def _delegated_from(delegations) -> dict[int, str]:
+    return {d.delegator_id: d.delegator.full_name for d in delegations}
 
 
 def inbox(session: Session, user: User, page: int = 1, per_page: int = PAGE_SIZE) -> InboxPage:
@@ -94,6 +102,11 @@ def inbox(session: Session, user: User, page: int = 1, per_page: int = PAGE_SIZE
     mine = (OpenTask.assignee_id == user.id,)
     sources = [select(OpenTask.sort_due, OpenTask.id).where(*mine)]
     counts = [select(OpenTask.id).where(*mine).limit(COUNT_CAP + 1).subquery()]
+    delegations = delegation.active_for_delegate(session, user)
+    for d in delegations:  # my delegators' tasks, each within its delegation's unit and role
+        held = (OpenTask.assignee_id == d.delegator_id, OpenTask.unit_id == d.unit_id, OpenTask.role == d.role)
+        sources.append(select(OpenTask.sort_due, OpenTask.id).where(*held))
+        counts.append(select(OpenTask.id).where(*held).limit(COUNT_CAP + 1).subquery())
     pairs = {(r.unit_id, r.role) for r in user.roles}
     if len(pairs) <= MAX_QUEUES_SCANNED:
         for unit_id, role in pairs:
@@ -115,14 +128,14 @@ def inbox(session: Session, user: User, page: int = 1, per_page: int = PAGE_SIZE
         select(func.count()).select_from(counts[0]).scalar_subquery()))))
     ids = [task_id for _due, task_id in keys]
     if not ids:
-        return InboxPage([], total, page, per_page)
+        return InboxPage([], total, page, per_page, _delegated_from(delegations))
     rows = session.scalars(
         select(OpenTask).where(OpenTask.id.in_(ids))
         .options(joinedload(OpenTask.case).joinedload(Case.campaign), joinedload(OpenTask.case).joinedload(Case.unit),
                  joinedload(OpenTask.assignee))
     ).unique().all()
     by_id = {t.id: t for t in rows}
-    return InboxPage([by_id[i] for i in ids if i in by_id], total, page, per_page)
+    return InboxPage([by_id[i] for i in ids if i in by_id], total, page, per_page, _delegated_from(delegations))
 
 
 def _queues(user: User):
@@ -131,15 +144,19 @@ def _queues(user: User):
     return or_(*[and_(OpenTask.unit_id == u, OpenTask.role == r) for u, r in pairs]) if pairs else false()
 
 
-def _who(user: User, who: str):
+def _who(user: User, who: str, delegations=()):
     mine, queues = OpenTask.assignee_id == user.id, _queues(user)
     unclaimed = and_(OpenTask.assignee_id.is_(None), queues)
-    others = and_(OpenTask.assignee_id.is_not(None), OpenTask.assignee_id != user.id, queues)
-    return {"mine": mine, "unclaimed": unclaimed, "others": others}.get(who, or_(mine, unclaimed))
+    delegated = delegation.delegated_condition(list(delegations))
+    others = and_(OpenTask.assignee_id.is_not(None), OpenTask.assignee_id != user.id, queues,
+                  *([~delegated] if delegated is not None else []))
+    seen = or_(mine, unclaimed, delegated) if delegated is not None else or_(mine, unclaimed)
+    return {"mine": mine, "unclaimed": unclaimed, "others": others,
+            "delegated": delegated if delegated is not None else false()}.get(who, seen)
 
 
-def _conditions(user: User, f: InboxFilter, moment: dt.datetime) -> list:
-    found = [_who(user, f.who)]
+def _conditions(user: User, f: InboxFilter, moment: dt.datetime, delegations=()) -> list:
+    found = [_who(user, f.who, delegations)]
     if f.campaign_id:
         found.append(Case.campaign_id == f.campaign_id)
     if f.step:
@@ -163,7 +180,8 @@ def _visible(query):
 def filtered(session: Session, user: User, f: InboxFilter, page: int = 1, per_page: int = PAGE_SIZE) -> InboxPage:
     """One page of the tasks `f` leaves, in its order (due first, or newest first)."""
     page, per_page = max(1, page), max(1, min(per_page, 200))
-    where = _conditions(user, f, now())
+    delegations = delegation.active_for_delegate(session, user)
+    where = _conditions(user, f, now(), delegations)
     total = session.scalar(select(func.count()).select_from(
         _visible(select(OpenTask.id)).where(*where).limit(COUNT_CAP + 1).subquery()))
     order = ((OpenTask.created_at.desc(), OpenTask.id.desc()) if f.sort == "new"
@@ -172,16 +190,20 @@ def filtered(session: Session, user: User, f: InboxFilter, page: int = 1, per_pa
         _visible(select(OpenTask)).where(*where).order_by(*order).offset((page - 1) * per_page).limit(per_page)
         .options(joinedload(OpenTask.case).joinedload(Case.campaign), joinedload(OpenTask.case).joinedload(Case.unit),
                  joinedload(OpenTask.assignee))).unique().all()
-    return InboxPage(list(rows), min(total, COUNT_CAP + 1), page, per_page)
+    return InboxPage(list(rows), min(total, COUNT_CAP + 1), page, per_page, _delegated_from(delegations))
 
 
 def facets(session: Session, user: User) -> Facets:
     """The counts beside each filter choice (a few grouped counts over the tasks I see)."""
     moment = now()
-    seen = _who(user, "")
+    delegations = delegation.active_for_delegate(session, user)
+    seen = _who(user, "", delegations)
     result = Facets()
     for who in WHO_CHOICES:
-        result.who[who] = session.scalar(select(func.count(OpenTask.id)).where(_who(user, who))) or 0
+        if who == "delegated" and not delegations:
+            result.who[who] = 0
+            continue
+        result.who[who] = session.scalar(select(func.count(OpenTask.id)).where(_who(user, who, delegations))) or 0
     result.due["overdue"] = session.scalar(select(func.count(OpenTask.id)).where(seen, OpenTask.due_at < moment)) or 0
     result.due["week"] = session.scalar(select(func.count(OpenTask.id)).where(
         seen, OpenTask.due_at >= moment, OpenTask.due_at < moment + dt.timedelta(days=7))) or 0
@@ -193,3 +215,23 @@ def facets(session: Session, user: User) -> Facets:
         select(OpenTask.bpmn_id, func.min(OpenTask.name), func.count(OpenTask.id)).where(seen)
         .group_by(OpenTask.bpmn_id).order_by(func.min(OpenTask.name)))]
     return result
+
+
+def state_token(session: Session, user: User) -> str:
+    """A fingerprint of what my unfiltered inbox holds — which tasks, and who holds each — for the page's ETag poll:
+    one statement, an aggregate over the visible set read as three index ranges (my tasks on
+    ix_open_tasks_assignee, my queues' unclaimed ones on ix_open_tasks_queue, my delegators' held ones joined from
+    my few current delegations). A task arriving, leaving or changing hands changes it."""
+    columns = (OpenTask.id, OpenTask.assignee_id)
+    held = and_(Delegation.delegator_id == OpenTask.assignee_id, Delegation.unit_id == OpenTask.unit_id,
+                Delegation.role == OpenTask.role)
+    seen = union_all(
+        select(*columns).where(OpenTask.assignee_id == user.id),
+        select(*columns).where(OpenTask.assignee_id.is_(None), _queues(user)),
+        select(*columns).join(Delegation, held).where(Delegation.delegate_id == user.id,
+                                                      *delegation.active_conditions(delegation.today())),
+    ).subquery()
+    row = session.execute(select(func.count(seen.c.id), func.coalesce(func.sum(seen.c.id), 0),
+                                 func.coalesce(func.max(seen.c.id), 0),
+                                 func.coalesce(func.sum(func.coalesce(seen.c.assignee_id, 0)), 0))).one()
+    return "-".join(str(int(v)) for v in row)

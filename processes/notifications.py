@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from .clock import now
+from .contracts import EmailStatus
 from .db import unit_of_work
 from .executor import Command, execute
 from .errors import NotFound
@@ -32,12 +33,19 @@ KIND_LABELS = {
     # processes/interventions.py and processes/digest.py
     "supervision_reminder": "Nhắc nhở của cấp giám sát", "deadline_extended": "Gia hạn nộp hồ sơ",
     "case_suspended": "Hồ sơ tạm dừng", "case_cancelled": "Hồ sơ bị hủy", "supervision_digest": "Tổng hợp giám sát",
+    # processes/assignment.py, processes/delegation.py, processes/comments.py
+    "task_handed": "Được giao nhiệm vụ", "delegation": "Được ủy quyền", "mention": "Được nhắc đến",
 }
 UNREAD_CAP = 99  # the bell shows "99+"
 
 
 def mail_enabled() -> bool:
     return bool(os.environ.get("TDKT_SMTP_HOST"))
+
+
+def email_status() -> str:
+    """What a new notice's e-mail column starts as: pending for the worker's mailer, or none when mail is off."""
+    return (EmailStatus.PENDING if mail_enabled() else EmailStatus.NONE).value
 
 
 def unread_count(session: Session, user_id: int) -> int:

@@ -24,7 +24,7 @@ from processes.seeding import DEMO_PASSWORD, seed_demo
 
 PG_ADMIN_URL = os.environ.get("TDKT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 # Tables a test may change; the org data (units, users, campaigns, shipped diagrams) is shared and read-only.
-PER_TEST_TABLES = ("saved_filters", "supervision_flags", "attachments", "award_records", "nominations", "notifications", "case_timers",
+PER_TEST_TABLES = ("case_comments", "delegations", "saved_filters", "supervision_flags", "attachments", "award_records", "nominations", "notifications", "case_timers",
                    "audit_events", "open_tasks", "cases", "api_tokens", "pending_effects", "login_failures", "process_events",
                    "process_drafts")
 # The seeded tables (in delete order): a test may change them, and fresh() puts back the seeded rows as they were.

@@ -23,10 +23,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from processes import attachments, saved_filters, tokens
+from processes import attachments, delegation, saved_filters, tokens
 from processes.inbox import InboxFilter
 from processes.db import unit_of_work
-from processes.models import ApiToken, Notification, OpenTask, User
+from processes.models import ApiToken, Notification, OpenTask, RoleAssignment, User
 from processes.seeding import DEMO_PASSWORD
 from tests.conftest import csrf_of
 from tests.factories import start
@@ -149,6 +149,21 @@ PUT    /api/processes/<process_id>/draft                                   401  
 POST   /api/processes/<process_id>/publish                                 401   403   403   403   403   403   403   403   409
 GET    /api/editor/catalog                                                 401   403   403   403   403   403   403   403   200
 GET    /api/cases/<int:case_id>/diagram                                    401   200   200   404   200   404   200   404   200
+GET    /inbox/state                                                        3xx   200   200   200   200   200   200   200   200
+POST   /inbox/bulk                                                         3xx   400   400   400   400   400   400   400   400
+POST   /tasks/<int:task_id>/assign                                         3xx   400   403   404   403   404   403   404   400
+POST   /cases/<int:case_id>/comments                                       3xx   422   422   404   422   404   422   404   422
+GET    /cases/<int:case_id>/mentions                                       3xx   200   200   404   200   404   200   404   200
+GET    /delegations                                                        3xx   200   200   200   200   200   200   200   200
+POST   /delegations                                                        3xx   422   422   422   422   422   422   422   422
+POST   /delegations/<int:delegation_id>/end                                3xx   3xx   404   404   404   404   404   404   404
+POST   /api/tasks/<int:task_id>/assign                                     401   400   403   404   403   404   403   404   400
+POST   /api/tasks/bulk                                                     401   400   400   400   400   400   400   400   400
+GET    /api/delegations                                                    401   200   200   200   200   200   200   200   200
+POST   /api/delegations                                                    401   422   422   422   422   422   422   422   422
+POST   /api/delegations/<int:delegation_id>/end                            401   200   404   404   404   404   404   404   404
+GET    /api/cases/<int:case_id>/comments                                   401   200   200   404   200   404   200   404   200
+POST   /api/cases/<int:case_id>/comments                                   401   422   422   404   422   404   422   404   422
 GET    /tokens                                                             3xx   200   200   200   200   200   200   200   200
 POST   /tokens                                                             3xx   200   200   200   200   200   200   200   200
 POST   /tokens/<int:token_id>/revoke                                       3xx   3xx   404   404   404   404   404   404   3xx
@@ -227,6 +242,13 @@ class _World:
         tokens.create(session, self.owner, "để thu hồi")
         self.token_id = max(t.id for t in self.owner_tokens())
         self.filter_id = saved_filters.save_filter(session, self.owner, "Quá hạn", InboxFilter(due="overdue"))
+        with unit_of_work(session):  # a colleague of the owner's role and unit, to delegate to
+            colleague = User(username="vks-qb-dong-hoi.canbo2", full_name="Cán bộ thứ hai", password_hash="x",
+                             unit_id=self.owner.unit_id)
+            colleague.roles.append(RoleAssignment(unit_id=self.owner.unit_id, role="unit_staff"))
+            session.add(colleague)
+        self.delegation_id = delegation.create(session, self.owner, colleague.id, self.owner.unit_id, "unit_staff",
+                                               delegation.today(), delegation.today()).id
         assert self.notification_id is not None and self.task_id is not None
 
     def owner_tokens(self):
@@ -241,7 +263,7 @@ class _World:
                   "token_id": self.token_id, "campaign_id": self.campaign_id, "code": "to_trinh",
                   "attachment_id": attachment_id or self.attachment_id, "process_id": "tdkt_nomination",
                   "number": 1, "name": "head-submit-schema.json", "fmt": "csv",
-                  "filter_id": self.filter_id}
+                  "filter_id": self.filter_id, "delegation_id": self.delegation_id}
         return re.sub(r"<(?:[^<>]+:)?(\w+)>", lambda m: str(values[m.group(1)]), rule)
 
 

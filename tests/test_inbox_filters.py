@@ -41,14 +41,14 @@ def test_filters_counts_search_and_sort(app, session):
     with unit_of_work(session):  # the staff member also works for the province's own dossier
         staff.roles.append(RoleAssignment(unit=province, unit_id=province.id, role="unit_staff"))
     counted = facets(session, staff)
-    assert counted.who == {"mine": 0, "unclaimed": 2, "others": 0}
+    assert counted.who == {"mine": 0, "unclaimed": 2, "delegated": 0, "others": 0}
     assert [n for _, _, n in counted.campaigns] == [1, 1] and counted.steps == [
         ("register_nominees", "Đăng ký danh sách đề nghị khen thưởng", 2)]
 
     task_of = {c.id: session.scalar(select(OpenTask.id).where(OpenTask.case_id == c.id)) for c in (first, second)}
     cases.claim_task(session, mate, task_of[first.id])
     counted = facets(session, staff)
-    assert counted.who == {"mine": 0, "unclaimed": 1, "others": 1}
+    assert counted.who == {"mine": 0, "unclaimed": 1, "delegated": 0, "others": 1}
     others = filtered(session, staff, InboxFilter(who="others"))
     assert [(t.id, t.assignee.full_name) for t in others.tasks] == [(task_of[first.id], "Ngô Thị Hoa")]
     by_campaign = filtered(session, staff, InboxFilter(campaign_id=second.campaign_id))
@@ -88,7 +88,7 @@ def test_a_returned_task_is_marked_with_its_reason_in_the_inbox(app, session, br
     page = html.unescape(head.get("/").get_data(as_text=True))
     row = page.split('class=" returned"', 1)[1].split("</tr>", 1)[0]
     assert "Bổ sung hồ sơ và trình lại" in row and "Bị trả lại" in row and reason in row
-    assert re.search(r'<td class="small text-nowrap">\d\d/\d\d/\d{4}', row)  # a due date, not "—"
+    assert re.search(r'<td class="small text-nowrap" data-label="Hạn">\d\d/\d\d/\d{4}', row)  # a due date, not "—"
 
 
 def test_the_api_filters_the_inbox_the_same_way(app, session, api):

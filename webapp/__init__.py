@@ -72,6 +72,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(documents_bp)
     from .process_pages import bp as process_pages_bp
     app.register_blueprint(process_pages_bp)
+    from .delegations import bp as delegations_bp  # delegating one's tasks while away
+    app.register_blueprint(delegations_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API takes bearer tokens only, never the session cookie, so there is no CSRF to forge
     errors.register(app)

@@ -1,9 +1,10 @@
 """Campaigns to start a case for, the list of cases I can see, and the case page."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from processes import award_history, case_page, cases, catalog, rollup_state, timer_worker
+from processes import award_history, case_page, cases, catalog, comments, rollup_state, timer_worker
 from processes.access import may_read_case
+from processes.errors import ValidationFailed
 from processes.form_registry import field_labels
 from processes.rules import figures
 
@@ -39,6 +40,10 @@ def index():
 @bp.get("/cases/<int:case_id>")
 @login_required
 def show(case_id: int):
+    return _show(case_id)
+
+
+def _show(case_id: int, comment_error: str = "", comment_text: str = "", status: int = 200):
     view = cases.read_case(db.session, current_user, case_id)
     case, labels = view.case, field_labels(db.session)
     dossiers = rollup_state.unit_dossiers(db.session, case.campaign) if case.kind == "consolidation" else None
@@ -51,7 +56,33 @@ def show(case_id: int):
                            # the decision card says what each nominee received
                            earlier=None if outcome.decision else award_history.earlier_for_case(
                                db.session, case, current_user),
-                           **figures.for_case(case))
+                           comments={c.id: c for c in comments.of_case(db.session, case.id)},
+                           comment_error=comment_error, comment_text=comment_text,
+                           comment_max=comments.MAX_LENGTH,
+                           **figures.for_case(case)), status
+
+
+@bp.post("/cases/<int:case_id>/comments")
+@login_required
+def comment(case_id: int):
+    """A comment on the case; each @username of a colleague who may see the case is notified."""
+    body = request.form.get("body", "")
+    try:
+        added = comments.add_comment(db.session, current_user, case_id, body)
+    except ValidationFailed as exc:
+        return _show(case_id, exc.message, body[:comments.MAX_LENGTH * 2], 422)
+    told = len(added.mentions)
+    flash("Đã gửi bình luận" + (f" và báo cho {told} người được nhắc đến." if told else "."), "success")
+    return redirect(url_for("cases.show", case_id=case_id) + f"#comment-{added.id}")
+
+
+@bp.get("/cases/<int:case_id>/mentions")
+@login_required
+def mentions(case_id: int):
+    """The comment box's @ autocomplete: colleagues who may see the case, matching what was typed."""
+    people = comments.mentionable(db.session, current_user, case_id, request.args.get("q", ""))
+    return jsonify({"items": [{"username": u.username, "full_name": u.full_name, "unit": u.unit.display_name}
+                              for u in people]})
 
 
 @bp.post("/cases/<int:case_id>/timers/retry")

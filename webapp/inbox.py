@@ -1,16 +1,30 @@
-"""The inbox page: my tasks and those I may claim, due first; filters with counts, search and sort."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+"""The inbox page: my tasks and those I may claim, due first; filters with counts, search and sort; bulk claim /
+release / assign with a per-task summary; a light state endpoint the page polls to refresh itself."""
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
-from processes import saved_filters
-
+from processes import assignment, saved_filters
 from processes.clock import now
-from processes.inbox import DUE_CHOICES, SORT_CHOICES, WHO_CHOICES, InboxFilter, facets, filtered
+from processes.inbox import DUE_CHOICES, SORT_CHOICES, WHO_CHOICES, InboxFilter, facets, filtered, state_token
 from processes.inbox import inbox as inbox_query
+from processes.models import RoleAssignment, User
 
 from .extensions import db
 
 bp = Blueprint("inbox", __name__)
+
+
+def colleagues() -> list[User]:
+    """Whom I may hand tasks to from the inbox: active holders of a role I hold, in the unit I hold it in (each
+    task's own unit and role are checked again by the core)."""
+    pairs = {(r.unit_id, r.role) for r in current_user.roles}
+    if not pairs:
+        return []
+    found = db.session.scalars(select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
+        User.active.is_(True), RoleAssignment.unit_id.in_({u for u, _ in pairs}),
+        RoleAssignment.role.in_({r for _, r in pairs})).order_by(User.full_name, User.id)).unique().all()
+    return [u for u in found if any(u.holds(role, unit) for unit, role in pairs)]
 
 
 @bp.get("/")
@@ -25,7 +39,38 @@ def index():
                            facets=facets(db.session, current_user), due_choices=DUE_CHOICES,
                            who_choices=WHO_CHOICES, sort_choices=SORT_CHOICES,
                            saved=saved_filters.visible(db.session, current_user), units=units,
-                           share_label=saved_filters.share_label)
+                           share_label=saved_filters.share_label, colleagues=colleagues(),
+                           bulk_actions=assignment.BULK_ACTIONS, token=state_token(db.session, current_user),
+                           poll_ms=current_app.config.get("TDKT_INBOX_POLL_MS", 10000))
+
+
+@bp.get("/inbox/state")
+@login_required
+def state():
+    """What the open inbox polls: an ETag over which tasks it holds and who holds each (one aggregate statement);
+    304 while nothing changed, so the page reloads its list only when a task arrived, left or changed hands."""
+    token = state_token(db.session, current_user)
+    response = jsonify({"token": token})
+    response.headers["Cache-Control"] = "no-cache"
+    response.set_etag(token)
+    return response.make_conditional(request)
+
+
+@bp.post("/inbox/bulk")
+@login_required
+def bulk():
+    """Claim, release or assign the ticked tasks, each in its own transaction; one line per task says how it went."""
+    ids = [int(v) for v in request.form.getlist("task") if v.isdigit() and len(v) < 10]
+    assignee = request.form.get("assignee", "")
+    results = assignment.bulk(db.session, current_user, request.form.get("action", ""), ids,
+                              int(assignee) if assignee.isdigit() and len(assignee) < 10 else None)
+    done = sum(r.ok for r in results)
+    flash(f"{assignment.BULK_ACTIONS[request.form['action']]}: {done}/{len(results)} nhiệm vụ thành công.",
+          "success" if done == len(results) else "warning")
+    for r in results:
+        label = f"#{r.task_id}" + (f" «{r.task_name}»" if r.task_name else "")
+        flash(f"{label}: {r.message}", "success" if r.ok else "danger")
+    return redirect(url_for("inbox.index", **InboxFilter.from_args(request.form).args()))
 
 
 @bp.post("/inbox/filters")

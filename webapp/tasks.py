@@ -2,7 +2,7 @@
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from processes import award_history, cases, form_registry
+from processes import assignment, award_history, cases, delegation, form_registry, task_notes
 from processes.access import may_do_task
 from processes.documents.context import form_defaults
 from processes.errors import Conflict, ValidationFailed
@@ -27,8 +27,13 @@ def _render(task, data, errors=None, status=200, message=None):
     fields = build_fields(schema, form_of(task, task.ui_form), data, errors or {}, campaign_choices(details))
     quota_counters = (counters(details.get("quota") or [], unit_facts(task.case.unit), data.get("nominees") or [])
                       if "nominees" in (schema.get("properties") or {}) else [])
+    acting_for = delegation.acting_for(db.session, current_user, task)
+    may_act = may_do_task(current_user, task) or acting_for is not None
+    may_assign = may_act or assignment.is_supervisor(current_user, task)
     return render_template("task.html", task=task, case=task.case, schema=schema, fields=fields,
-                           may_act=may_do_task(current_user, task), message=message,
+                           may_act=may_act, message=message, acting_for=acting_for, may_assign=may_assign,
+                           assignees=assignment.assignees_for(db.session, task) if may_assign else [],
+                           instructions=task_notes.instructions(db.session, task),
                            returned=task.returned, quota_counters=quota_counters,
                            poll_ms=current_app.config.get("TDKT_TASK_POLL_MS", 15000),
                            rule_errors=(errors or {}).get("", []),
@@ -73,6 +78,18 @@ def release(task_id: int):
     task = cases.release_task(db.session, current_user, task_id)
     flash(f"Đã trả «{task.name}» về hàng chờ của vai trò.", "info")
     return redirect(url_for("inbox.index"))
+
+
+@bp.post("/<int:task_id>/assign")
+@login_required
+def assign(task_id: int):
+    """Hand the task to a named colleague holding its role in its unit (the core checks who may, and whom)."""
+    value = request.form.get("assignee", "")
+    task = assignment.assign_task(db.session, current_user, task_id,
+                                  int(value) if value.isdigit() and len(value) < 10 else 0)
+    flash(f"Đã giao «{task.name}» cho {task.assignee.full_name}.", "success")
+    return redirect(url_for("tasks.show", task_id=task_id) if task.assignee_id == current_user.id
+                    else url_for("inbox.index"))
 
 
 @bp.get("/<int:task_id>/state")

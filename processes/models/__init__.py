@@ -13,9 +13,10 @@ from .form import DiagramFormPin, FormRevision
 from .supervision import UnitFlag
 from .process import ProcessDraft, ProcessEvent
 from .saved_filter import SavedFilter
+from .inbox import CaseComment, Delegation
 from .upload_chunk import UploadChunk
 
 __all__ = [
-    "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseTimer", "DiagramFormPin", "DiagramVersion", "FormRevision", "LoginFailure", "Nomination", "Notification", "OpenTask", "PendingEffect",
+    "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseComment", "CaseTimer", "DiagramFormPin", "DiagramVersion", "Delegation", "FormRevision", "LoginFailure", "Nomination", "Notification", "OpenTask", "PendingEffect",
     "ProcessDraft", "ProcessEvent", "RoleAssignment", "RoleDefinition", "SavedFilter", "Unit", "UnitFlag", "UploadChunk", "User",
 ]

@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Response, after_this_request, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from processes import cases, catalog, form_registry, notifications, tokens
+from processes import cases, catalog, form_registry, notifications, task_notes, tokens
 from processes.notifications import UNREAD_CAP
 from processes.clock import now
 from processes.errors import InvalidInput
@@ -86,7 +86,10 @@ def task_list():
     page = (inbox(db.session, g.api_user, page=number, per_page=per_page) if chosen.empty
             else filtered(db.session, g.api_user, chosen, page=number, per_page=per_page))
     at = now()
-    return jsonify({"items": [task_doc(t, at) for t in page.tasks], "total": page.total,
+    held_for = page.delegated_from  # tasks I see because their holder delegated them to me: say whose
+    items = [task_doc(t, at) | ({"delegated_from": held_for[t.assignee_id]} if t.assignee_id in held_for else {})
+             for t in page.tasks]
+    return jsonify({"items": items, "total": page.total,
                     "total_capped": page.capped, "page": page.page, "per_page": page.per_page, "pages": page.pages})
 
 
@@ -98,7 +101,7 @@ def task_detail(task_id: int):
     doc = task_doc(task, now())
     doc.update(schema=schema, ui_schema=form_registry.schema(db.session, version_id, task.ui_form),
                data=initial_data(schema, task.case.data or {}, form_defaults(task.case)), case_version=task.case.version,
-               instructions=task.instructions)
+               instructions=task_notes.instructions(db.session, task))
     return jsonify(doc)
 
 
