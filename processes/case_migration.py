@@ -225,7 +225,7 @@ class MigrateCase(Command):
         outcome.verdict, outcome.reasons, outcome.waiting_at = found.verdict, found.reasons, found.waiting_at
         if found.verdict == BLOCKED or (found.verdict == DECIDE and not self.allow_decision):
             return outcome
-        processor.migrate(target, campaign_dates(case), RECOMPUTE)
+        processor.migrate(target, campaign_dates(case), RECOMPUTE, found)
         processor.save([audit.event(case.id, "case_migrated", tx.actor_id, process_id=target.process_id,
                                     from_version=current.version, to_version=target.version,
                                     verdict=found.verdict, reasons=found.reasons)])
