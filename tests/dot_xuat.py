@@ -54,3 +54,9 @@ def campaign_definition(process_id: str, code: str = "qb-dot-xuat-2024") -> dict
     definition = tomllib.loads(text)
     definition.update(code=code, name="Khen thưởng đột xuất năm 2024", round="dot_xuat", process_id=process_id)
     return definition
+
+# The same process as Camunda Modeler 5 saves it (its own process id): its namespaces, the
+# `modeler:executionPlatform` attributes, camunda: attributes and extension elements beside ours, colours (bioc:,
+# color:) and label bounds in its diagram interchange.
+CAMUNDA_BPMN = (Path(__file__).parent / "diagrams" / "dot_xuat_camunda_modeler5.bpmn").read_text(encoding="utf-8")
+CAMUNDA_PID = "tdkt_camunda_dot_xuat"

@@ -15,7 +15,8 @@ from processes import campaign_admin, clock, timer_worker
 from processes.errors import ValidationFailed
 from processes.models import Campaign, Case, CaseTimer, OpenTask, User
 from processes.workdays import working_days_after
-from tests.dot_xuat import ANSWERS, FORMS, SPIFFARENA_BPMN, campaign_definition, form_text
+from tests.dot_xuat import (ANSWERS, CAMUNDA_BPMN, CAMUNDA_PID, FORMS, SPIFFARENA_BPMN, campaign_definition,
+                             form_text)
 from tests.factories import complete, start
 
 SPIFF_PID = "tdkt_spiff_dot_xuat"
@@ -117,3 +118,43 @@ def test_a_campaign_names_a_process_that_is_published(app, session):
     assert nomination["process_id"] == "tdkt_nomination"
     qb = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
     assert qb.process_id == "tdkt_nomination"  # a definition naming none runs the nomination
+
+
+def extensions(xml: str) -> list[tuple]:
+    """Every element and attribute of a namespace that is not BPMN's own (camunda:, modeler:, bioc:, color:,
+    spiffworkflow:), where it sits (its parent's id), and what it says."""
+    root = etree.fromstring(xml.encode("utf-8"))
+    ours = ("http://www.omg.org/spec/BPMN/", "http://www.omg.org/spec/DD/", "http://www.w3.org/")
+    found = []
+    for element in root.iter(etree.Element):
+        holder = next((e.get("id") for e in element.iterancestors() if e.get("id")), None)
+        if not element.tag.startswith(tuple("{" + n for n in ours)):
+            found.append(("element", holder, element.tag, dict(element.attrib), (element.text or "").strip()))
+        for key, value in element.attrib.items():
+            if key.startswith("{") and not key.startswith(tuple("{" + n for n in ours)):
+                found.append(("attribute", element.get("id"), key, value))
+    return sorted(found, key=repr)
+
+
+def test_a_file_saved_by_camunda_modeler_validates_publishes_and_downloads_as_it_was(app, session, api):
+    owner = api("quytrinh")
+    put_forms(owner)
+    saved = put_draft(owner, CAMUNDA_PID, CAMUNDA_BPMN, 0).get_json()
+    assert (saved["valid"], saved["problems"]) == (True, [])
+    published = owner.post(f"/api/processes/{CAMUNDA_PID}/publish",
+                           json={"note": "Vẽ bằng Camunda Modeler 5", "migrate": "none", "revision": 1})
+    assert published.status_code == 201
+    downloaded = owner.get(f"/api/processes/{CAMUNDA_PID}/versions/1.bpmn").get_data(as_text=True)
+    assert downloaded == CAMUNDA_BPMN  # byte for byte: the unknown extensions, the DI, the exporter's attributes
+    kept = extensions(downloaded)
+    assert ("attribute", "Definitions_dx", "{http://camunda.org/schema/modeler/1.0}executionPlatform",
+            "Camunda Platform") in kept
+    assert ("attribute", "propose", "{http://camunda.org/schema/1.0/bpmn}asyncBefore", "true") in kept
+    assert ("element", "propose", "{http://camunda.org/schema/1.0/bpmn}property", {"name": "priority", "value": "high"},
+            "") in kept
+    # and it runs: the camunda: attributes mean nothing to our engine, the spiffworkflow: ones do
+    campaign = campaign_admin.create_campaign(session, admin(session), campaign_definition(CAMUNDA_PID, "qb-dx-cm"))
+    case = start(session, "vks-qb-dong-hoi", campaign.code)
+    complete(session, case, "vks-qb-dong-hoi.canbo", ANSWERS["propose"])
+    assert open_rows(session, case) == [("council_vote", "unit_council", "vks-qb-dong-hoi"),
+                                        ("write_minutes", "unit_secretary", "vks-qb-dong-hoi")]
