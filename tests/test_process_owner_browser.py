@@ -52,3 +52,48 @@ def test_the_form_editor_sits_beside_the_diagram_on_wide_screens_and_under_it_on
                   "window.tdktModeler.get('elementRegistry').get('determine_level'))")
     page.wait_for_selector(".form-editor", state="hidden")
     assert box(page, ".editor-layout")["width"] > 1200
+
+
+def test_a_camunda_modeler_file_reopens_in_the_editor_and_saves_back_with_everything_kept(page, session, api):
+    """Camunda Modeler 5's file published here, opened in our editor, edited and saved: the draft keeps the same
+    elements, the same diagram interchange and every extension (camunda:, modeler:, colours, ours)."""
+    from lxml import etree
+    from processes.models import ProcessDraft
+    from sqlalchemy import select
+    from tests.dot_xuat import CAMUNDA_BPMN, CAMUNDA_PID
+    from tests.test_process_interop import extensions, put_draft, put_forms
+
+    owner = api("quytrinh")
+    put_forms(owner)
+    assert put_draft(owner, CAMUNDA_PID, CAMUNDA_BPMN, 0).get_json()["valid"]
+    assert owner.post(f"/api/processes/{CAMUNDA_PID}/publish",
+                      json={"note": "", "migrate": "none", "revision": 1}).status_code == 201
+    login(page, "quytrinh")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{page.base}/processes/{CAMUNDA_PID}/edit")
+    page.wait_for_selector('.djs-element[data-element-id="propose"]')
+    page.wait_for_selector("#process-editor[data-save-state]")
+    assert "Sơ đồ hợp lệ" in page.inner_text(".validity")
+    revision = int(page.get_attribute("#process-editor", "data-revision"))
+    # an edit a person makes: the decision task moved a little to the right
+    page.evaluate("""() => { const m = window.tdktModeler;
+      m.get('modeling').moveElements([m.get('elementRegistry').get('decide')], { x: 20, y: 0 }); }""")
+    page.wait_for_selector(f'#process-editor[data-save-state="saved"][data-revision="{revision + 1}"]')
+    assert "Sơ đồ hợp lệ" in page.inner_text(".validity")
+    shot(page, "camunda-file-in-editor")
+    saved = session.scalar(select(ProcessDraft.bpmn_xml).where(ProcessDraft.process_id == CAMUNDA_PID))
+
+    def inventory(xml):
+        root = etree.fromstring(xml.encode("utf-8"))
+        ids = sorted((e.tag, e.get("id")) for e in root.iter(etree.Element) if e.get("id"))
+        di = sorted(e.get("bpmnElement") for e in root.iter("{http://www.omg.org/spec/BPMN/20100524/DI}BPMNShape",
+                                                            "{http://www.omg.org/spec/BPMN/20100524/DI}BPMNEdge"))
+        return ids, di
+
+    assert inventory(saved) == inventory(CAMUNDA_BPMN)  # the same elements, each still drawn
+    assert extensions(saved) == extensions(CAMUNDA_BPMN)  # camunda:, modeler:, bioc:, color:, spiffworkflow: kept
+    assert 'exporter="Camunda Modeler" exporterVersion="5.31.0"' in saved  # bpmn-js leaves the exporter's name
+    moved = etree.fromstring(saved.encode("utf-8")).xpath(
+        "//bpmndi:BPMNShape[@bpmnElement='decide']/dc:Bounds/@x",
+        namespaces={"bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI", "dc": "http://www.omg.org/spec/DD/20100524/DC"})
+    assert moved == ["920"]
