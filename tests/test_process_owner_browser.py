@@ -158,17 +158,21 @@ def click_element(page, element_id: str) -> None:
 
 
 def append_user_task(page, after: str, element_id: str, name: str) -> None:
-    """The context pad of `after`: «append task», then «change type» → user task; then its id and name."""
+    """The context pad of `after`: «append task» (its name typed straight on it, as bpmn-js opens the label editor on
+    an appended task), then «change type» (the wrench) → user task; then its id in the panel."""
     click_element(page, after)
     page.click('.djs-context-pad [data-action="append.append-task"]')
-    # The «change type» menu: headless clicks on the context pad's wrench do not open it (append, delete and the
-    # other entries do), so it is opened where the wrench is, as the wrench does, and its «User task» clicked.
-    wrench = page.locator('.djs-context-pad [data-action="replace"]').bounding_box()
-    modeler(page, "const el = m.get('selection').get()[0]; m.get('popupMenu').open(el, 'bpmn-replace', "
-                  "{ x: arg.x, y: arg.y, cursor: { x: arg.x, y: arg.y } });",
-            {"x": wrench["x"], "y": wrench["y"] + wrench["height"]})
+    page.wait_for_selector(".djs-direct-editing-parent")
+    page.keyboard.type(name)
+    page.keyboard.press("Enter")  # ends the label editing (an open label editor would close the menu below)
+    page.click('.djs-context-pad [data-action="replace"]')
     page.click('.djs-popup [data-id="replace-with-user-task"]')
-    name_selected(page, element_id, name)
+    page.wait_for_selector(f'.djs-element.djs-shape text:has-text("{name.split()[0]}")')
+    panel_field(page, "general", "#bio-properties-panel-id").fill(element_id)
+    page.keyboard.press("Tab")
+    page.wait_for_selector(f'.djs-element[data-element-id="{element_id}"]')
+    assert modeler(page, "const b = reg.get(arg).businessObject; return [b.$type, b.name];", element_id) == \
+        ["bpmn:UserTask", name]
 
 
 def write_form(page, task_id: str, form: str) -> None:
