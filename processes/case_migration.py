@@ -5,10 +5,10 @@ back (the old one) — the same verb.
   **decide** (a person must choose: a waiting task would change hands) or **blocked** (it cannot move) — with the
   reason in Vietnamese, and counts per step (the BPMN ids the cases wait at). Nothing is written.
 - `MigrateCase` moves one case, as one transaction through the executor and the case processor: the case is locked
-  (as `case_processor.lock_case` locks it, the incident flag read in the same statement), assessed again under the lock, its workflow moved (SpiffWorkflow 3's
-  `diff_workflow` / `migrate_workflow`, processes/engine/migration.py), its deadline timers recomputed from the
-  campaign's current dates, and `save` re-points `case.diagram_version_id`, rewrites its open-task and timer rows and
-  appends a `case_migrated` audit event.
+  (as `case_processor.lock_case` locks it, the incident flag read in the same statement), assessed again under the
+  lock, its workflow moved (SpiffWorkflow 3's `diff_workflow` / `migrate_workflow`, processes/engine/migration.py),
+  its deadline timers recomputed from the campaign's current dates, and `save` re-points `case.diagram_version_id`,
+  rewrites its open-task and timer rows and appends a `case_migrated` audit event.
 - `migrate_cases(session, actor, version, mode="dry_run" | "apply")` is what publishing calls: the dry run is the
   plan; apply moves every case whose verdict is migrate (and, with `include_decisions`, those needing a decision),
   each in its own transaction, and reports what happened to each.

@@ -110,7 +110,8 @@ def test_a_campaign_names_a_process_that_is_published(app, session):
     with pytest.raises(ValidationFailed) as refused:
         campaign_admin.validate(session, campaign_definition("khong_co_quy_trinh"))
     assert refused.value.field_errors == {"process_id": [
-        "Quy trình «khong_co_quy_trinh» chưa có phiên bản nào được xuất bản; hãy xuất bản sơ đồ trước (mục Quy trình)."]}
+        "Quy trình «khong_co_quy_trinh» chưa có phiên bản nào được xuất bản; "
+        "hãy xuất bản sơ đồ trước (mục Quy trình)."]}
     with pytest.raises(ValidationFailed) as bad:
         campaign_admin.validate(session, campaign_definition("có dấu"))
     assert "process_id" in bad.value.field_errors

@@ -95,7 +95,8 @@ def test_a_camunda_modeler_file_reopens_in_the_editor_and_saves_back_with_everyt
     assert 'exporter="Camunda Modeler" exporterVersion="5.31.0"' in saved  # bpmn-js leaves the exporter's name
     moved = etree.fromstring(saved.encode("utf-8")).xpath(
         "//bpmndi:BPMNShape[@bpmnElement='decide']/dc:Bounds/@x",
-        namespaces={"bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI", "dc": "http://www.omg.org/spec/DD/20100524/DC"})
+        namespaces={"bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+                    "dc": "http://www.omg.org/spec/DD/20100524/DC"})
     assert moved == ["920"]
 
 
@@ -263,9 +264,11 @@ def test_proof_by_use_an_owner_builds_khen_thuong_dot_xuat_and_a_unit_runs_it_to
     # the decision: a non-interrupting timer on it, set in the panel's Timer group, and two ends
     modeler(page, """
       const d = reg.get('decide');
-      const timer = modeling.createShape({ type: 'bpmn:BoundaryEvent', eventDefinitionType: 'bpmn:TimerEventDefinition' },
+      const timer = modeling.createShape(
+        { type: 'bpmn:BoundaryEvent', eventDefinitionType: 'bpmn:TimerEventDefinition' },
         { x: d.x + d.width / 2, y: d.y + d.height }, d, { attach: true });
-      modeling.updateProperties(timer, { id: 'decision_timer', name: 'Quá 10 ngày làm việc', cancelActivity: false });""")
+      modeling.updateProperties(timer,
+        { id: 'decision_timer', name: 'Quá 10 ngày làm việc', cancelActivity: false });""")
     click_element(page, "decide")
     page.click('.djs-context-pad [data-action="append.end-event"]')
     name_selected(page, "decided", "Đã quyết định")
@@ -279,7 +282,8 @@ def test_proof_by_use_an_owner_builds_khen_thuong_dot_xuat_and_a_unit_runs_it_to
     page.wait_for_selector('.djs-element[data-element-id="decision_timer"].tdkt-problem')
     assert page.is_disabled(".publish-button")
     assert "Quá 10 ngày làm việc" in page.inner_text(".problem-list")
-    modeler(page, "m.get('canvas').scrollToElement(reg.get('decision_timer'), { top: 150, bottom: 150, left: 300, right: 300 });")
+    modeler(page, "m.get('canvas').scrollToElement(reg.get('decision_timer'), "
+                  "{ top: 150, bottom: 150, left: 300, right: 300 });")
     shot(page, "proof-1-timer-marked")
 
     modeler(page, "m.get('selection').select(reg.get('decision_timer'));")
@@ -302,7 +306,8 @@ def test_proof_by_use_an_owner_builds_khen_thuong_dot_xuat_and_a_unit_runs_it_to
     shot(page, "proof-3-diagram-valid")
 
     # 6. Published from the publish dialog (a dry run first: no case runs this process yet)
-    page.fill(".publish-note", "Khen thưởng đột xuất: đơn vị đề xuất, hội đồng bỏ phiếu, thủ trưởng trình, cấp trên quyết định")
+    page.fill(".publish-note",
+              "Khen thưởng đột xuất: đơn vị đề xuất, hội đồng bỏ phiếu, thủ trưởng trình, cấp trên quyết định")
     page.click(".publish-button")
     page.wait_for_selector(".migration-dialog:not([hidden])")
     assert "Không có hồ sơ nào đang chạy: xuất bản sẽ tạo phiên bản 1." in page.inner_text(".migration-summary")
