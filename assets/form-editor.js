@@ -21,7 +21,7 @@ const root = document.getElementById('process-editor');
 const box = root.querySelector('.form-editor');
 const $ = (sel) => box.querySelector(sel);
 const csrf = root.dataset.csrf;
-const state = { form: '', ui: {}, saved: '', timer: null, loadId: 0 };
+const state = { form: '', ui: {}, saved: '', timer: null, loadId: 0, task: null };
 
 function status(text, kind = 'muted') {
   $('.form-status').textContent = text;
@@ -69,6 +69,7 @@ window.tdktFormEditor = view;  // for the browser tests
 
 async function open(task) {
   const loadId = ++state.loadId;
+  state.task = task;
   box.hidden = false;
   $('.form-task').textContent = `«${task.name}»`;
   $('.form-name').textContent = task.form;
@@ -87,9 +88,46 @@ async function open(task) {
   preview();
 }
 
+function mode(creating) {
+  $('.form-new').hidden = !creating;
+  $('.form-panes').hidden = creating;
+  $('.form-save').hidden = creating;
+}
+
+// A user task without a form: offer to create one, named after the task (what the diagram will name).
+function offerNew(task) {
+  ++state.loadId;
+  state.form = '';
+  state.task = task;
+  box.hidden = false;
+  mode(true);
+  $('.form-task').textContent = `«${task.name}»`;
+  $('.form-name').textContent = '';
+  $('.form-new-name').value = `${task.id.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')}-schema.json`;
+  status('Chưa có biểu mẫu.');
+  box.dataset.preview = 'none';
+}
+
+const starter = (title) => JSON.stringify({ type: 'object', title, required: ['ghi_chu'],
+  properties: { ghi_chu: { type: 'string', title: 'Ghi chú', maxLength: 2000 } } }, null, 2);
+
+$('.form-create').addEventListener('click', async () => {
+  const name = $('.form-new-name').value.trim();
+  const task = state.task;
+  $('.form-create').disabled = true;
+  status('Đang tạo…');
+  const { ok, doc } = await call('PUT', formUrl(name), starter(task.name));
+  $('.form-create').disabled = false;
+  if (!ok) { status(doc.message, 'danger'); return; }
+  // The modeler names it on the task (one command: undo and autosave see it); the selection event then opens it.
+  root.dispatchEvent(new CustomEvent('tdkt:form-created', { detail: { taskId: task.id, form: name } }));
+});
+
 root.addEventListener('tdkt:task-selected', (event) => {
   const task = event.detail;
-  if (!task || !task.form) { box.hidden = true; state.form = ''; return; }
+  if (!task) { box.hidden = true; state.form = ''; return; }
+  if (!task.form) { if (box.hidden || state.form || !state.task || state.task.id !== task.id) offerNew(task); return; }
+  mode(false);
   if (task.form !== state.form || box.hidden) open(task);
 });
 

@@ -9,7 +9,7 @@ import { diff } from 'bpmn-js-differ';
 
 import tdktPropertiesModule from './tdkt/properties';
 import translate from './tdkt/translate';
-import { FORM, UI_FORM, getProperty } from './tdkt/extensions';
+import { FORM, UI_FORM, getProperty, setProperty } from './tdkt/extensions';
 import { requestJson } from './tdkt/http';
 
 const SAVE_DELAY_MS = 800;
@@ -380,6 +380,14 @@ function announceSelection() {
   root.dispatchEvent(new CustomEvent('tdkt:task-selected', { detail: bo ? {
     id: bo.id, name: bo.name || bo.id, form: getProperty(bo, FORM), ui: getProperty(bo, UI_FORM) } : null }));
 }
+// The form editor created a form for a task: it is named on the task (through the command stack, so undo and the
+// autosave see it) and listed among the forms the properties panel offers.
+root.addEventListener('tdkt:form-created', (event) => {
+  const { taskId, form } = event.detail;
+  const element = modeler.get('elementRegistry').get(taskId);
+  if (!catalog.forms.includes(form)) { catalog.forms.push(form); catalog.forms.sort(); }
+  if (element) setProperty(element, modeler.get('injector'), FORM, form);
+});
 modeler.on('selection.changed', announceSelection);
 modeler.on('commandStack.changed', announceSelection);
 // Closing the tab loses nothing: a hidden page (tab switched, closed, phone locked) saves at once, and closing

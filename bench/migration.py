@@ -11,10 +11,13 @@ Target: N = 1,000 on PostgreSQL in ≤ 30 s.
 
 Usage: .venv/bin/python bench/migration.py [cases, default 1000]      (PostgreSQL; SQLite if it is not reachable)
        .venv/bin/python bench/migration.py --quick   (20 cases, SQLite and PostgreSQL; fails only if it breaks)
+       .venv/bin/python bench/migration.py --profile [cases]   (cProfile of the migration alone, top 30 by time)
 """
 from __future__ import annotations
 
+import cProfile
 import json
+import pstats
 import sys
 import time
 
@@ -132,9 +135,15 @@ def run(url: str, label: str, n: int) -> None:
         version = diagram_versions.publish(session, edit(lambda root: add_user_task(
             root, "head_review", "Thủ trưởng xem trước biên bản", after="record_minutes", lane="unit_head",
             form="council-review-schema.json", ui_form="council-review-uischema.json")), user=admin)
+        profiler = cProfile.Profile() if PROFILE else None
         started = time.perf_counter()
+        if profiler:
+            profiler.enable()
         report = case_migration.migrate_cases(session, admin, version, "apply")
         elapsed = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         version_id = version.id
 
     after = state_of(Session, ids)
@@ -159,7 +168,12 @@ def run(url: str, label: str, n: int) -> None:
     verdict(f"{label} migration / restore+save", elapsed / baseline, RATIO_TARGET)
 
 
+PROFILE = "--profile" in sys.argv
+
+
 def main() -> None:
+    if PROFILE:
+        sys.argv.remove("--profile")
     quick, args = quick_flag()
     n = 20 if quick else int(args[0]) if args else 1000
     use_clock(CAMPAIGN_TIME)

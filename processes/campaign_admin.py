@@ -21,7 +21,7 @@ from . import campaign_definition as cdef
 from .clock import now
 from .errors import Conflict, NotFound, ValidationFailed
 from .executor import Command, execute
-from .models import Campaign, Case, Unit, User
+from .models import Campaign, Case, DiagramVersion, Unit, User
 from .paging import Paged
 
 PER_PAGE = 20
@@ -42,7 +42,20 @@ def unit_tree(session: Session) -> dict[str, str | None]:
 
 def validate(session: Session, source: str | Mapping) -> dict:
     """Parse and check a definition without saving it (the editor's and the tests' dry run)."""
-    return cdef.check(cdef.parse(source), unit_tree(session))
+    return check(session, cdef.parse(source))
+
+
+def check(session: Session, definition: dict) -> dict:
+    """`campaign_definition.check`, and the process it names (`process_id`) must have a published version: a
+    unit could not start a case of it otherwise."""
+    definition = cdef.check(definition, unit_tree(session))
+    process_id = definition.get("process_id")
+    if process_id and session.scalar(select(DiagramVersion.id).where(DiagramVersion.process_id == process_id)
+                                     .limit(1)) is None:
+        raise ValidationFailed("Định nghĩa phong trào chưa hợp lệ: 1 lỗi, xem chi tiết theo từng khóa.",
+                               {"process_id": [f"Quy trình «{process_id}» chưa có phiên bản nào được xuất bản; "
+                                               "hãy xuất bản sơ đồ trước (mục Quy trình)."]})
+    return definition
 
 
 def get_campaign(session: Session, user: User, campaign_id: int) -> Campaign:
@@ -100,7 +113,7 @@ class CreateCampaign(AdminCommand):
         return _admin_record(None, tx.actor, "created", checked, self.source)
 
     def run(self, tx, target):
-        definition = cdef.check(self.definition(tx, target), unit_tree(tx.session))
+        definition = check(tx.session, self.definition(tx, target))
         if tx.session.scalar(select(Campaign.id).where(Campaign.code == definition["code"])) is not None:
             raise Conflict(f"Đã có phong trào mã «{definition['code']}»; {self.hint}.")
         campaign = Campaign(status="open")
@@ -168,7 +181,7 @@ class UpdateCampaign(AdminCommand):
             errors["code"] = [f"Mã phong trào là «{campaign.code}» và không đổi được; "
                               "để tạo đợt mới, hãy sao chép phong trào."]
         try:
-            definition = cdef.check(definition, unit_tree(tx.session))
+            definition = check(tx.session, definition)
         except ValidationFailed as exc:  # report the code beside the other errors, not instead of them
             merged = {**exc.field_errors, **{k: exc.field_errors.get(k, []) + v for k, v in errors.items()}}
             raise ValidationFailed(exc.message, merged) from exc

@@ -30,6 +30,7 @@ ADMIN_KEY = "_admin"  # who created / changed the campaign and the TOML text as 
 ROUND_LABELS = {"yearly": "Hằng năm", "so_ket": "Sơ kết", "tong_ket": "Tổng kết", "chuyen_de": "Chuyên đề",
                 "dot_xuat": "Khen thưởng đột xuất"}  # dot_xuat: seed 003, proposed as achievements happen, no deadline
 CAMPAIGN_STATUS_LABELS = {"open": "Đang mở", "closed": "Đã đóng"}
+DEFAULT_PROCESS = "tdkt_nomination"  # the process a campaign runs when its definition names none
 # A deadline further than this from the document or the period is almost surely a typo in the year.
 DEADLINE_SLACK = dt.timedelta(days=2 * 366)
 
@@ -368,6 +369,7 @@ def apply(campaign, definition: dict, units: Mapping[str, object], admin: dict |
     campaign.issuer = units[d["issuer"]]
     campaign.receiving_unit = units[d["receiving_unit"]]
     campaign.deadline = _date(d.get("deadline"))
+    campaign.process_id = d.get("process_id") or DEFAULT_PROCESS
     campaign.details = {**d, ADMIN_KEY: admin} if admin else d
 
 
@@ -384,7 +386,8 @@ document_kind = "Công văn"
 document_number = ""                      # ví dụ "1532/VKSQB-TĐ"
 document_date = {today.isoformat()}
 legal_basis = []
-round = "yearly"                          # yearly | so_ket | tong_ket | chuyen_de
+round = "yearly"                          # yearly | so_ket | tong_ket | chuyen_de | dot_xuat
+process_id = "tdkt_nomination"            # quy trình (sơ đồ đã xuất bản, mục Quy trình) hồ sơ các đơn vị chạy
 period_start = {year}-01-01
 period_end = {year}-12-31
 receiving_unit = "{issuer}"               # nơi các đơn vị tham gia gửi hồ sơ

@@ -129,13 +129,14 @@ class CaseProcessor:
         except WorkflowFailed as exc:
             raise WorkflowError(f"Hồ sơ không chờ thông điệp «{message}»: {exc}") from exc
 
-    def migrate(self, version, data: dict, recompute: frozenset[str]) -> None:
+    def migrate(self, version, data: dict, recompute: frozenset[str], assessment=None) -> None:
         """Move the workflow onto another published `version` (anything with its `id`) of its process
         (processes/case_migration.py decides whether it may): `data` are values written over the waiting tasks'
         data (the campaign's dates), timers reading one of `recompute` are evaluated again. `save` then re-points
-        the case and rewrites its rows."""
+        the case and rewrites its rows. `assessment`: engine.migration.assess's of this workflow, unchanged since
+        (its diff is reused)."""
         new = workflows.loaded(self.tx.session, version.id)
-        _engine(lambda: migration.migrate(self.workflow, new, data, recompute))
+        _engine(lambda: migration.migrate(self.workflow, new, data, recompute, assessment))
         _engine(lambda: runner.fire_timers(self.workflow))
         self._moved_to = version
 

@@ -271,3 +271,73 @@ def test_a_case_waiting_for_the_decision_migrates_and_still_receives_it(session)
     runner.deliver_message(workflow, "tdkt.decided", {"decision_number": "1/QĐ", "decision_date": "2024-09-01",
                                                       "decision_authority": "VKSTC", "awards": []})
     assert runner.is_completed(workflow)
+
+
+def _untouched_facts(session, case) -> tuple:
+    """Everything apply must leave as it was on a case it does not move: the row (version, counter, state), its
+    open-task rows and its timer rows as stored."""
+    session.expire_all()
+    row = session.execute(select(Case.diagram_version_id, Case.version, Case.workflow_state, Case.current_step,
+                                 Case.status).where(Case.id == case.id)).one()
+    tasks = session.execute(select(OpenTask.id, OpenTask.task_uuid, OpenTask.bpmn_id, OpenTask.name, OpenTask.role,
+                                   OpenTask.unit_id, OpenTask.assignee_id, OpenTask.form, OpenTask.due_at)
+                            .where(OpenTask.case_id == case.id).order_by(OpenTask.id)).all()
+    timers = session.execute(select(CaseTimer.id, CaseTimer.task_uuid, CaseTimer.bpmn_id, CaseTimer.fire_at,
+                                    CaseTimer.status).where(CaseTimer.case_id == case.id)
+                             .order_by(CaseTimer.id)).all()
+    return tuple(row), tasks, timers
+
+
+def test_apply_moves_only_the_safe_cases_and_leaves_decisions_and_blocked_ones_untouched(session):
+    """One publish whose change makes each verdict: the minutes move to the head's lane (a case waiting there would
+    change hands: a decision), the council's review is dropped (a case waiting at it, or past it, cannot move), a
+    case with a timer incident is blocked; only the case still at the registration moves. The others keep their
+    version, state, open tasks and timers exactly, and the report names each with its reason."""
+    fresh = start(session, UNIT)
+    deciding = at_minutes(session, "vks-qb-le-thuy")
+    at_review = at_minutes(session, "vks-qb-ba-don")
+    complete(session, at_review, "vks-qb-ba-don.thuky", {**MEETING, **all_for(NOMINEES)})
+    past = at_minutes(session, "vks-qb-bo-trach")
+    complete(session, past, "vks-qb-bo-trach.thuky", {**MEETING, **all_for(NOMINEES)})
+    complete(session, past, "vks-qb-bo-trach.hoidong", {"council_decision": "approve"})
+    incident = start(session, "vks-qb-quang-trach")
+    with unit_of_work(session):
+        session.execute(update(CaseTimer).where(CaseTimer.case_id == incident.id,
+                                                CaseTimer.bpmn_id == "reminder_timer")
+                        .values(status="incident", last_error="ScriptRejected"))
+    kept = {c.id: _untouched_facts(session, c) for c in (deciding, at_review, past, incident)}
+    old_version = reload(session, fresh).diagram_version_id
+
+    def change(root):
+        without_council_review(root)
+        remove(one(root, "//bpmn:flowNodeRef[text()='record_minutes']"))
+        lane = one(root, "//bpmn:lane[@name='unit_head']")
+        lane.append(lane.makeelement(lane[-1].tag))
+        lane[-1].text = "record_minutes"
+    new = publish(session, change)
+    report = case_migration.migrate_cases(session, _admin(session), new, "apply")
+
+    outcome = {c.case_id: c for c in report.cases}
+    assert {i: (o.verdict, o.migrated) for i, o in outcome.items()} == {
+        fresh.id: (MIGRATE, True), deciding.id: (DECIDE, False), at_review.id: (BLOCKED, False),
+        past.id: (BLOCKED, False), incident.id: (BLOCKED, False)}
+    assert report.counts == {MIGRATE: 1, DECIDE: 1, BLOCKED: 3} and report.migrated == 1 and report.failed == 0
+    assert outcome[deciding.id].reasons == [
+        "Nhiệm vụ đang chờ «Lập biên bản họp bình xét» chuyển từ làn «unit_secretary» sang làn «unit_head»: "
+        "người xử lý sẽ thay đổi."]
+    assert outcome[at_review.id].reasons == [
+        "Hồ sơ đang ở «Hội đồng TĐKT xem xét», bước này không còn trong phiên bản mới."]
+    assert outcome[past.id].reasons == [
+        "Hồ sơ đã đi qua «Hội đồng TĐKT xem xét», bước này không còn trong phiên bản mới."]
+    assert outcome[incident.id].reasons == [case_migration.INCIDENT]
+    as_json = {c["case_id"]: c for c in report.as_json()["cases"]}
+    assert as_json[deciding.id]["verdict_label"] == "Cần quyết định"
+    assert as_json[past.id]["verdict_label"] == "Không chuyển được"
+
+    for case_id, before in kept.items():  # version, counter, state, open tasks, timers: all exactly as they were
+        after = _untouched_facts(session, session.get(Case, case_id))
+        assert after == before, case_id
+        assert after[0][0] == old_version
+    assert reload(session, fresh).diagram_version_id == new.id
+    migrated_events = session.execute(select(AuditEvent.case_id).where(AuditEvent.action == "case_migrated")).all()
+    assert [r.case_id for r in migrated_events] == [fresh.id]
