@@ -148,6 +148,16 @@ def test_a_timer_expression_must_compile():
     assert len(messages) == 1 and "biểu thức hẹn giờ «deadline_at +» bị từ chối" in messages[0]
 
 
+def test_a_timer_without_a_time_is_named_in_vietnamese_on_the_timer():
+    # SpiffWorkflow's parser says "Time Specification Error. Unknown Time Specification." — the owner reads why.
+    def change(root):
+        expression = one(root, "//bpmn:boundaryEvent[@id='deadline_timer']//bpmn:timeDate")
+        expression.getparent().remove(expression)
+    messages = on(check(edit(change)), "deadline_timer")
+    assert messages == ["Sơ đồ BPMN không hợp lệ: sự kiện hẹn giờ chưa có thời điểm, thời lượng hay chu kỳ "
+                        "(timeDate, timeDuration hoặc timeCycle): nhập biểu thức trong nhóm «Timer»."]
+
+
 # --- 5. forms, lanes and rules of user tasks ------------------------------------------------------------------------
 
 def test_a_user_task_must_name_an_existing_form():

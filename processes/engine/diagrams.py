@@ -119,11 +119,33 @@ def build(root, process_id: str | None = None) -> LoadedDiagram:
     except DiagramInvalid:
         raise
     except ValidationException as exc:
-        raise DiagramInvalid(f"Sơ đồ BPMN không hợp lệ: {exc}",
-                             [Finding(exc.id or None, exc.name or "", f"Sơ đồ BPMN không hợp lệ: {exc}")]) from exc
+        message = f"Sơ đồ BPMN không hợp lệ: {_in_vietnamese(str(exc))}"
+        raise DiagramInvalid(message, [Finding(exc.id or None, exc.name or "", message)]) from exc
     except (SpiffWorkflowException, KeyError, ValueError, AttributeError, TypeError) as exc:
         raise DiagramInvalid(f"Không đọc được sơ đồ BPMN: {exc}") from exc
     return LoadedDiagram(process_id, spec, subprocess_specs)
+
+
+# SpiffWorkflow's parser speaks English; the owner reads Vietnamese. Its messages an owner can meet while drawing,
+# by a fragment of each (the rest of an unknown message is shown as it is).
+_PARSER_WORDS = (
+    ("Unknown Time Specification", "sự kiện hẹn giờ chưa có thời điểm, thời lượng hay chu kỳ (timeDate, timeDuration "
+                                   "hoặc timeCycle): nhập biểu thức trong nhóm «Timer»."),
+    ("Time Specification Error", "biểu thức hẹn giờ không đọc được."),
+    ("No start event found", "quy trình chưa có sự kiện bắt đầu."),
+    ("Must contain an End event", "quy trình con phải có sự kiện kết thúc."),
+    ("Conditional event definition with missing condition", "sự kiện điều kiện chưa có điều kiện."),
+    ("identifier is missing", "sự kiện thiếu định danh (tín hiệu, lỗi, leo thang hay tương quan)."),
+    ("Duplicate process ID", "hai quy trình trùng mã (id)."),
+    ("no support implemented for this task type", "loại nhiệm vụ này chưa được hỗ trợ."),
+)
+
+
+def _in_vietnamese(message: str) -> str:
+    for fragment, words in _PARSER_WORDS:
+        if fragment.lower() in message.lower():
+            return words
+    return message
 
 
 FormCheck = Callable[[str], bool]
