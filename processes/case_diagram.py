@@ -36,10 +36,13 @@ def case_diagram(session: Session, user: User, case_id: int) -> dict:
         e = element(bpmn_id, name)
         e["completed"] += times
         e["states"].add("completed")
-    for (details,) in session.execute(select(AuditEvent.details).where(
-            AuditEvent.case_id == case_id, AuditEvent.action == "timer_fired")):
-        if (details or {}).get("timer"):
-            e = element(details["timer"], details.get("name") or "")
+    for action, details in session.execute(select(AuditEvent.action, AuditEvent.details).where(
+            AuditEvent.case_id == case_id, AuditEvent.action.in_(("timer_fired", "case_completed")))):
+        details = details or {}
+        # a timer that fired; the end event(s) a completed case reached (recorded with its completion)
+        for bpmn_id in ([details["timer"]] if action == "timer_fired" and details.get("timer")
+                        else details.get("ends") or [] if action == "case_completed" else []):
+            e = element(bpmn_id, details.get("name") or "" if action == "timer_fired" else "")
             e["completed"] += 1
             e["states"].add("completed")
     for task in session.execute(

@@ -184,7 +184,8 @@ class CaseProcessor:
         new_tasks, task_events = self._sync_open_tasks(ready, completed_task_id)
         events += task_events
         if ended:
-            events.append(audit.event(case.id, "case_completed", actor_id, status=case.status))
+            events.append(audit.event(case.id, "case_completed", actor_id, status=case.status,
+                                      ends=runner.reached_ends(self.workflow)))
         events += self._sync_timers()
         audit.write(session, events)
         moved = CaseMoved(case.id, case.kind, actor_id, case.status, new_tasks, messages, ended=ended,

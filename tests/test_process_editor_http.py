@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from processes.models import DiagramVersion, ProcessEvent
 from tests.conftest import csrf_of
-from tests.factories import complete, registered, start
+from tests.factories import complete, registered, start, submitted
+from tests.test_own_giay_khen import HOA, OWN_DECISION, ROOM, VKSTC
 
 ROOT = Path(__file__).resolve().parent.parent
 NOMINATION = (ROOT / "bpmn" / "nomination.bpmn").read_text(encoding="utf-8")
@@ -159,6 +160,16 @@ def test_case_diagram_marks_done_waiting_and_timers_for_the_cases_readers_only(a
     assert api("vks-quang-binh.tdkt").get(f"/api/cases/{case.id}/diagram").status_code == 200  # the level above
     other = api("vks-qb-le-thuy.canbo").get(f"/api/cases/{case.id}/diagram")
     assert other.status_code == 404 and other.get_json()["message"] == "Không tìm thấy hồ sơ."
+
+
+def test_case_diagram_marks_the_end_event_a_completed_case_reached(app, session, api):
+    case = submitted(session, "vks-da-nang", [HOA, ROOM], campaign_code=VKSTC)
+    complete(session, case, "vks-da-nang.thutruong", OWN_DECISION)
+    states = {e["id"]: e["state"] for e in api("vks-da-nang.thutruong").get(f"/api/cases/{case.id}/diagram")
+              .get_json()["elements"]}
+    assert states["unit_decision"] == "completed" and states["end_unit_decided"] == "completed"
+    assert not [bpmn_id for bpmn_id, state in states.items() if bpmn_id.startswith("end_") and bpmn_id !=
+                "end_unit_decided"]  # only the end it reached
 
 
 # --- the pages and their session routes ------------------------------------------------------------------------------

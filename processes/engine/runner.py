@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent as EndEventMixin
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessage
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
@@ -197,6 +198,12 @@ def thrown_messages(workflow: BpmnWorkflow) -> list[str]:
     diagram's way of telling the application something happened. Draining: each is returned once."""
     return [event.event_definition.name for event in workflow.get_events()
             if isinstance(event.event_definition, MessageEventDefinition)]  # not terminate, signal, …
+
+
+def reached_ends(workflow: BpmnWorkflow) -> list[str]:
+    """The BPMN ids of the end events the workflow has reached (the case diagram marks where a case ended)."""
+    return sorted({t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)
+                   if isinstance(t.task_spec, EndEventMixin) and t.task_spec.bpmn_id})
 
 
 def is_completed(workflow: BpmnWorkflow) -> bool:
