@@ -236,18 +236,19 @@ def build(url: str, users: int, per_user: int):
     waiting = council_cases(Session, pairs[:users * per_user])
     shapes = templates(Session, pairs[users * per_user:])  # after: a submitted template registers its nominees
     org = organisation(db, BACKGROUND_UNITS, OPEN_ROUNDS)
-    background = fill_cases(db, org, org["campaigns"], True, shapes)
+    live = fill_cases(db, org, org["campaigns"], True, shapes)
     with Session() as session:
         before = session.scalar(text("SELECT count(*) FROM cases"))
-    background += grow_to(db, org, before + BACKGROUND - len(background), shapes)
+    past = grow_to(db, org, before + BACKGROUND - len(live), shapes)
+    background = live + past
     db.engine.dispose()
     with Session() as session:
         counts = session.execute(text("SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM open_tasks), "
                                       "(SELECT count(*) FROM case_timers), (SELECT count(*) FROM audit_events)")).one()
-    print(f"  database: {counts[0]:,} cases ({len(background):,} cloned in bulk over {len(org['campaigns'])} open "
-          f"and {len(background) // len(org['units']) - len(org['campaigns']) + 1} past rounds of {len(org['units']):,} "
-          f"units), {counts[1]:,} open tasks, {counts[2]:,} timers, {counts[3]:,} audit events; built in "
-          f"{time.perf_counter() - began:.1f} s")
+    units = len(org["units"])
+    print(f"  database: {counts[0]:,} cases ({len(background):,} cloned in bulk: {len(live):,} in {OPEN_ROUNDS} open "
+          f"rounds, {len(past):,} in {-(-len(past) // units)} past rounds, of {units:,} units), {counts[1]:,} open "
+          f"tasks, {counts[2]:,} timers, {counts[3]:,} audit events; built in {time.perf_counter() - began:.1f} s")
     return Session, waiting, org, background
 
 
