@@ -78,6 +78,7 @@ class Results:
     def __init__(self):
         self.lock = threading.Lock()
         self.samples: dict[str, list[float]] = defaultdict(list)
+        self.timeline: list[tuple[str, float, float]] = []  # (kind, began, ended) of each answered request
         self.errors: list[str] = []
         self.completed: list[int] = []  # case ids whose completion answered 2xx
         self.failed: list[int] = []  # case ids whose completion did not
@@ -85,10 +86,11 @@ class Results:
         self.faults_done = threading.Event()
         self.staff_done = threading.Event()
 
-    def record(self, kind: str, seconds: float, ok: bool, detail: str = "") -> None:
+    def record(self, kind: str, began: float, ended: float, ok: bool, detail: str = "") -> None:
         with self.lock:
             if ok:
-                self.samples[kind].append(seconds)
+                self.samples[kind].append(ended - began)
+                self.timeline.append((kind, began, ended))
             else:
                 self.errors.append(f"{kind}: {detail}")
             if self.faults_done.is_set():
@@ -122,7 +124,7 @@ class Person:
                 detail = f"{response.status_code}"
             except requests.RequestException as exc:
                 response, ok, detail = None, False, exc.__class__.__name__
-            self.results.record(kind, time.perf_counter() - began, ok, detail)
+            self.results.record(kind, began, time.perf_counter(), ok, detail)
             if ok or not retry or attempt == 2:
                 return response if ok else None
 
@@ -199,6 +201,19 @@ def faults(server: Gunicorn, url: str, clock_env: dict, workers: dict) -> list[s
     admin.dispose()
     done.append(f"{dropped} database connections terminated")
     return done
+
+
+def answered_again(base: str) -> float:
+    """The moment the app answers a page again after the faults (the killed worker replaced, connections re-made)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(base + "/login", timeout=10).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    return time.perf_counter()
 
 
 def percentiles(samples: list[float]) -> tuple[float, float, float]:
@@ -290,8 +305,10 @@ def run(url: str, workers: int, users: int, per_user: int, clock_env: dict) -> b
             for thread in people + watching:
                 thread.start()
             half.wait(timeout=600)
+            window = [time.perf_counter()]
             injected = faults(server, url, clock_env, helpers)
             results.faults_done.set()
+            window.append(answered_again(base))
             for thread in people:
                 thread.join(timeout=600)
             results.staff_done.set()
@@ -306,18 +323,28 @@ def run(url: str, workers: int, users: int, per_user: int, clock_env: dict) -> b
             except ProcessLookupError:
                 pass
             proc.wait()
-    return report(label, Session, results, elapsed, injected, probe, waiting, background, len(people), len(watching))
+    return report(label, Session, results, elapsed, injected, probe, waiting, background, len(people), len(watching),
+                  window)
 
 
 def report(label, Session, results: Results, elapsed: float, injected, probe, waiting, background, staff_count,
-           supervisors) -> bool:
+           supervisors, window) -> bool:
     print(f"  {staff_count} staff and {supervisors} supervisors, think time {THINK[0]:g}–{THINK[1]:g} s; "
           f"{len(waiting)} cases, {elapsed:.1f} s; faults: {'; '.join(injected)}")
+    print(f"  machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end (the bench's own "
+          "clients, gunicorn, PostgreSQL and whatever else runs here share them)")
     requests_ok = sum(len(v) for v in results.samples.values())
     print(f"  throughput: {requests_ok / elapsed:.1f} requests/s ({requests_ok} ok), "
           f"{len(results.samples.get('complete', [])) / elapsed:.2f} completions/s")
+    start, end = window
+    steady = defaultdict(list)  # answered outside the fault window: what people see when nothing breaks
+    during = []
+    for kind, began, ended in results.timeline:
+        (during.append(ended - began) if began < end and ended > start else steady[kind].append(ended - began))
+    print(f"  fault window: {end - start:.1f} s from the kill until a page is answered again; {len(during)} "
+          f"requests overlapped it (slowest {max(during, default=0) * 1000:.0f} ms), left out of the figures below")
     for kind in KINDS:
-        samples = results.samples.get(kind, [])
+        samples = steady.get(kind, [])
         if samples:
             p50, p95, p99 = percentiles(samples)
             print(f"  {kind:<9} {len(samples):>5} ok  {len(samples) / elapsed:7.2f}/s   "
@@ -352,7 +379,7 @@ def report(label, Session, results: Results, elapsed: float, injected, probe, wa
           f"{time.perf_counter() - began:.1f} s): {'passed' if not mismatches else f'{len(mismatches)} mismatches'}; "
           f"recovered: {'yes' if recovered else 'NO'}")
     for kind, target in (("complete", 100.0), ("inbox", 50.0)):
-        samples = results.samples.get(kind, [])
+        samples = steady.get(kind, [])
         if samples:
             verdict(f"{label} {kind} p95", percentiles(samples)[1], target, sign="<", unit=" ms")
     verdict(f"{label} errors besides the killed worker's", len(results.unexplained()), 0, unit="")
