@@ -4,6 +4,7 @@ answers 503 with a message — never a 500. On PostgreSQL the connection is real
 drop it, so there the driver's error is raised as SQLAlchemy reports a dropped connection."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
@@ -70,3 +71,31 @@ def test_a_form_that_loses_its_connection_outside_a_verb_answers_503(app, sessio
     assert answer.status_code == 503
     assert "Mất kết nối tới cơ sở dữ liệu trong lúc xử lý; vui lòng thử lại." in shown(answer)
     assert staff.get("/").status_code == 200  # the next request has a connection again
+
+
+def test_a_connection_dropped_after_the_answer_was_made_leaves_the_answer(app, session, browser, monkeypatch, db_url):
+    """The server drops the connection between the page's last query and the end of the request: the closing
+    ROLLBACK fails, and the page is still answered."""
+    import webapp.inbox
+    from processes.db import make_engine
+    from webapp.extensions import db
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no server to drop the connection")
+    start(session, "vks-qb-dong-hoi")
+    staff = browser("vks-qb-dong-hoi.canbo")
+    real, admin = webapp.inbox.render_template, make_engine(db_url, isolation_level="AUTOCOMMIT")
+
+    def then_dropped(*args, **kw):
+        page = real(*args, **kw)
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        with admin.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        return page
+
+    monkeypatch.setattr(webapp.inbox, "render_template", then_dropped)
+    page = staff.get("/")
+    admin.dispose()
+    assert page.status_code == 200 and "Đăng ký danh sách đề nghị khen thưởng" in shown(page)
+    monkeypatch.undo()
+    assert staff.get("/").status_code == 200

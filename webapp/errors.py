@@ -61,6 +61,18 @@ class RetryLostConnection:
 def register(app) -> None:
     app.wsgi_app = RetryLostConnection(app.wsgi_app)
 
+    @app.teardown_appcontext  # registered after Flask-SQLAlchemy's, so it runs first
+    def close_session(_exc) -> None:
+        """A connection dropped after the answer was made fails the session's closing ROLLBACK; the answer stands
+        (what the request did was committed, or rolled back by the server with the connection), so the session is
+        closed by invalidating its connection instead of turning a finished request into a 500."""
+        try:
+            db.session.close()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            db.session().invalidate()  # the scoped session does not proxy invalidate
+
     @app.errorhandler(DBAPIError)
     def lost_connection(exc: DBAPIError):
         if not exc.connection_invalidated:
