@@ -148,14 +148,14 @@ def earlier_awards(session: Session, campaign: Campaign, nominees, *,
     """For each nominee (by key), the awards of other campaigns whose achievement period overlaps this campaign's,
     newest first; one query. A period either side leaves unstated cannot be ruled out, so such awards are shown.
     Only awards of `units` (None: all, for an administrator): the reader's hierarchies (`hierarchy_unit_ids`), as
-    the history search reads, so a matching name and birth date never reveal another hierarchy's decisions."""
+    the history search reads, so a matching name and birth date never reveal another hierarchy's decisions. The
+    query finds the nominees' awards by key (ix_award_records_nominee; usually none) and `units` filters those few
+    rows here: a hierarchy's unit ids (1,300 in bench/load.py) are never sent as parameters."""
     keys = {nominee_key(n) for n in nominees or [] if (n or {}).get("name")}
     if not keys:
         return {}
     start, end = campaign_period(campaign)
     query = select(AwardRecord).where(AwardRecord.nominee_key.in_(keys), AwardRecord.campaign_id != campaign.id)
-    if units is not None:
-        query = query.where(AwardRecord.unit_id.in_(units))
     if end is not None:
         query = query.where(or_(AwardRecord.period_start.is_(None), AwardRecord.period_start <= end))
     if start is not None:
@@ -163,7 +163,8 @@ def earlier_awards(session: Session, campaign: Campaign, nominees, *,
     found: dict[str, list[AwardRecord]] = {k: [] for k in keys}
     for row in session.scalars(query.options(joinedload(AwardRecord.campaign))
                                .order_by(AwardRecord.decision_date.desc().nulls_last(), AwardRecord.id.desc())):
-        found[row.nominee_key].append(row)
+        if units is None or row.unit_id in units:
+            found[row.nominee_key].append(row)
     return found
 
 
@@ -180,7 +181,10 @@ def earlier_for_case(session: Session, case: Case, reader: User) -> list[Earlier
     nominees = [n for n in (case.data or {}).get("nominees") or [] if isinstance(n, dict) and n.get("name")]
     if not nominees:
         return None
-    found = earlier_awards(session, case.campaign, nominees, units=hierarchy_unit_ids(session, reader))
+    found = earlier_awards(session, case.campaign, nominees, units=None)  # by key; usually nothing
+    visible = hierarchy_unit_ids(session, reader) if any(found.values()) else None  # the unit table, only then
+    if visible is not None:
+        found = {key: [r for r in rows if r.unit_id in visible] for key, rows in found.items()}
     return [EarlierAwards(n, nominee_key(n), found.get(nominee_key(n), [])) for n in nominees]
 
 

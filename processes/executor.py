@@ -100,6 +100,13 @@ def execute(session: Session, actor: User | None, command: Command[Any, R]) -> R
             if _retryable(exc) and attempt < ATTEMPTS:
                 log.info("%s lost a race (%s); running it again", command.name, _sqlstate(exc))
                 continue
+            if exc.connection_invalidated and attempt < ATTEMPTS:
+                # The server dropped the connection (restart, failover, pg_terminate_backend): the transaction is
+                # gone, so the command runs again on a new one. If the drop came during COMMIT and the commit had
+                # happened, the second run re-checks under its locks and refuses (the task is already done: 409) —
+                # never twice.
+                log.warning("%s lost its database connection; running it again", command.name)
+                continue
             if _retryable(exc):
                 raise Conflict("Hệ thống đang bận xử lý cùng hồ sơ này; vui lòng thử lại.") from exc
             raise

@@ -111,6 +111,7 @@ def test_load_bench(runs, databases):
     fails after the faults, or the app does not recover."""
     labels = targets("load", runs)
     expected = ["PostgreSQL 1 worker complete p95", "PostgreSQL 1 worker inbox p95",
+                "PostgreSQL 1 worker errors besides the killed worker's",
                 "PostgreSQL 1 worker every 2xx completion stored, check passes, recovered"]
     assert labels == (expected if "PostgreSQL" in databases else []), labels
 

@@ -44,3 +44,16 @@ def test_broken_rows_are_reported_with_a_failing_exit_code(app, session):
     assert any(line.startswith(f"LỆCH hồ sơ #{healthy.id}: hẹn giờ {timer_uuid} ghi ") for line in lines)
     assert len(lines) == 3
     assert "3 chỗ lệch" in result.output
+
+
+def test_the_check_can_be_limited_to_some_cases(session):
+    """bench/load.py checks the cases its people touched and a sample of the 100,000 others: only those are read."""
+    from processes import consistency
+
+    broken, healthy = start(session, "vks-qb-dong-hoi"), start(session, "vks-qb-ba-don")
+    with unit_of_work(session):
+        session.execute(delete(OpenTask).where(OpenTask.case_id == broken.id))
+    assert [str(m) for m in consistency.check(session, case_ids=[healthy.id]) if not isinstance(m, int)] == []
+    found = list(consistency.check(session, batch=1, case_ids=[healthy.id, broken.id, broken.id]))
+    assert [m.case_id for m in found if not isinstance(m, int)] == [broken.id]
+    assert [m for m in found if isinstance(m, int)] == [1, 2]

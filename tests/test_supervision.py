@@ -287,3 +287,27 @@ def test_exported_text_never_runs_as_a_formula():
     assert all(c.data_type != "f" for c in workbook.active[2])
     text = b"".join(exports.csv_chunks(["a"], lines)).decode("utf-8")
     assert "'=HYPERLINK" in text and "'-2+3" in text
+
+
+def test_the_overview_counts_one_page_of_campaigns_newest_first(session):
+    """A province holds a round a year: the overview pages its campaigns (newest deadline first) and counts the
+    units of the page's campaigns only; another province's supervisor sees none of them."""
+    source = qb(session)
+    start(session, "vks-qb-dong-hoi")
+    with unit_of_work(session):
+        session.add_all(Campaign(code=f"qb-past-{year}", name=f"Đợt {year}", issuer_id=source.issuer_id,
+                                 receiving_unit_id=source.receiving_unit_id, deadline=dt.date(year, 8, 23),
+                                 process_id=source.process_id, status="closed", details=dict(source.details))
+                        for year in range(2012, 2024))
+    sup = user(session, SUPERVISOR)
+    first = board.overview(session, sup)
+    assert first.total >= 13 and first.pages == -(-first.total // 10) and len(first.rows) == 10
+    assert first.rows[0].campaign.code == QB and first.rows[0].units == 12
+    assert first.rows[0].counts == {"on_time": 1, "not_started": 11}
+    past = [r.campaign.code for r in first.rows if r.campaign.code.startswith("qb-past-")]
+    assert past == [f"qb-past-{year}" for year in range(2023, 2023 - len(past), -1)]
+    second = board.overview(session, sup, page=2)
+    assert [r.campaign.code for r in second.rows][-1] == "qb-past-2012" and second.rows[-1].counts == {"overdue": 12}
+    assert board.overview(session, sup, page=10 ** 6).rows == []
+    assert not any(r.campaign.code.startswith("qb-") for r in board.overview(session, user(session, "vks-da-nang.tdkt"),
+                                                                             per_page=500).rows)

@@ -225,3 +225,22 @@ def test_incidents_are_listed_on_the_dashboard(app, session, browser):
     text = shown(browser(SUPERVISOR).get(f"/supervision/campaigns/{qb_id(session)}"))
     assert "Sự cố hẹn giờ (1)" in text and "NameError: name 'x' is not defined" in text
     assert "Chạy lại</button>" in shown(browser("admin").get(f"/supervision/campaigns/{qb_id(session)}"))
+
+
+def test_the_overview_pages_its_campaigns(app, session, browser, api):
+    """Ten campaigns a page, newest first, on the page and through the API (held against openapi.json)."""
+    from processes.db import unit_of_work
+
+    source = session.scalar(select(Campaign).where(Campaign.code == QB))
+    with unit_of_work(session):
+        session.add_all(Campaign(code=f"qb-past-{year}", name=f"Đợt khen thưởng năm {year}",
+                                 issuer_id=source.issuer_id, receiving_unit_id=source.receiving_unit_id,
+                                 deadline=dt.date(year, 8, 23), process_id=source.process_id, status="closed",
+                                 details=dict(source.details)) for year in range(2012, 2024))
+    body = api(SUPERVISOR).get("/api/supervision/campaigns?page=2").get_json()
+    assert body["page"] == 2 and body["per_page"] == 10 and body["pages"] == -(-body["total"] // 10)
+    assert body["items"][-1]["code"] == "qb-past-2012" and body["items"][-1]["counts"] == {"overdue": 12}
+    sup = browser(SUPERVISOR)
+    first = shown(sup.get("/supervision"))
+    assert f"Trang 1 / {body['pages']}" in first and "Đợt khen thưởng năm 2012" not in first
+    assert "Đợt khen thưởng năm 2012" in shown(sup.get(f"/supervision?page={body['pages']}"))

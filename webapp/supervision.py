@@ -28,13 +28,8 @@ def _filters() -> dict:
 @bp.get("")
 @login_required
 def index():
-    rows = []
-    for campaign, units in scope.supervised_campaigns(db.session, current_user):
-        counts: dict[str, int] = {}
-        for row in board.unit_rows(db.session, campaign, units):
-            counts[row.flag] = counts.get(row.flag, 0) + 1
-        rows.append((campaign, len(units), counts))
-    return render_template("supervision.html", rows=rows, labels=FLAG_LABELS, order=SEVERITY)
+    page = board.overview(db.session, current_user, page=request.args.get("page", 1, type=int))
+    return render_template("supervision.html", page=page, labels=FLAG_LABELS, order=SEVERITY)
 
 
 @bp.get("/campaigns/<int:campaign_id>")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, undefer
 
 from ..errors import Forbidden, NotFound
@@ -58,43 +58,60 @@ def _below(session: Session, roots: set[int]):
 
 
 def participant_codes(campaign: Campaign) -> list[str] | None:
-    """The codes of the units the campaign names as participants (None: every unit below its receiving unit)."""
-    return (campaign.details or {}).get("participants") or None
+    """The codes of the units the campaign names as participants (None: every unit below its receiving unit), from
+    the summary when the (possibly large) definition is not loaded."""
+    known = campaign.summary if "details" in inspect(campaign).unloaded else campaign.details
+    return (known or {}).get("participants") or None
 
 
 _UNIT_COLUMNS = (Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.parent_id)
 
 
-def _units_under(session: Session, roots: set[int], campaign: Campaign, *, include_roots: bool) -> list[ScopedUnit]:
-    """The campaign's participants among the units below `roots`: one recursive query that returns the units
-    themselves; the participant codes are matched here, not sent as a list of hundreds of parameters."""
+def _tree(session: Session, roots: set[int], include_roots: bool, trees: dict | None) -> list:
+    """The units below `roots` (and the roots): one recursive query, or the rows `trees` kept from an earlier one in
+    this request (the overview asks the same tree for every campaign)."""
+    key = (frozenset(roots), include_roots)
+    if trees is not None and key in trees:
+        return trees[key]
     tree = select(*_UNIT_COLUMNS).where(Unit.parent_id.in_(roots)).cte("tree", recursive=True)
     tree = tree.union_all(select(*_UNIT_COLUMNS).join(tree, Unit.parent_id == tree.c.id))
     query = select(tree)
     if include_roots:
         query = query.union_all(select(*_UNIT_COLUMNS).where(Unit.id.in_(roots)))
+    rows = list(session.execute(query))
+    if trees is not None:
+        trees[key] = rows
+    return rows
+
+
+def _units_under(session: Session, roots: set[int], campaign: Campaign, *, include_roots: bool,
+                 trees: dict | None = None) -> list[ScopedUnit]:
+    """The campaign's participants among the units below `roots`: one recursive query that returns the units
+    themselves; the participant codes are matched here, not sent as a list of hundreds of parameters."""
     codes = participant_codes(campaign)
     wanted = set(codes) if codes is not None else None
-    units = [ScopedUnit(*row) for row in session.execute(query) if wanted is None or row[1] in wanted]
+    units = [ScopedUnit(*row) for row in _tree(session, roots, include_roots, trees)
+             if wanted is None or row[1] in wanted]
     units.sort(key=lambda u: (u.name, u.id))
     return units
 
 
-def participating_units(session: Session, campaign: Campaign) -> list[ScopedUnit]:
+def participating_units(session: Session, campaign: Campaign, trees: dict | None = None) -> list[ScopedUnit]:
     """Every participating unit of the campaign (they sit under its receiving unit, which may take part itself)."""
-    return _units_under(session, {campaign.receiving_unit_id}, campaign, include_roots=True)
+    return _units_under(session, {campaign.receiving_unit_id}, campaign, include_roots=True, trees=trees)
 
 
-def supervised_units(session: Session, user: User, campaign: Campaign) -> list[ScopedUnit]:
+def supervised_units(session: Session, user: User, campaign: Campaign,
+                     trees: dict | None = None) -> list[ScopedUnit]:
     """The campaign's participating units the user supervises, by name."""
     if user.is_admin:
-        return participating_units(session, campaign)
+        return participating_units(session, campaign, trees)
     roots = supervisor_unit_ids(user)
     if not roots:
         return []
-    mine = _units_under(session, roots, campaign, include_roots=False)
+    mine = _units_under(session, roots, campaign, include_roots=False, trees=trees)
     if participant_codes(campaign) is None:  # no list: the units below the receiving unit take part
-        below_receiver = {u.id for u in participating_units(session, campaign)}
+        below_receiver = {u.id for u in participating_units(session, campaign, trees)}
         mine = [u for u in mine if u.id in below_receiver]
     return mine
 
@@ -116,15 +133,30 @@ def campaign_for(session: Session, user: User, campaign_id: int) -> tuple[Campai
     return campaign, units
 
 
-def supervised_campaigns(session: Session, user: User) -> list[tuple[Campaign, list[ScopedUnit]]]:
+def supervised_campaigns(session: Session, user: User, trees: dict | None = None) -> list[Campaign]:
+    """Every campaign with units the user supervises, newest deadline first. The campaigns are read without their
+    definitions (the participants come from the summary) and each unit tree once, however many campaigns share it:
+    a province holds a round of its units every year, and the overview must not read the tree once per round nor
+    build every round's unit list to learn whether it has one (`supervised_units` builds a chosen page's)."""
     check_supervisor(user)
-    campaigns = session.scalars(select(Campaign).order_by(Campaign.deadline.desc().nulls_last(), Campaign.id))
+    trees = {} if trees is None else trees
+    roots = None if user.is_admin else supervisor_unit_ids(user)
     out = []
-    for campaign in campaigns:
-        units = supervised_units(session, user, campaign)
-        if units:
-            out.append((campaign, units))
+    for campaign in session.scalars(select(Campaign).order_by(Campaign.deadline.desc().nulls_last(), Campaign.id)):
+        codes = participant_codes(campaign)
+        if roots is not None and codes is not None:  # the usual case: a list of participants, matched by code
+            if not _codes(session, roots, trees).isdisjoint(codes):
+                out.append(campaign)
+        elif supervised_units(session, user, campaign, trees):
+            out.append(campaign)
     return out
+
+
+def _codes(session: Session, roots: set[int], trees: dict) -> frozenset[str]:
+    key = ("codes", frozenset(roots))
+    if key not in trees:
+        trees[key] = frozenset(row[1] for row in _tree(session, roots, False, trees))
+    return trees[key]
 
 
 def acting_scope(session: Session, user: User) -> set[int] | None:

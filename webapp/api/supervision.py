@@ -35,13 +35,10 @@ def filters() -> dict:
 
 @bp.get("/supervision/campaigns")
 def supervision_campaigns():
-    items = []
-    for campaign, units in scope.supervised_campaigns(db.session, g.api_user):
-        counts = {}
-        for row in board.unit_rows(db.session, campaign, units):
-            counts[row.flag] = counts.get(row.flag, 0) + 1
-        items.append({**_campaign_doc(campaign), "units": len(units), "counts": counts})
-    return jsonify({"items": items})
+    page = board.overview(db.session, g.api_user, page=request.args.get("page", 1, type=int),
+                          per_page=request.args.get("per_page", board.OVERVIEW_PER_PAGE, type=int))
+    return jsonify({"items": [{**_campaign_doc(s.campaign), "units": s.units, "counts": s.counts} for s in page.rows],
+                    "total": page.total, "page": page.page, "per_page": page.per_page, "pages": page.pages})
 
 
 @bp.get("/supervision/campaigns/<int:campaign_id>/units")
