@@ -105,8 +105,10 @@ def stall_threshold(campaign: Campaign) -> int:
     return campaign.stall_working_days or DEFAULT_STALL_WORKING_DAYS
 
 
-def unit_rows(session: Session, campaign: Campaign, units: list[ScopedUnit]) -> list[UnitRow]:
-    """Every supervised participating unit's row, flagged (unfiltered, in name order)."""
+def unit_rows(session: Session, campaign: Campaign, units: list[ScopedUnit], *,
+              with_holders: bool = True) -> list[UnitRow]:
+    """Every supervised participating unit's row, flagged (unfiltered, in name order). `with_holders=False`: without
+    who holds each step (two statements over the campaign's open tasks) — for counts, which do not show them."""
     now = clock.now()
     today = clock.to_local(now).date()
     rows = {u.id: UnitRow(u.id, u.code, u.display_name, name_key=_key(u.display_name)) for u in units}
@@ -119,7 +121,7 @@ def unit_rows(session: Session, campaign: Campaign, units: list[ScopedUnit]) -> 
         if task.case_id in by_case:
             tasks.setdefault(task.case_id, []).append(task)
     current = {case_id: _current_task(found) for case_id, found in tasks.items()}
-    holders = _holders(session, campaign.id) if current else {}
+    holders = _holders(session, campaign.id) if current and with_holders else {}
     usual = history.usual_days(session, campaign.process_id)
     reminder = dt.timedelta(days=int((campaign.details or {}).get("reminder_days_before", DEFAULT_REMINDER_DAYS)))
     stall = stall_threshold(campaign)
@@ -297,7 +299,7 @@ def overview(session: Session, user: User, page: int = 1, per_page: int = OVERVI
     for campaign in supervised[start:start + per_page]:
         units = supervised_units(session, user, campaign, trees)
         counts: dict[str, int] = {}
-        for row in unit_rows(session, campaign, units):
+        for row in unit_rows(session, campaign, units, with_holders=False):
             counts[row.flag] = counts.get(row.flag, 0) + 1
         rows.append(CampaignSummary(campaign, len(units), counts))
     return Overview(rows, len(supervised), page, per_page)
@@ -342,7 +344,7 @@ class StepCount:
 def steps(session: Session, user: User, campaign_id: int) -> tuple[Campaign, list[StepCount]]:
     """Units per step (BPMN element id) with their time in it: what the heat map draws on the diagram."""
     campaign, units = campaign_for(session, user, campaign_id)
-    return campaign, step_counts(unit_rows(session, campaign, units))
+    return campaign, step_counts(unit_rows(session, campaign, units, with_holders=False))
 
 
 def step_counts(rows: list[UnitRow]) -> list[StepCount]:

@@ -81,7 +81,7 @@ def outcome(row: board.UnitRow, submitted_at: dt.datetime | None, now: dt.dateti
 
 def charts(session: Session, user: User, campaign_id: int) -> Charts:
     campaign, units = campaign_for(session, user, campaign_id)  # 403 / 404 as the dashboard
-    rows = board.unit_rows(session, campaign, units)
+    rows = board.unit_rows(session, campaign, units, with_holders=False)
     sent = first_submissions(session, campaign.id)
     now = clock.now()
     moments = {r.unit_id: sent[r.case_id] for r in rows if r.case_id in sent}

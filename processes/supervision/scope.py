@@ -67,7 +67,7 @@ def participant_codes(campaign: Campaign) -> list[str] | None:
 _UNIT_COLUMNS = (Unit.id, Unit.code, Unit.name, Unit.short_name, Unit.parent_id)
 
 
-def _tree(session: Session, roots: set[int], include_roots: bool, trees: dict | None) -> list:
+def _tree(session: Session, roots: set[int], include_roots: bool, trees: dict | None) -> list[ScopedUnit]:
     """The units below `roots` (and the roots): one recursive query, or the rows `trees` kept from an earlier one in
     this request (the overview asks the same tree for every campaign)."""
     key = (frozenset(roots), include_roots)
@@ -78,7 +78,8 @@ def _tree(session: Session, roots: set[int], include_roots: bool, trees: dict | 
     query = select(tree)
     if include_roots:
         query = query.union_all(select(*_UNIT_COLUMNS).where(Unit.id.in_(roots)))
-    rows = list(session.execute(query))
+    # kept as units in the order pages list them, so each campaign of the overview only picks its participants
+    rows = sorted((ScopedUnit(*row) for row in session.execute(query)), key=lambda u: (u.name, u.id))
     if trees is not None:
         trees[key] = rows
     return rows
@@ -90,10 +91,7 @@ def _units_under(session: Session, roots: set[int], campaign: Campaign, *, inclu
     themselves; the participant codes are matched here, not sent as a list of hundreds of parameters."""
     codes = participant_codes(campaign)
     wanted = set(codes) if codes is not None else None
-    units = [ScopedUnit(*row) for row in _tree(session, roots, include_roots, trees)
-             if wanted is None or row[1] in wanted]
-    units.sort(key=lambda u: (u.name, u.id))
-    return units
+    return [u for u in _tree(session, roots, include_roots, trees) if wanted is None or u.code in wanted]
 
 
 def participating_units(session: Session, campaign: Campaign, trees: dict | None = None) -> list[ScopedUnit]:
@@ -155,7 +153,7 @@ def supervised_campaigns(session: Session, user: User, trees: dict | None = None
 def _codes(session: Session, roots: set[int], trees: dict) -> frozenset[str]:
     key = ("codes", frozenset(roots))
     if key not in trees:
-        trees[key] = frozenset(row[1] for row in _tree(session, roots, False, trees))
+        trees[key] = frozenset(u.code for u in _tree(session, roots, False, trees))
     return trees[key]
 
 
