@@ -1,0 +1,117 @@
+"""A MIXED dossier splits (issue 15, "a Giấy khen is decided by the unit's own head"): VKSND TP Đà Nẵng proposes
+one Giấy khen of its own head (VKSTC 2025–2030 §III.2.1) and one Bằng khen of the Viện trưởng VKSND tối cao. The
+head decides the Giấy khen first (`unit_decision`, under the unit's own header, listing only that nominee); the
+rest goes up as any dossier does — the tờ trình and danh sách sent up, the roll-up into VKSND tối cao's
+consolidation case, its council's selection and its decision list only the Bằng khen — and the case ends when the
+decision from above comes back, with both decisions on its page and in the award history."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from processes import award_history
+from processes.case_page import outcome
+from processes.contracts import CaseStatus
+from processes.forms import forms, initial_data
+from processes.models import AwardRecord, Campaign, Case, OpenTask
+from tests.factories import complete, person, submitted
+from tests.test_documents_signable import rendered
+
+VKSTC = "vkstc-dmst-2025-2027"
+HOA = person("Lê Thị Hoa", "giay_khen_thu_truong", position="Kiểm sát viên, VKSND thành phố Đà Nẵng")
+THUY = person("Trần Thị Thủy", "bang_khen_vkstc", position="Kiểm sát viên, VKSND thành phố Đà Nẵng")
+OWN = {"decision_number": "12/QĐ-VKS", "decision_date": "2027-09-05",
+       "decision_authority": "Viện trưởng VKSND thành phố Đà Nẵng", "decision_signer_name": "Ngô Văn Hùng",
+       "decision_signer_title": "KT. VIỆN TRƯỞNG\nPHÓ VIỆN TRƯỞNG",
+       "awards": [{"nominee": HOA["name"], "award_form": "giay_khen_thu_truong", "awarded": True}]}
+SELECTION = {"meeting_date": "2027-09-20", "meeting_place": "Phòng họp VKSND tối cao", "members_total": 9,
+             "members_present": 8}
+UPWARD = {"submission_number": "200/TTr-VKSTC", "submission_date": "2027-09-25", "signer_name": "Nguyễn Đức Thái",
+          "signer_title": "KT. VIỆN TRƯỞNG\nPHÓ VIỆN TRƯỞNG"}
+
+
+def open_tasks(session, case):
+    return [(t.bpmn_id, t.lane) for t in session.scalars(select(OpenTask).where(OpenTask.case_id == case.id))]
+
+
+def fresh(session, case):
+    return session.get(Case, case.id, populate_existing=True)
+
+
+def decided_by_head(session):
+    case = submitted(session, "vks-da-nang", [HOA, THUY], campaign_code=VKSTC)
+    assert open_tasks(session, case) == [("unit_decision", "unit_head")]  # the head decides first
+    return complete(session, case, "vks-da-nang.thutruong", OWN)
+
+
+def to_the_consolidation(session):
+    case = decided_by_head(session)
+    case = complete(session, case, "vkstc.tdkt", {"check_decision": "accept"}, "provincial_check")
+    parent = session.scalar(select(Case).where(Case.kind == "consolidation"))
+    return fresh(session, case), fresh(session, parent)
+
+
+def test_the_parts_follow_the_campaign_file():
+    from processes.award_forms import own_part, upper_part, upward_nominees
+    levels = {"giay_khen_thu_truong": "own", "bang_khen_vkstc": "supreme"}
+    assert own_part([HOA, THUY], levels) == [HOA] and upper_part([HOA, THUY], levels) == [THUY]
+    # Đà Nẵng's own round: its Giấy khen is the city Viện trưởng's, so nothing stays at a district
+    assert own_part([HOA], {"giay_khen_thu_truong": "provincial"}) == []
+    assert upward_nominees({"nominees": [HOA, THUY], "upper_nominees": [THUY]}) == [THUY]
+    assert upward_nominees({"nominees": [HOA, THUY]}) == [HOA, THUY]  # a case from before the split
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_the_head_decides_the_giay_khen_and_the_rest_goes_up(session):
+    case = submitted(session, "vks-da-nang", [HOA, THUY], campaign_code=VKSTC)
+    # the head's decision form lists only the Giấy khen
+    opened = initial_data(forms.load("record-decision-schema.json"), case.data)
+    assert [a["nominee"] for a in opened["awards"]] == [HOA["name"]]
+    case = complete(session, case, "vks-da-nang.thutruong", OWN)
+    assert open_tasks(session, case) == [("provincial_check", "provincial_reviewer")]
+    assert case.status != CaseStatus.COMPLETED
+    assert case.data["receiving_level"] == "supreme"
+    assert case.data["unit_decision"]["decision_number"] == "12/QĐ-VKS"
+    assert case.data["unit_decision"]["decision_signer_name"] == "Ngô Văn Hùng"
+    assert "decision_number" not in case.data and "awards" not in case.data  # the upper decision is yet to come
+    shown = outcome(case)
+    assert [d.number for d in shown.decisions] == ["12/QĐ-VKS"]
+    assert [a["nominee"] for a in shown.decisions[0].awarded] == [HOA["name"]]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_the_receiving_levels_lists_never_show_the_units_own_giay_khen(session):
+    case, parent = to_the_consolidation(session)
+    assert parent.unit.code == "vkstc" and case.parent_id == parent.id
+    assert [c["name"] for c in parent.data["candidates"]] == [THUY["name"]]
+
+    rows = [{**c, "votes_for": 8, "selected": True} for c in parent.data["candidates"]]
+    parent = complete(session, parent, "vkstc.hoidong", {**SELECTION, "candidates": rows})
+    assert [n["name"] for n in parent.data["nominees"]] == [THUY["name"]]
+    parent = complete(session, parent, "vkstc.thutruong", UPWARD)
+    tasks = open_tasks(session, parent)
+    reviewer = "vkstc.tdkt"
+    parent = complete(session, parent, reviewer, {"check_decision": "accept"})
+    opened = initial_data(forms.load("record-decision-schema.json"), parent.data)
+    assert [a["nominee"] for a in opened["awards"]] == [THUY["name"]], tasks
+    upper = {"decision_number": "1234/QĐ-VKSTC", "decision_date": "2027-10-10",
+             "decision_authority": "Viện trưởng VKSND tối cao",
+             "awards": [{"nominee": THUY["name"], "award_form": "bang_khen_vkstc", "awarded": True,
+                         "case_id": case.id}]}
+    parent = complete(session, parent, reviewer, upper)
+    case = fresh(session, case)
+    assert case.status == CaseStatus.COMPLETED
+    assert case.data["decision_number"] == "1234/QĐ-VKSTC"
+    assert case.data["awards"] == [{"nominee": THUY["name"], "award_form": "bang_khen_vkstc", "awarded": True}]
+    assert case.data["unit_decision"]["awards"][0]["nominee"] == HOA["name"]
+
+    # the decision card: both decisions with who received what
+    shown = outcome(case)
+    assert [(d.number, [a["nominee"] for a in d.awarded]) for d in shown.decisions] == [
+        ("12/QĐ-VKS", [HOA["name"]]), ("1234/QĐ-VKSTC", [THUY["name"]])]
+    # the award history holds both awards, each under its own decision
+    records = sorted((r.nominee_name, r.decision_number, r.award_form) for r in session.scalars(
+        select(AwardRecord).where(AwardRecord.case_id == case.id)))
+    assert records == [(HOA["name"], "12/QĐ-VKS", "giay_khen_thu_truong"),
+                       (THUY["name"], "1234/QĐ-VKSTC", "bang_khen_vkstc")]
+    assert award_history  # imported for its listener
