@@ -104,12 +104,15 @@ def campaign_levels(details: dict) -> dict[str, str]:
 
 
 def upward_nominees(data: dict) -> list[dict]:
-    """A unit case's nominees as the upward path reads them: those the `split_dossier` script left for the level
-    above (`upper_nominees`); a case started before the split (no such key) sends every nominee up."""
+    """A unit case's nominees as the upward path reads them (its tờ trình and danh sách, the roll-up's candidates,
+    the award results it receives): once its head has decided the unit's own Giấy khen of a mixed dossier
+    (`unit_decision`, kept by bpmn/nomination.bpmn's keep_unit_decision), every nominee but those; else all of them.
+    Read from the nominees as they are now (a return may have changed them since the split)."""
     data = data or {}
-    if isinstance(data.get(DataKey.UPPER_NOMINEES), list):
-        return [n for n in data[DataKey.UPPER_NOMINEES] if isinstance(n, dict)]
-    return [n for n in data.get(DataKey.NOMINEES) or [] if isinstance(n, dict)]
+    nominees = [n for n in data.get(DataKey.NOMINEES) or [] if isinstance(n, dict)]
+    if isinstance(data.get(DataKey.UNIT_DECISION), dict):
+        return upper_part(nominees, data.get(DataKey.AWARD_LEVELS))
+    return nominees
 
 
 def selected_nominees(candidates) -> list[dict]:

@@ -57,8 +57,9 @@ def test_the_parts_follow_the_campaign_file():
     assert own_part([HOA, THUY], levels) == [HOA] and upper_part([HOA, THUY], levels) == [THUY]
     # Đà Nẵng's own round: its Giấy khen is the city Viện trưởng's, so nothing stays at a district
     assert own_part([HOA], {"giay_khen_thu_truong": "provincial"}) == []
-    assert upward_nominees({"nominees": [HOA, THUY], "upper_nominees": [THUY]}) == [THUY]
-    assert upward_nominees({"nominees": [HOA, THUY]}) == [HOA, THUY]  # a case from before the split
+    split = {"nominees": [HOA, THUY], "award_levels": levels, "unit_decision": {"decision_number": "12/QĐ-VKS"}}
+    assert upward_nominees(split) == [THUY]
+    assert upward_nominees({"nominees": [HOA, THUY], "award_levels": levels}) == [HOA, THUY]  # not decided at the unit
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
@@ -115,3 +116,55 @@ def test_the_receiving_levels_lists_never_show_the_units_own_giay_khen(session):
     assert records == [(HOA["name"], "12/QĐ-VKS", "giay_khen_thu_truong"),
                        (THUY["name"], "1234/QĐ-VKSTC", "bang_khen_vkstc")]
     assert award_history  # imported for its listener
+
+
+def decided(session):
+    """The mixed dossier to its end: the head's Giấy khen, then VKSND tối cao's Bằng khen on the consolidated list."""
+    case, parent = to_the_consolidation(session)
+    rows = [{**c, "votes_for": 8, "selected": True} for c in parent.data["candidates"]]
+    parent = complete(session, parent, "vkstc.hoidong", {**SELECTION, "candidates": rows})
+    parent = complete(session, parent, "vkstc.thutruong", UPWARD)
+    parent = complete(session, parent, "vkstc.tdkt", {"check_decision": "accept"})
+    complete(session, parent, "vkstc.tdkt", {
+        "decision_number": "1234/QĐ-VKSTC", "decision_date": "2027-10-10",
+        "decision_authority": "Viện trưởng VKSND tối cao", "decision_signer_name": "Nguyễn Đức Thái",
+        "decision_signer_title": "KT. VIỆN TRƯỞNG\nPHÓ VIỆN TRƯỞNG",
+        "awards": [{"nominee": THUY["name"], "award_form": "bang_khen_vkstc", "awarded": True, "case_id": case.id}]})
+    return fresh(session, case)
+
+
+def pdf_text(session, case, code, nominee=None) -> str:
+    from processes.documents import dossier
+    from tests.factories import user
+    from tests.test_documents import flat, text_of
+    _name, pdf = dossier.generate(session, user(session, "vks-da-nang.canbo"), case.id, code, nominee)
+    return flat(text_of(pdf))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_pdfs_of_both_decisions(session):
+    case = decided(session)
+    own = pdf_text(session, case, "quyet_dinh_don_vi")
+    # the unit's own header, its head's authority line and signer, only the Giấy khen
+    assert own.startswith("VIỆN KIỂM SÁT NHÂN DÂN TỐI CAO VIỆN KIỂM SÁT NHÂN DÂN THÀNH PHỐ ĐÀ NẴNG"), own[:200]
+    assert "Số: 12/QĐ-VKS" in own
+    assert "Về việc tặng Giấy khen VIỆN TRƯỞNG VKSND THÀNH PHỐ ĐÀ NẴNG" in own
+    assert "Xét đề nghị của Hội đồng Thi đua - Khen thưởng Viện kiểm sát nhân dân thành phố Đà Nẵng tại Tờ trình " \
+           "số 15/TTr-VKS" in own
+    assert "KT. VIỆN TRƯỞNG PHÓ VIỆN TRƯỞNG Ngô Văn Hùng" in own
+    assert "Lê Thị Hoa" in own and "Trần Thị Thủy" not in own and "Bằng khen" not in own
+    certificate = pdf_text(session, case, "giay_khen_don_vi", 0)
+    assert "VIỆN TRƯỞNG VKSND THÀNH PHỐ ĐÀ NẴNG tặng GIẤY KHEN Lê Thị Hoa" in certificate
+
+    upper = pdf_text(session, case, "quyet_dinh")
+    # VKSND tối cao's header and signer, on the consolidated tờ trình, only the Bằng khen
+    assert upper.startswith("VIỆN KIỂM SÁT NHÂN DÂN TỐI CAO Số: 1234/QĐ-VKSTC"), upper[:200]
+    assert "ĐÀ NẴNG" not in upper[:upper.index("QUYẾT ĐỊNH")]
+    assert "Về việc tặng Bằng khen VIỆN TRƯỞNG VKSND TỐI CAO" in upper and "200/TTr-VKSTC" in upper
+    assert "KT. VIỆN TRƯỞNG PHÓ VIỆN TRƯỞNG Nguyễn Đức Thái" in upper
+    assert "Trần Thị Thủy" in upper and "Lê Thị Hoa" not in upper
+
+    # what was sent up names only the Bằng khen
+    for code in ("to_trinh", "danh_sach"):
+        sent = pdf_text(session, case, code)
+        assert "Trần Thị Thủy" in sent and "Lê Thị Hoa" not in sent, code
