@@ -168,3 +168,64 @@ def test_the_pdfs_of_both_decisions(session):
     for code in ("to_trinh", "danh_sach"):
         sent = pdf_text(session, case, code)
         assert "Trần Thị Thủy" in sent and "Lê Thị Hoa" not in sent, code
+
+
+def task_of(session, case_id, bpmn_id):
+    return session.scalar(select(OpenTask.id).where(OpenTask.case_id == case_id, OpenTask.bpmn_id == bpmn_id))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_through_the_api_and_the_pages(session, api, browser):
+    """The head decides from the API (the form opens with the Giấy khen only), VKSND tối cao's people see and
+    decide only the Bằng khen, and the unit's case page shows both decisions with who received what."""
+    case = submitted(session, "vks-da-nang", [HOA, THUY], campaign_code=VKSTC)
+    head = api("vks-da-nang.thutruong")
+    task = task_of(session, case.id, "unit_decision")
+    detail = head.get(f"/api/tasks/{task}").get_json()
+    assert [a["nominee"] for a in detail["data"]["awards"]] == [HOA["name"]]
+    assert detail["data"]["decision_signer_title"] == "Viện trưởng"  # the unit's own head signs
+    done = head.post(f"/api/tasks/{task}/complete", json={**detail["data"], **OWN})
+    assert done.status_code == 200, done.get_json()
+
+    # the unit's page while the rest is above: the head's decision, and what still waits
+    staff = browser("vks-da-nang.canbo")
+    page = staff.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Quyết định của Thủ trưởng đơn vị: Quyết định khen thưởng số 12/QĐ-VKS" in page
+    assert "đang chờ cấp trên quyết định" in page
+    assert "Quyết định tặng Giấy khen của Thủ trưởng đơn vị (PDF)" in page
+    pdf = staff.get(f"/cases/{case.id}/documents/quyet_dinh_don_vi.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+
+    supreme = api("vkstc.tdkt")
+    assert supreme.post(f"/api/tasks/{task_of(session, case.id, 'provincial_check')}/complete",
+                        json={"check_decision": "accept"}).status_code == 200
+    parent = session.scalar(select(Case).where(Case.kind == "consolidation"))
+    council = api("vkstc.hoidong")
+    select_task = task_of(session, parent.id, "select_nominees")
+    offered = council.get(f"/api/tasks/{select_task}").get_json()["data"]["candidates"]
+    assert [c["name"] for c in offered] == [THUY["name"]]  # never the unit's own Giấy khen
+    rows = [{**c, "votes_for": 8, "selected": True} for c in offered]
+    assert council.post(f"/api/tasks/{select_task}/complete",
+                        json={**SELECTION, "candidates": rows}).status_code == 200
+    assert api("vkstc.thutruong").post(f"/api/tasks/{task_of(session, parent.id, 'submit_upward')}/complete",
+                                       json=UPWARD).status_code == 200
+    assert supreme.post(f"/api/tasks/{task_of(session, parent.id, 'supreme_check')}/complete",
+                        json={"check_decision": "accept"}).status_code == 200
+    decision_task = task_of(session, parent.id, "supreme_decision")
+    form = supreme.get(f"/api/tasks/{decision_task}").get_json()["data"]
+    assert [a["nominee"] for a in form["awards"]] == [THUY["name"]]
+    form["awards"][0]["awarded"] = True
+    answer = supreme.post(f"/api/tasks/{decision_task}/complete", json={
+        **form, "decision_number": "1234/QĐ-VKSTC", "decision_date": "2027-10-10",
+        "decision_authority": "Viện trưởng VKSND tối cao", "decision_signer_name": "Nguyễn Đức Thái"})
+    assert answer.status_code == 200, answer.get_json()
+
+    session.expire_all()
+    assert session.get(Case, case.id).status == CaseStatus.COMPLETED
+    page = staff.get(f"/cases/{case.id}").get_data(as_text=True)
+    own_card = page[page.index("Quyết định của Thủ trưởng đơn vị: "):page.index("Quyết định của cấp trên: ")]
+    upper_card = page[page.index("Quyết định của cấp trên: "):]
+    upper_card = upper_card[:upper_card.index("</section>")]
+    assert "12/QĐ-VKS" in own_card and HOA["name"] in own_card and THUY["name"] not in own_card
+    assert "1234/QĐ-VKSTC" in upper_card and THUY["name"] in upper_card and HOA["name"] not in upper_card
+    assert "1/1 đối tượng được khen thưởng" in own_card and "1/1 đối tượng được khen thưởng" in upper_card
