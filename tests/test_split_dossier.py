@@ -15,7 +15,7 @@ from processes.contracts import CaseStatus
 from processes.forms import forms, initial_data
 from processes.models import AwardRecord, Campaign, Case, OpenTask
 from tests.factories import complete, person, submitted
-from tests.test_documents_signable import rendered
+from tests.test_browser import live, page  # noqa: F401  (fixtures)
 
 VKSTC = "vkstc-dmst-2025-2027"
 HOA = person("Lê Thị Hoa", "giay_khen_thu_truong", position="Kiểm sát viên, VKSND thành phố Đà Nẵng")
@@ -229,3 +229,29 @@ def test_through_the_api_and_the_pages(session, api, browser):
     assert "12/QĐ-VKS" in own_card and HOA["name"] in own_card and THUY["name"] not in own_card
     assert "1234/QĐ-VKSTC" in upper_card and THUY["name"] in upper_card and HOA["name"] not in upper_card
     assert "1/1 đối tượng được khen thưởng" in own_card and "1/1 đối tượng được khen thưởng" in upper_card
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_case_page_in_the_browser(page, session):
+    """At a phone's width the head's decision card (and the note that the rest waits above) fits without sideways
+    scrolling; on a desk the case's diagram shows the split. Screenshots go to /tmp/shots-split/."""
+    import os
+
+    from tests.test_browser import login
+
+    case = decided_by_head(session)
+    os.makedirs("/tmp/shots-split", exist_ok=True)
+    login(page, "vks-da-nang.canbo")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{page.base}/cases/{case.id}")
+    card = page.locator("section.decision-unit")
+    assert "Quyết định của Thủ trưởng đơn vị" in card.inner_text() and HOA["name"] in card.inner_text()
+    page.screenshot(path="/tmp/shots-split/case-390.png", full_page=True)
+    card.screenshot(path="/tmp/shots-split/decision-card-390.png")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 2600, "height": 1400})
+    page.goto(f"{page.base}/cases/{case.id}")
+    diagram = page.locator("section.case-diagram")
+    diagram.locator("[data-element-id='keep_unit_decision']").first.wait_for(timeout=15000)
+    diagram.scroll_into_view_if_needed()
+    diagram.screenshot(path="/tmp/shots-split/diagram.png")
