@@ -179,6 +179,10 @@ def test_through_the_api_and_the_pages(session, api, browser):
     """The head decides from the API (the form opens with the Giấy khen only), VKSND tối cao's people see and
     decide only the Bằng khen, and the unit's case page shows both decisions with who received what."""
     case = submitted(session, "vks-da-nang", [HOA, THUY], campaign_code=VKSTC)
+    staff = browser("vks-da-nang.canbo")
+    early = staff.get(f"/cases/{case.id}/documents/quyet_dinh_don_vi.pdf")  # the head has not decided yet
+    assert early.status_code == 404
+    assert "Hồ sơ này không có quyết định riêng của Thủ trưởng đơn vị." in early.get_data(as_text=True)
     head = api("vks-da-nang.thutruong")
     task = task_of(session, case.id, "unit_decision")
     detail = head.get(f"/api/tasks/{task}").get_json()
@@ -188,7 +192,6 @@ def test_through_the_api_and_the_pages(session, api, browser):
     assert done.status_code == 200, done.get_json()
 
     # the unit's page while the rest is above: the head's decision, and what still waits
-    staff = browser("vks-da-nang.canbo")
     page = staff.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Quyết định của Thủ trưởng đơn vị: Quyết định khen thưởng số 12/QĐ-VKS" in page
     assert "đang chờ cấp trên quyết định" in page
