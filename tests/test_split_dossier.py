@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from processes import award_history
 from processes.case_page import outcome
 from processes.contracts import CaseStatus
 from processes.forms import forms, initial_data
@@ -115,7 +114,6 @@ def test_the_receiving_levels_lists_never_show_the_units_own_giay_khen(session):
         select(AwardRecord).where(AwardRecord.case_id == case.id)))
     assert records == [(HOA["name"], "12/QĐ-VKS", "giay_khen_thu_truong"),
                        (THUY["name"], "1234/QĐ-VKSTC", "bang_khen_vkstc")]
-    assert award_history  # imported for its listener
 
 
 def decided(session):
@@ -258,3 +256,32 @@ def test_the_case_page_in_the_browser(page, session):
     diagram.locator("[data-element-id='keep_unit_decision']").first.wait_for(timeout=15000)
     diagram.scroll_into_view_if_needed()
     diagram.screenshot(path="/tmp/shots-split/diagram.png")
+
+
+def test_a_mixed_dossier_on_the_provincial_path_is_decided_twice():
+    """The diagram alone (SpiffWorkflow, as the contract test runs it): a Bằng khen decided at the province and the
+    unit's own Giấy khen. The head decides the Giấy khen; after a return from the province (which changes nothing
+    of it), the province's decision form opens with the Bằng khen only; the case ends with both decisions."""
+    from tests import test_diagram_contract as contract
+
+    workflow = contract.start_workflow()
+    room = {**contract.SUPREME_NOMINEES["nominees"][1]}  # VKSND thành phố Đồng Hới, giay_khen_thu_truong
+    nominees = {"nominees": [*contract.PROVINCIAL_NOMINEES["nominees"], room]}
+    votes = [{"nominee": n["name"], "votes_for": 9, "votes_against": 0} for n in nominees["nominees"]]
+    contract.complete(workflow, "register_nominees", nominees, "unit_staff")
+    contract.complete(workflow, "record_minutes", {**contract.MINUTES, "votes": votes}, "unit_secretary")
+    contract.complete(workflow, "council_review", contract.COUNCIL_APPROVE, "unit_council")
+    contract.complete(workflow, "submit_dossier", contract.SUBMIT, "unit_head")
+    contract.complete(workflow, "unit_decision", contract.UNIT_DECISION, "unit_head")
+    contract.complete(workflow, "provincial_check", contract.CHECK_RETURN, "provincial_reviewer")
+    contract.complete(workflow, "submit_supplement", contract.SUBMIT, "unit_head")
+    contract.complete(workflow, "provincial_check", contract.CHECK_ACCEPT, "provincial_reviewer")
+    task = workflow.get_tasks(state=contract.TaskState.READY, manual=True)[0]
+    assert task.task_spec.bpmn_id == "provincial_decision"
+    opened = initial_data(forms.load("record-decision-schema.json"), task.data)
+    assert [a["nominee"] for a in opened["awards"]] == ["Hoàng Văn Nam"]  # not the unit's own Giấy khen
+    assert "decision_number" not in opened  # the head's number is not offered as the province's
+    contract.complete(workflow, "provincial_decision", contract.PROVINCIAL_DECISION, "provincial_reviewer")
+    assert workflow.is_completed() and "end_provincial" in contract.completed_ids(workflow)
+    data = workflow.last_task.data
+    assert data["decision_number"] == "567/QĐ-UBND" and data["unit_decision"]["decision_number"] == "12/QĐ-VKS"

@@ -184,9 +184,9 @@ def unit_decision_data(data: dict) -> dict | None:
 def documents_data(session: Session, case: Case, data: dict | None = None) -> dict:
     """The case's data as its documents read it. A unit's dossier split by its head (a Giấy khen decided at the
     unit, the rest sent up) sends up only the rest: its tờ trình, danh sách, reports and the upper decision list
-    the others (`award_forms.upward_nominees`). A consolidation case's nominees are the units' nominees its council chose: their achievement
-    reports, birth dates and titles are in the units' cases, and its dossier carries those reports (the receiving
-    level confirms them), so they are taken from there."""
+    only those (`award_forms.upward_nominees`). A consolidation case's nominees are the units' nominees its
+    council chose: their achievement reports, birth dates and titles are in the units' cases, and its dossier
+    carries those reports (the receiving level confirms them), so they are taken from there."""
     data = dict(case.data or {}) if data is None else dict(data)
     if case.kind != "consolidation":
         data["nominees"] = upward_nominees(data)
