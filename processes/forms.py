@@ -167,7 +167,7 @@ def initial_data(schema: dict, case_data: dict, defaults: dict | None = None) ->
     for name, prop in schema.get("properties", {}).items():
         if prop.get("x-fresh"):
             continue
-        if name in case_data:
+        if case_data.get(name) is not None:  # a key a script cleared (None) opens empty, as a new one does
             data[name] = case_data[name]
         elif prop.get("x-defaultFrom") and (defaults or {}).get(prop["x-defaultFrom"]):
             data[name] = defaults[prop["x-defaultFrom"]]

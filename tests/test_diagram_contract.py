@@ -404,7 +404,7 @@ def test_supreme_branch_waits_for_the_decision_from_the_consolidation_case():
     assert data["awards"] == SUPREME_DECISION["awards"]
     assert data["unit_decision"]["decision_number"] == "12/QĐ-VKS"  # the head's own, not overwritten
     assert data["unit_decision"]["awards"] == UNIT_DECISION["awards"]
-    assert [n["name"] for n in data["upper_nominees"]] == ["Trần Thị Thủy"] and "own_nominees" not in data
+    assert [n["name"] for n in data["upper_nominees"]] == ["Trần Thị Thủy"] and data["own_nominees"] is None
 
 
 def test_provincial_branch_with_a_check_return():

@@ -73,7 +73,7 @@ def test_the_head_decides_the_giay_khen_and_the_rest_goes_up(session):
     assert case.data["receiving_level"] == "supreme"
     assert case.data["unit_decision"]["decision_number"] == "12/QĐ-VKS"
     assert case.data["unit_decision"]["decision_signer_name"] == "Ngô Văn Hùng"
-    assert "decision_number" not in case.data and "awards" not in case.data  # the upper decision is yet to come
+    assert case.data["decision_number"] is None and case.data["awards"] is None  # the upper one is yet to come
     shown = outcome(case)
     assert [d.number for d in shown.decisions] == ["12/QĐ-VKS"]
     assert [a["nominee"] for a in shown.decisions[0].awarded] == [HOA["name"]]
