@@ -12,7 +12,7 @@ from sqlalchemy import select
 from processes.case_page import outcome
 from processes.contracts import CaseStatus
 from processes.forms import forms, initial_data
-from processes.models import AwardRecord, Campaign, Case, OpenTask
+from processes.models import AwardRecord, Case, OpenTask
 from tests.factories import complete, person, submitted
 from tests.test_browser import live, page  # noqa: F401  (fixtures)
 
@@ -86,7 +86,9 @@ def test_the_receiving_levels_lists_never_show_the_units_own_giay_khen(session):
     assert [c["name"] for c in parent.data["candidates"]] == [THUY["name"]]
 
     rows = [{**c, "votes_for": 8, "selected": True} for c in parent.data["candidates"]]
-    parent = complete(session, parent, "vkstc.hoidong", {**SELECTION, "candidates": rows})
+    # the council cannot put the unit's own Giấy khen back among what it sends up: its rows are the server's
+    smuggled = {**rows[0], "name": HOA["name"], "award_form": "giay_khen_thu_truong"}
+    parent = complete(session, parent, "vkstc.hoidong", {**SELECTION, "candidates": [*rows, smuggled]})
     assert [n["name"] for n in parent.data["nominees"]] == [THUY["name"]]
     parent = complete(session, parent, "vkstc.thutruong", UPWARD)
     tasks = open_tasks(session, parent)
