@@ -13,7 +13,7 @@ from processes.case_page import outcome
 from processes.contracts import CaseStatus
 from processes.forms import forms, initial_data
 from processes.models import AwardRecord, Case, OpenTask
-from tests.factories import complete, person, submitted
+from tests.factories import collective, complete, person, submitted
 from tests.test_browser import live, page  # noqa: F401  (fixtures)
 
 VKSTC = "vkstc-dmst-2025-2027"
@@ -133,11 +133,11 @@ def decided(session):
     return fresh(session, case)
 
 
-def pdf_text(session, case, code, nominee=None) -> str:
+def pdf_text(session, case, code, nominee=None, user_name="vks-da-nang.canbo") -> str:
     from processes.documents import dossier
     from tests.factories import user
     from tests.test_documents import flat, text_of
-    _name, pdf = dossier.generate(session, user(session, "vks-da-nang.canbo"), case.id, code, nominee)
+    _name, pdf = dossier.generate(session, user(session, user_name), case.id, code, nominee)
     return flat(text_of(pdf))
 
 
@@ -287,3 +287,23 @@ def test_a_mixed_dossier_on_the_provincial_path_is_decided_twice():
     assert workflow.is_completed() and "end_provincial" in contract.completed_ids(workflow)
     data = workflow.last_task.data
     assert data["decision_number"] == "567/QĐ-UBND" and data["unit_decision"]["decision_number"] == "12/QĐ-VKS"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_thanh_hoa_district_decides_its_chairmans_giay_khen_and_sends_the_bang_khen_up(session):
+    """Seed 004 §III.4.b: the Chủ tịch UBND huyện decides his Giấy khen; the Bằng khen of the Chủ tịch UBND tỉnh goes
+    to the Sở TT&TT. The district's own Quyết định is the UBND huyện's, never the Sở's."""
+    own = collective("Ủy ban nhân dân xã Hoằng Lộc", "giay_khen_ubnd_huyen")
+    up = collective("Ủy ban nhân dân xã Hoằng Đạo", "bang_khen_ubnd_tinh")
+    case = submitted(session, "ubnd-hoang-hoa", [own, up], campaign_code="th-cds-2024")
+    assert open_tasks(session, case) == [("unit_decision", "unit_head")]
+    case = complete(session, case, "ubnd-hoang-hoa.thutruong", {
+        "decision_number": "45/QĐ-UBND", "decision_date": "2024-09-16",
+        "decision_authority": "Chủ tịch UBND huyện Hoằng Hóa", "decision_signer_name": "Lê Văn Thành",
+        "awards": [{"nominee": own["name"], "award_form": "giay_khen_ubnd_huyen", "awarded": True}]})
+    assert [bpmn for bpmn, _ in open_tasks(session, case)] == ["provincial_check"]
+    text = pdf_text(session, case, "quyet_dinh_don_vi", user_name="ubnd-hoang-hoa.canbo")
+    assert text.startswith("ỦY BAN NHÂN DÂN HUYỆN HOẰNG HÓA") and "SỞ THÔNG TIN" not in text.upper()
+    assert "CHỦ TỊCH Lê Văn Thành" in text and own["name"] in text and up["name"] not in text
+    sent = pdf_text(session, case, "to_trinh", user_name="ubnd-hoang-hoa.canbo")
+    assert up["name"] in sent and own["name"] not in sent
