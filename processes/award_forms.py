@@ -4,7 +4,7 @@ The campaign issue refines this per campaign; this catalogue is the law's defaul
 """
 from __future__ import annotations
 
-from .contracts import LEVEL_OWN, LEVEL_PROVINCIAL, LEVEL_SUPREME
+from .contracts import LEVEL_OWN, LEVEL_PROVINCIAL, LEVEL_SUPREME, DataKey
 
 AWARD_FORMS: dict[str, tuple[str, str]] = {
     # code: (name, level the dossier must reach)
@@ -84,10 +84,35 @@ def dossier_level(nominees, levels: dict | None = None) -> str:
     return LEVEL_PROVINCIAL
 
 
+def own_part(nominees, levels: dict | None = None) -> list[dict]:
+    """The nominees the unit's own head decides (its Giấy khen): bpmn/nomination.bpmn's `split_dossier` puts them
+    before the head's `unit_decision`, whatever else the dossier holds."""
+    return [n for n in nominees or [] if isinstance(n, dict) and decided_at_unit(n.get("award_form") or "", levels)]
+
+
+def upper_part(nominees, levels: dict | None = None) -> list[dict]:
+    """The nominees whose award is decided above the unit: what goes up (tờ trình, danh sách, roll-up, the
+    receiving level's decision). The whole dossier when none is the unit's own."""
+    return [n for n in nominees or [] if isinstance(n, dict)
+            and not decided_at_unit(n.get("award_form") or "", levels)]
+
+
 def campaign_levels(details: dict) -> dict[str, str]:
     """The level each of a campaign's award forms must reach, as its file states."""
     return {form["code"]: form["dossier_level"] for form in (details or {}).get("award_form", [])
             if form.get("code") and form.get("dossier_level")}
+
+
+def upward_nominees(data: dict) -> list[dict]:
+    """A unit case's nominees as the upward path reads them (its tờ trình and danh sách, the roll-up's candidates,
+    the award results it receives): once its head has decided the unit's own Giấy khen of a mixed dossier
+    (`unit_decision`, kept by bpmn/nomination.bpmn's keep_unit_decision), every nominee but those; else all of them.
+    Read from the nominees as they are now (a return may have changed them since the split)."""
+    data = data or {}
+    nominees = [n for n in data.get(DataKey.NOMINEES) or [] if isinstance(n, dict)]
+    if isinstance(data.get(DataKey.UNIT_DECISION), dict):
+        return upper_part(nominees, data.get(DataKey.AWARD_LEVELS))
+    return nominees
 
 
 def selected_nominees(candidates) -> list[dict]:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from .award_forms import award_name
 from .case_processor import CaseMoved
-from .contracts import CaseKind, CaseStatus
+from .contracts import CaseKind, CaseStatus, DataKey
 from .executor import Tx, listen
 from .unit_tree import hierarchy_unit_ids, units_below
 from .errors import InvalidInput, NotFound
@@ -33,35 +33,41 @@ KINDS = {"individual": "Cá nhân", "collective": "Tập thể"}
 # --- writing ------------------------------------------------------------------------------------------------------
 
 def record_decision(session: Session, case: Case) -> int:
-    """Replace the case's history rows with one per nominee its decision awarded; returns how many. A case whose
+    """Replace the case's history rows with one per nominee its decisions awarded; returns how many. A mixed
+    dossier has two: its head's own (`unit_decision`, the unit's Giấy khen) and the level above's. A case whose
     data holds no decision, and a consolidation case, write nothing."""
     data = case.data or {}
-    if case.kind == CaseKind.CONSOLIDATION or not data.get("decision_number") or not data.get("awards"):
+    if case.kind == CaseKind.CONSOLIDATION:
+        return 0
+    decisions = [d for d in (data.get(DataKey.UNIT_DECISION), data) if isinstance(d, dict)
+                 and d.get("decision_number") and d.get("awards")]
+    if not decisions:
         return 0
     campaign = case.campaign
     period_start, period_end = campaign_period(campaign)
-    decided = _date(data.get("decision_date"))
     unused = list(data.get("nominees") or [])
     rows = []
-    for award in data["awards"]:
-        if not award.get("awarded"):
-            continue
-        name = normalise(award.get("nominee"))
-        nominee = next((n for n in unused if normalise(n.get("name")) == name), None)
-        if nominee is not None:
-            unused.remove(nominee)  # two people of one name in a dossier each take their own row
-        else:  # a name the decision spells differently from the dossier: keep what the decision says
-            nominee = {"kind": "individual", "name": award.get("nominee")}
-        form = award.get("award_form") or nominee.get("award_form") or ""
-        rows.append(dict(
-            campaign_id=case.campaign_id, case_id=case.id, unit_id=case.unit_id,
-            nominee_kind=nominee.get("kind") or "individual", nominee_key=nominee_key(nominee)[:300],
-            nominee_name=(nominee.get("name") or "")[:200], position=(nominee.get("position") or "")[:200],
-            achievement_title=(nominee.get("achievement_title") or "")[:300], award_form=form[:50],
-            award_name=award_name(form)[:200], decision_number=str(data["decision_number"])[:50],
-            decision_date=decided, decision_authority=(data.get("decision_authority") or "")[:200],
-            period_start=period_start, period_end=period_end, summary=nominee.get("achievement_summary") or "",
-        ))
+    for decision in decisions:
+        decided = _date(decision.get("decision_date"))
+        for award in decision["awards"]:
+            if not award.get("awarded"):
+                continue
+            name = normalise(award.get("nominee"))
+            nominee = next((n for n in unused if normalise(n.get("name")) == name), None)
+            if nominee is not None:
+                unused.remove(nominee)  # two people of one name in a dossier each take their own row
+            else:  # a name the decision spells differently from the dossier: keep what the decision says
+                nominee = {"kind": "individual", "name": award.get("nominee")}
+            form = award.get("award_form") or nominee.get("award_form") or ""
+            rows.append(dict(
+                campaign_id=case.campaign_id, case_id=case.id, unit_id=case.unit_id,
+                nominee_kind=nominee.get("kind") or "individual", nominee_key=nominee_key(nominee)[:300],
+                nominee_name=(nominee.get("name") or "")[:200], position=(nominee.get("position") or "")[:200],
+                achievement_title=(nominee.get("achievement_title") or "")[:300], award_form=form[:50],
+                award_name=award_name(form)[:200], decision_number=str(decision["decision_number"])[:50],
+                decision_date=decided, decision_authority=(decision.get("decision_authority") or "")[:200],
+                period_start=period_start, period_end=period_end, summary=nominee.get("achievement_summary") or "",
+            ))
     session.execute(delete(AwardRecord).where(AwardRecord.case_id == case.id)
                     .execution_options(synchronize_session=False))
     if rows:

@@ -33,6 +33,7 @@ class Decision:
     date: dt.date | None
     authority: str
     awards: list[dict]         # {nominee, award_form, awarded}
+    by_unit_head: bool = False  # the unit's own head decided it (its Giấy khen), not the level above
 
     @property
     def awarded(self) -> list[dict]:
@@ -51,7 +52,8 @@ class Outcome:
     settled: bool
     deadline: DeadlineState | None
     submitted: bool            # the dossier left the unit (a submission number is on the case)
-    decision: Decision | None
+    decision: Decision | None  # the case's decision (`decision_*`): the level above's, or the head's alone
+    decisions: list[Decision] = field(default_factory=list)  # every decision, the unit head's own first
 
 
 def outcome(case: Case, today: dt.date | None = None) -> Outcome:
@@ -59,8 +61,12 @@ def outcome(case: Case, today: dt.date | None = None) -> Outcome:
     deadline_at = (case.campaign.upper_deadline_at if case.kind == CaseKind.CONSOLIDATION
                    else case.campaign.deadline_at)
     submitted = bool(data.get("submission_number"))
+    main = _decision(data, by_unit_head=bool(data.get(DataKey.OWN_NOMINEES))
+                     and not data.get(DataKey.UPPER_NOMINEES))
+    own = data.get(DataKey.UNIT_DECISION)  # a mixed dossier: the head's decision, kept apart from the upper one
+    own = _decision(own, by_unit_head=True) if isinstance(own, dict) else None
     return Outcome(case.status, case.status in SETTLED, _deadline(case, deadline_at, submitted, today), submitted,
-                   _decision(data))
+                   main, [d for d in (own, main) if d is not None])
 
 
 def _deadline(case: Case, at: dt.datetime | None, submitted: bool, today: dt.date | None) -> DeadlineState | None:
@@ -75,12 +81,12 @@ def _deadline(case: Case, at: dt.datetime | None, submitted: bool, today: dt.dat
     return DeadlineState(at, day, None, (today - day).days)
 
 
-def _decision(data: dict) -> Decision | None:
+def _decision(data: dict, *, by_unit_head: bool = False) -> Decision | None:
     if not data.get("decision_number"):
         return None
     awards = [a for a in data.get("awards") or [] if isinstance(a, dict)]
     return Decision(str(data["decision_number"]), clock.parse_any_date(data.get("decision_date")),
-                    str(data.get("decision_authority") or ""), awards)
+                    str(data.get("decision_authority") or ""), awards, by_unit_head)
 
 
 def sections(case: Case, events: list[AuditEvent], titles: dict[str, str]) -> list[Section]:

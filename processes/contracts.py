@@ -104,6 +104,10 @@ class DataKey(StrEnum):
     CANDIDATES = "candidates"
     CHECK_DECISION = "check_decision"  # "accept" | "return" on the receiving level's check
     RETURN_TO = "return_to"  # the step a return sends the case to: the gateways after each refusing step read it
+    # A dossier split between the unit's own head and the level above (bpmn/nomination.bpmn's split_dossier):
+    OWN_NOMINEES = "own_nominees"  # those the head decides (unit_decision's awards are prefilled from them)
+    UPPER_NOMINEES = "upper_nominees"  # those that go up (tờ trình, danh sách, roll-up, the upper decision)
+    UNIT_DECISION = "unit_decision"  # the head's own decision of a mixed dossier, kept apart from the upper one
 
 
 #: What `dossier_level()` returns (the diagrams' gateways compare with it): a dossier whose every nominee is proposed

@@ -167,13 +167,16 @@ def initial_data(schema: dict, case_data: dict, defaults: dict | None = None) ->
     for name, prop in schema.get("properties", {}).items():
         if prop.get("x-fresh"):
             continue
-        if name in case_data:
+        if case_data.get(name) is not None:  # a key a script cleared (None) opens empty, as a new one does
             data[name] = case_data[name]
         elif prop.get("x-defaultFrom") and (defaults or {}).get(prop["x-defaultFrom"]):
             data[name] = defaults[prop["x-defaultFrom"]]
         prefill = prop.get("x-prefillFrom")
         if prefill and not data.get(name):
-            source = case_data.get(prefill["source"]) or []
+            # `source` may name several keys: the first the case holds rows in (the record-decision form lists the
+            # head's own nominees at unit_decision, those sent up at the upper decision, else every nominee)
+            names = prefill["source"] if isinstance(prefill["source"], list) else [prefill["source"]]
+            source = next((case_data[k] for k in names if case_data.get(k)), None) or []
             # a value the source lacks is left out, not sent as null: the form's schema would refuse null
             data[name] = [{dst: item[src] for dst, src in prefill["map"].items() if item.get(src) is not None}
                           for item in source if isinstance(item, dict)]

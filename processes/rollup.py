@@ -72,7 +72,8 @@ def deliver_decision(tx: Tx, event: CaseMoved) -> None:
 
 def _deliver(tx: Tx, parent: Case, children: list[Case], actor_id: int | None) -> None:
     data = parent.data or {}
-    decision = {k: data.get(k) for k in ("decision_number", "decision_date", "decision_authority")}
+    decision = {k: data.get(k) for k in ("decision_number", "decision_date", "decision_authority",
+                                         "decision_signer_name", "decision_signer_title")}
     for child in children:
         processor = CaseProcessor.restore(tx, child)
         payload = {**decision, "awards": awards_for(child, data.get("awards") or [])}

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload, undefer
 
 from . import clock
 from .contracts import SETTLED, CaseKind
+from .award_forms import upward_nominees
 from .models import Campaign, Case, OpenTask, Unit
 from .nominees import normalise
 
@@ -30,10 +31,11 @@ def forwarded_children(session: Session, parent: Case, *, lock: bool = False) ->
 
 
 def candidates_for(session: Session, parent: Case) -> list[dict]:
-    """Every nominee of every forwarded unit dossier, as rows the council votes on and ticks."""
+    """Every nominee of every forwarded unit dossier, as rows the council votes on and ticks: those sent up only (a
+    Giấy khen the unit's own head decided stays with the unit, `award_forms.upward_nominees`)."""
     rows = []
     for child in forwarded_children(session, parent):
-        for nominee in (child.data or {}).get("nominees") or []:
+        for nominee in upward_nominees(child.data):
             rows.append({"case_id": child.id, "unit": child.unit.name, "kind": nominee.get("kind"),
                          "name": nominee.get("name"), "position": nominee.get("position", ""),
                          "award_form": nominee.get("award_form"),
@@ -43,13 +45,14 @@ def candidates_for(session: Session, parent: Case) -> list[dict]:
 
 def awards_for(child: Case, awards: list[dict]) -> list[dict]:
     """The child's nominees with what the decision gave them: an award of the decision names the nominee and, when
-    it came from the consolidated list, the unit case it belongs to (two units may nominate people of one name)."""
+    it came from the consolidated list, the unit case it belongs to (two units may nominate people of one name).
+    Only the nominees the unit sent up: its own head decided the others."""
     granted = {}
     for award in awards:
         if award.get("awarded") and award.get("case_id") in (None, child.id):
             granted.setdefault(normalise(award.get("nominee")), award)
     result = []
-    for nominee in (child.data or {}).get("nominees") or []:
+    for nominee in upward_nominees(child.data):
         award = granted.get(normalise(nominee.get("name")))
         result.append({"nominee": nominee.get("name"),
                        "award_form": (award or nominee).get("award_form"), "awarded": award is not None})

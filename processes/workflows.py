@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import clock
-from .award_forms import dossier_level, selected_nominees
+from .award_forms import dossier_level, own_part, selected_nominees, upper_part
 from .engine import runner, timers
 from .engine.diagrams import LoadedDiagram, SpecCache, load_diagram
 from .engine.errors import DiagramInvalid
@@ -25,7 +25,8 @@ BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 timers.use_clock(clock.now)
 timers.use_local_zone(clock.VN_TZ)  # "2024-08-23T23:59:59" in a diagram means Việt Nam time
 runner.register_script_functions(dossier_level=dossier_level, working_days_after=working_days_after,
-                                 days_before=days_before, selected_nominees=selected_nominees)
+                                 days_before=days_before, selected_nominees=selected_nominees,
+                                 own_part=own_part, upper_part=upper_part)
 
 spec_cache = SpecCache()
 

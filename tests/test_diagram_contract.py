@@ -16,6 +16,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.util.task import TaskState
 
+from processes.award_forms import own_part, upper_part
 from processes.forms import with_defaults
 from tests.factories import reported
 
@@ -228,13 +229,15 @@ def _flow_nodes(container):
 def test_every_flow_node_and_flow_has_di(di):
     _, process, shapes, edges = di
     nodes = list(_flow_nodes(process))
-    assert len(nodes) == 48  # 45, and the unit's own decision: its gateway, task and end
+    # 45, the unit's own decision (its gateway, task and end), and the split of a mixed dossier (the script that
+    # splits it, the gateway after the head's decision, the script that keeps that decision apart)
+    assert len(nodes) == 51
     for el in nodes:
         assert el.get("id") in shapes, f"{el.get('id')} has no BPMNShape"
         assert shapes[el.get("id")].find("dc:Bounds", NS) is not None
     assert shapes["unit_preparation"].get("isExpanded") == "true"
     flows = process.findall(".//bpmn:sequenceFlow", NS)
-    assert len(flows) == 53  # 50, and the own gateway's three
+    assert len(flows) == 57  # 50, the own gateway's three, and the split's four
     for flow in flows:
         edge = edges.get(flow.get("id"))
         assert edge is not None, f"{flow.get('id')} has no BPMNEdge"
@@ -313,12 +316,15 @@ CHECK_RETURN = {"check_decision": "return", "check_reason": "Thiếu báo cáo t
 CHECK_ACCEPT = {"check_decision": "accept"}
 SUPREME_DECISION = {"decision_number": "1234/QĐ-VKSTC", "decision_date": "2024-10-10",
                     "decision_authority": "Viện trưởng VKSND tối cao",
-                    "awards": [{"nominee": "Trần Thị Thủy", "award_form": "bang_khen_vkstc", "awarded": True},
-                               {"nominee": "VKSND thành phố Đồng Hới", "award_form": "giay_khen_thu_truong",
-                                "awarded": False}]}
+                    # the unit's own Giấy khen is not on it: the unit's head decided it (UNIT_DECISION)
+                    "awards": [{"nominee": "Trần Thị Thủy", "award_form": "bang_khen_vkstc", "awarded": True}]}
 PROVINCIAL_DECISION = {"decision_number": "567/QĐ-UBND", "decision_date": "2024-11-05",
                        "decision_authority": "Chủ tịch UBND tỉnh Quảng Bình",
                        "awards": [{"nominee": "Hoàng Văn Nam", "award_form": "bang_khen_ubnd_tinh", "awarded": True}]}
+UNIT_DECISION = {"decision_number": "12/QĐ-VKS", "decision_date": "2024-08-22", "decision_authority": "Viện trưởng",
+                 "decision_signer_name": "Lê Văn Hùng",
+                 "awards": [{"nominee": "VKSND thành phố Đồng Hới", "award_form": "giay_khen_thu_truong",
+                             "awarded": True}]}
 
 
 def dossier_level(nominees, levels):
@@ -332,7 +338,8 @@ FAR = {"deadline_at": "2999-08-23T23:59:59+07:00", "reminder_at": "2999-08-20T23
 
 def start_workflow() -> BpmnWorkflow:
     engine = PythonScriptEngine(environment=TaskDataEnvironment({
-        "dossier_level": dossier_level, "working_days_after": lambda days: "2999-12-31T23:59:59+07:00"}))
+        "dossier_level": dossier_level, "working_days_after": lambda days: "2999-12-31T23:59:59+07:00",
+        "own_part": own_part, "upper_part": upper_part}))
     spec, subprocesses = parse_spec()
     workflow = BpmnWorkflow(spec, subprocesses, script_engine=engine)
     workflow.get_tasks(state=TaskState.READY)[0].data.update(FAR)
@@ -358,7 +365,9 @@ def completed_ids(workflow: BpmnWorkflow) -> list[str]:
 
 def test_supreme_branch_waits_for_the_decision_from_the_consolidation_case():
     """A dossier decided above the receiving level is checked there, forwarded (tdkt.forwarded) and waits for the
-    decision the consolidation case sends back (tdkt.decided), which ends it with its nominees' results."""
+    decision the consolidation case sends back (tdkt.decided), which ends it with its nominees' results. The
+    dossier is MIXED (a Bằng khen VKSTC and the unit's own Giấy khen): its head decides the Giấy khen first
+    (unit_decision, kept apart as `unit_decision`), and only the Bằng khen goes up."""
     workflow = start_workflow()
     complete(workflow, "register_nominees", SUPREME_NOMINEES, "unit_staff")
     complete(workflow, "record_minutes", MINUTES, "unit_secretary")
@@ -366,6 +375,9 @@ def test_supreme_branch_waits_for_the_decision_from_the_consolidation_case():
     complete(workflow, "record_minutes", {**MINUTES, "members_present": 9}, "unit_secretary")
     complete(workflow, "council_review", COUNCIL_APPROVE, "unit_council")
     complete(workflow, "submit_dossier", SUBMIT, "unit_head")
+    assert [a["name"] for a in workflow.get_tasks(state=TaskState.READY, manual=True)[0].data["own_nominees"]] == \
+        ["VKSND thành phố Đồng Hới"]
+    complete(workflow, "unit_decision", UNIT_DECISION, "unit_head")
     complete(workflow, "provincial_check", CHECK_RETURN, "provincial_reviewer")
     complete(workflow, "submit_supplement", {**SUBMIT, "submission_note": "Đã bổ sung báo cáo thành tích."},
              "unit_head")
@@ -390,6 +402,9 @@ def test_supreme_branch_waits_for_the_decision_from_the_consolidation_case():
     data = workflow.last_task.data
     assert data["receiving_level"] == "supreme" and data["decision_number"] == "1234/QĐ-VKSTC"
     assert data["awards"] == SUPREME_DECISION["awards"]
+    assert data["unit_decision"]["decision_number"] == "12/QĐ-VKS"  # the head's own, not overwritten
+    assert data["unit_decision"]["awards"] == UNIT_DECISION["awards"]
+    assert [n["name"] for n in data["upper_nominees"]] == ["Trần Thị Thủy"] and data["own_nominees"] is None
 
 
 def test_provincial_branch_with_a_check_return():

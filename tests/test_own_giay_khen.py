@@ -33,7 +33,7 @@ def open_tasks(session, case):
 def test_the_level_follows_the_campaign_file():
     vkstc = {"giay_khen_thu_truong": "own", "bang_khen_vkstc": "supreme"}
     assert dossier_level([HOA, ROOM], vkstc) == "own"
-    assert dossier_level([HOA, person("Trần Thị Thủy")], vkstc) == "supreme"  # mixed: up as before
+    assert dossier_level([HOA, person("Trần Thị Thủy")], vkstc) == "supreme"  # mixed: what goes up goes to VKSTC
     # Đà Nẵng's round: the unit's Giấy khen is the city Viện trưởng's, so the dossier goes to the city
     assert dossier_level([HOA], {"giay_khen_thu_truong": "provincial"}) == "provincial"
     assert dossier_level([HOA], {}) == "own"  # no campaign level: the catalogue (a Giấy khen of the unit's head)
@@ -67,10 +67,19 @@ def test_a_dossier_of_the_units_own_giay_khen_is_decided_by_its_head(session):
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_a_dossier_with_another_award_goes_up_as_before(session):
-    case = submitted(session, "vks-da-nang", [HOA, person("Trần Thị Thủy")], campaign_code=VKSTC)
+def test_a_dossier_without_the_units_giay_khen_goes_up_as_before(session):
+    case = submitted(session, "vks-da-nang", [person("Trần Thị Thủy")], campaign_code=VKSTC)
     assert [bpmn for bpmn, _ in open_tasks(session, case)] == ["provincial_check"]
     assert case.data["receiving_level"] == "supreme"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_mixed_dossier_goes_to_the_head_first(session):
+    """Its Giấy khen is the head's to decide; the rest goes up after (tests/test_split_dossier.py follows it)."""
+    case = submitted(session, "vks-da-nang", [HOA, person("Trần Thị Thủy")], campaign_code=VKSTC)
+    assert open_tasks(session, case) == [("unit_decision", "unit_head")]
+    assert [n["name"] for n in case.data["own_nominees"]] == [HOA["name"]]
+    assert [n["name"] for n in case.data["upper_nominees"]] == ["Trần Thị Thủy"]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

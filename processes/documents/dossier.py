@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from .. import attachments as uploads
 from ..access import check_may_read_case
-from ..award_forms import award_name
+from ..award_forms import award_name, own_part, upward_nominees
+from ..contracts import DataKey
 from ..clock import format_date, format_datetime, now
 from ..errors import InvalidInput, NotFound
 from ..models import Attachment, AwardRecord, Case
@@ -38,6 +39,11 @@ DEFAULT_DOSSIER = [
     {"code": "bao_cao_thanh_tich", "name": "Báo cáo thành tích của tập thể, cá nhân", "required": True},
 ]
 SUBMISSION_FIELDS = {"số tờ trình", "ngày tờ trình", "người ký", "chức vụ người ký"}
+#: The head's own decision of a MIXED dossier (bpmn/nomination.bpmn's keep_unit_decision keeps it apart as
+#: `unit_decision`): its Quyết định and Giấy khen, rendered by the quyet_dinh / bang_khen templates from the case
+#: data narrowed to the head's nominees and that decision — under the unit's own header (context.deciding_unit).
+UNIT_DECISION_DOCUMENTS = {"quyet_dinh_don_vi": ("quyet_dinh", "Quyết định tặng Giấy khen của Thủ trưởng đơn vị"),
+                           "giay_khen_don_vi": ("bang_khen", "Giấy khen của Thủ trưởng đơn vị")}
 DOCUMENT_STATUS_LABELS = {"uploaded": "Đã ký, đã tải lên", "generated": "Lập được từ dữ liệu (chưa có bản ký)",
                  "missing": "Còn thiếu"}
 
@@ -110,6 +116,13 @@ def documents_of(session: Session, user, case_id: int) -> tuple[Case, list[Docum
             extra.append(DocumentRow(code=code, name=DOCUMENTS[code].name, required=False,
                                      status="generated" if not lacking else "missing", can_generate=not lacking,
                                      missing=lacking or []))
+    own = unit_decision_data(case.data or {})
+    if own is not None:
+        for code, (template, name) in UNIT_DECISION_DOCUMENTS.items():
+            lacking = missing_fields(template, own, case.campaign)
+            extra.insert(0 if code == "quyet_dinh_don_vi" else 1,
+                         DocumentRow(code=code, name=name, required=False, status="missing" if lacking else "generated",
+                                     can_generate=not lacking, missing=lacking or []))
     return case, rows, extra
 
 
@@ -157,11 +170,26 @@ def _history(session: Session, before: dt.date | None, units: set[int], rows: li
     return lookup
 
 
+def unit_decision_data(data: dict) -> dict | None:
+    """The case data as the head's own decision of a mixed dossier reads it (its nominees, its number, date,
+    authority, signer and awards), or None when the case has no such decision."""
+    decision = data.get(DataKey.UNIT_DECISION)
+    if not isinstance(decision, dict) or not decision.get("decision_number"):
+        return None
+    view = {k: v for k, v in data.items() if not k.startswith("decision_") and k not in ("awards", "register_number")}
+    nominees = decision.get("nominees") or own_part(data.get("nominees"), data.get(DataKey.AWARD_LEVELS))
+    return {**view, **{k: v for k, v in decision.items() if k != "nominees"}, "nominees": nominees}
+
+
 def documents_data(session: Session, case: Case, data: dict | None = None) -> dict:
-    """The case's data as its documents read it. A consolidation case's nominees are the units' nominees its
+    """The case's data as its documents read it. A unit's dossier split by its head (a Giấy khen decided at the
+    unit, the rest sent up) sends up only the rest: its tờ trình, danh sách, reports and the upper decision list
+    only those (`award_forms.upward_nominees`). A consolidation case's nominees are the units' nominees its
     council chose: their achievement reports, birth dates and titles are in the units' cases, and its dossier
     carries those reports (the receiving level confirms them), so they are taken from there."""
     data = dict(case.data or {}) if data is None else dict(data)
+    if case.kind != "consolidation":
+        data["nominees"] = upward_nominees(data)
     if case.kind != "consolidation" or not data.get("nominees"):
         return data
     child_ids = {n.get("case_id") for n in data["nominees"] if n.get("case_id")}
@@ -204,11 +232,22 @@ def _filename(case: Case, code: str, nominee: int | None) -> str:
     return f"ho-so-{case.id}-{code}{suffix}.pdf"
 
 
+def _source(session: Session, case: Case, code: str) -> tuple[str, dict, dict]:
+    """The template, the data and the options document `code` of this case renders from: the head's own decision
+    of a mixed dossier (UNIT_DECISION_DOCUMENTS) cites the unit's own tờ trình, never the consolidated one."""
+    if code in UNIT_DECISION_DOCUMENTS:
+        data = unit_decision_data(case.data or {})
+        if data is None:
+            raise NotFound("Hồ sơ này không có quyết định riêng của Thủ trưởng đơn vị.")
+        return UNIT_DECISION_DOCUMENTS[code][0], data, {**render_options(session, case), "proposal": None}
+    return code, documents_data(session, case), render_options(session, case)
+
+
 def html(session: Session, user, case_id: int, code: str, nominee: int | None = None) -> str:
     case = _case(session, user, case_id)
-    data = documents_data(session, case)
-    _check_renderable(case, data, code, nominee)
-    return html_for(code, data, case.campaign, case.unit, nominee=nominee, **render_options(session, case))
+    template, data, options = _source(session, case, code)
+    _check_renderable(case, data, template, nominee)
+    return html_for(template, data, case.campaign, case.unit, nominee=nominee, **options)
 
 
 def _check_renderable(case: Case, data: dict, code: str, nominee: int | None) -> None:
@@ -217,16 +256,15 @@ def _check_renderable(case: Case, data: dict, code: str, nominee: int | None) ->
     lacking = missing_fields(code, data, case.campaign)
     if lacking:
         raise InvalidInput(f"Chưa lập được «{DOCUMENTS[code].name}»: hồ sơ chưa có {', '.join(lacking)}.")
-    if nominee is not None and not (0 <= nominee < len((case.data or {}).get("nominees") or [])):
+    if nominee is not None and not (0 <= nominee < len(data.get("nominees") or [])):
         raise NotFound("Không có tập thể, cá nhân này trong danh sách.")
 
 
 def generate(session: Session, user, case_id: int, code: str, nominee: int | None = None) -> tuple[str, bytes]:
     case = _case(session, user, case_id)
-    data = documents_data(session, case)
-    _check_renderable(case, data, code, nominee)
-    pdf = render_many([htmls_for(code, data, case.campaign, case.unit, nominee=nominee,
-                                 **render_options(session, case))])[0]
+    template, data, options = _source(session, case, code)
+    _check_renderable(case, data, template, nominee)
+    pdf = render_many([htmls_for(template, data, case.campaign, case.unit, nominee=nominee, **options)])[0]
     return _filename(case, code, nominee), pdf
 
 
