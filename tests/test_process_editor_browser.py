@@ -244,7 +244,7 @@ def test_our_properties_group_shows_what_the_engine_reads(page):
     assert "Thư ký đơn vị (unit_secretary)" in page.locator('select[name="tdkt-role"] option').all_inner_texts()
     select("determine_level")
     assert page.input_value('textarea[name="tdkt-script"]') == \
-        "receiving_level = dossier_level(nominees, award_levels)"
+        "receiving_level = dossier_level(nominees, award_levels)\nupper_nominees = upper_part(nominees, award_levels)"
     select("flow_council_return")
     assert page.input_value('textarea[name="tdkt-condition"]') == \
         "council_decision == 'return' and return_to != 'nominees'"
