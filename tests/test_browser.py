@@ -3,6 +3,7 @@ guard, and errors shown beside their fields."""
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -25,8 +26,9 @@ def live(app):
     server.shutdown()
 
 
-@pytest.fixture
-def page(live):
+@contextmanager
+def chromium():
+    """Debian's Chromium through Playwright (skipped on a machine without it, except in CI), closed afterwards."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI") == "true":
             pytest.fail("Chromium is required in CI (scripts/ensure-chromium.sh)")
@@ -34,15 +36,28 @@ def page(live):
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(locale="vi-VN")
-        page.set_default_timeout(15000)
-        page.base = live
-        # Anything the Content-Security-Policy blocks is reported on the console: the pages must need none of it.
-        page.csp_violations = []
-        page.on("console", lambda msg: "Content Security Policy" in msg.text and page.csp_violations.append(msg.text))
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def watched(page, base: str):
+    """A page of the app under test: its base URL, a patient default timeout, and anything the
+    Content-Security-Policy blocks collected from the console (the pages must need none of it)."""
+    page.set_default_timeout(15000)
+    page.base = base
+    page.csp_violations = []
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and page.csp_violations.append(msg.text))
+    return page
+
+
+@pytest.fixture
+def page(live):
+    with chromium() as browser:
+        page = watched(browser.new_page(locale="vi-VN"), live)
         yield page
-        browser.close()
-        assert page.csp_violations == [], page.csp_violations
+    assert page.csp_violations == [], page.csp_violations
 
 
 def login(page, username):

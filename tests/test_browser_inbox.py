@@ -10,7 +10,7 @@ from sqlalchemy import select
 from processes import cases
 from processes.models import CaseComment, Notification, OpenTask
 from tests.factories import start, user
-from tests.test_browser import ARGS, CHROMIUM, live, login  # noqa: F401  (fixtures)
+from tests.test_browser import chromium, live, login, watched  # noqa: F401  (fixtures)
 from tests.test_inbox_teamwork import COLLEAGUE, OWNER, add_user
 
 SHOTS = "/tmp/shots-inbox"
@@ -24,30 +24,17 @@ def shot(page, name, full_page=True):
 @pytest.fixture
 def pages(live):
     """pages(n) → n pages, each in its own browser context (its own cookies: its own signed-in user)."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is required in CI (scripts/ensure-chromium.sh)")
-        pytest.skip("no Chromium on this machine")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        made = []
-
+    made = []
+    with chromium() as browser:
         def make(n):
             for _ in range(n):
-                page = browser.new_context(locale="vi-VN", viewport={"width": 1366, "height": 900}).new_page()
-                page.set_default_timeout(15000)
-                page.base = live
-                page.csp_violations = []
-                page.on("console", lambda msg, page=page: "Content Security Policy" in msg.text
-                        and page.csp_violations.append(msg.text))
-                made.append(page)
+                context = browser.new_context(locale="vi-VN", viewport={"width": 1366, "height": 900})
+                made.append(watched(context.new_page(), live))
             return made[-n:]
 
         yield make
-        violations = [v for page in made for v in page.csp_violations]
-        browser.close()
-        assert violations == [], violations
+    violations = [v for page in made for v in page.csp_violations]
+    assert violations == [], violations
 
 
 @pytest.fixture
