@@ -158,7 +158,9 @@ class Backend:
 @pytest.fixture
 def db_url(backend) -> str:
     from processes import roles
+    from processes.supervision import overview
     roles.forget()  # this process's snapshot of the roles table belongs to the previous test's database
+    overview.forget()  # and so do the overview's kept counts (a new database repeats ids and versions)
     return backend.fresh()
 
 

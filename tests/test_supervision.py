@@ -12,7 +12,7 @@ from processes.contracts import CaseStatus, TimerStatus
 from processes.db import unit_of_work
 from processes.errors import Conflict, Forbidden, NotFound
 from processes.models import AuditEvent, Campaign, Case, CaseTimer, Notification, OpenTask, RoleAssignment, User
-from processes.supervision import board, history, paths
+from processes.supervision import board, history, overview, paths
 from processes.supervision.flags import Flag
 from tests.factories import QB, ids_of, start, user
 
@@ -300,14 +300,51 @@ def test_the_overview_counts_one_page_of_campaigns_newest_first(session):
                                  process_id=source.process_id, status="closed", details=dict(source.details))
                         for year in range(2012, 2024))
     sup = user(session, SUPERVISOR)
-    first = board.overview(session, sup)
+    first = overview.overview(session, sup)
     assert first.total >= 13 and first.pages == -(-first.total // 10) and len(first.rows) == 10
     assert first.rows[0].campaign.code == QB and first.rows[0].units == 12
     assert first.rows[0].counts == {"on_time": 1, "not_started": 11}
     past = [r.campaign.code for r in first.rows if r.campaign.code.startswith("qb-past-")]
     assert past == [f"qb-past-{year}" for year in range(2023, 2023 - len(past), -1)]
-    second = board.overview(session, sup, page=2)
+    second = overview.overview(session, sup, page=2)
     assert [r.campaign.code for r in second.rows][-1] == "qb-past-2012" and second.rows[-1].counts == {"overdue": 12}
-    assert board.overview(session, sup, page=10 ** 6).rows == []
-    assert not any(r.campaign.code.startswith("qb-") for r in board.overview(session, user(session, "vks-da-nang.tdkt"),
+    assert overview.overview(session, sup, page=10 ** 6).rows == []
+    assert not any(r.campaign.code.startswith("qb-") for r in overview.overview(session, user(session, "vks-da-nang.tdkt"),
                                                                              per_page=500).rows)
+
+
+def _qb_counts(session) -> dict[str, int]:
+    return next(r.counts for r in overview.overview(session, user(session, SUPERVISOR), per_page=500).rows
+                if r.campaign.code == QB)
+
+
+def _recounted(session) -> dict[str, int]:
+    overview.forget()
+    return _qb_counts(session)
+
+
+def test_the_overviews_kept_counts_follow_every_change_and_the_clock(session, monkeypatch):
+    """The overview keeps each campaign's counts in the process; a change to a case, to its tasks, to the campaign
+    or the passing of the minute counts afresh — and an unchanged campaign is not recomputed."""
+    computed = []
+    real = overview.unit_rows
+    monkeypatch.setattr(overview, "unit_rows", lambda *a, **kw: computed.append(1) or real(*a, **kw))
+    at(12)
+    assert _qb_counts(session) == {"not_started": 12}
+    assert _qb_counts(session) == {"not_started": 12} and len(computed) == 1  # kept: nothing changed
+    case = start(session, "vks-qb-dong-hoi")  # a new case and its first task
+    started = _qb_counts(session)
+    assert started["not_started"] == 11 and started == _recounted(session)
+    with unit_of_work(session):  # the step started long ago (as a repair would write it)
+        session.execute(update(OpenTask).where(OpenTask.case_id == case.id)
+                        .values(created_at=dt.datetime(2024, 7, 1)))
+    stalled = _qb_counts(session)
+    assert stalled == {"stalled": 1, "not_started": 11} == _recounted(session)
+    with unit_of_work(session):  # the campaign's own threshold
+        session.execute(update(Campaign).where(Campaign.code == QB).values(stall_working_days=100))
+    session.expire_all()
+    relaxed = _qb_counts(session)
+    assert "stalled" not in relaxed and relaxed == _recounted(session)
+    computed.clear()
+    at(24)  # the clock alone: past the deadline
+    assert _qb_counts(session) == {"overdue": 12} and len(computed) == 1

@@ -10,7 +10,7 @@ from processes import digest, interventions
 from processes.clock import parse_vn_date
 from processes.errors import InvalidInput
 from processes.models import User
-from processes.supervision import board, exports, scope
+from processes.supervision import board, exports, overview, scope
 from processes.supervision.flags import FLAG_LABELS, SEVERITY
 
 from .api.supervision import download
@@ -28,7 +28,7 @@ def _filters() -> dict:
 @bp.get("")
 @login_required
 def index():
-    page = board.overview(db.session, current_user, page=request.args.get("page", 1, type=int))
+    page = overview.overview(db.session, current_user, page=request.args.get("page", 1, type=int))
     return render_template("supervision.html", page=page, labels=FLAG_LABELS, order=SEVERITY)
 
 

@@ -25,7 +25,7 @@ from ..roles import UNIT_ROLES, role_label
 from ..workdays import is_working_day
 from . import history, paths
 from .flags import FLAG_LABELS, SEVERITY, Flag
-from .scope import ScopedUnit, campaign_for, supervised_campaigns, supervised_units
+from .scope import ScopedUnit, campaign_for
 
 DEFAULT_STALL_WORKING_DAYS = 5
 PER_PAGE = 50
@@ -266,43 +266,6 @@ def board(session: Session, user: User, campaign_id: int, *, flag: str = "", ste
     start = (page - 1) * per_page
     return Board(campaign, chosen[start:start + per_page], len(chosen), counts, page, per_page, len(rows),
                  dict(flag=flag, step=step, q=q, sort=sort), rows)
-
-
-OVERVIEW_PER_PAGE = 10
-
-
-@dataclass
-class CampaignSummary:
-    campaign: Campaign
-    units: int  # supervised participating units
-    counts: dict[str, int]  # per flag
-
-
-@dataclass
-class Overview(Paged):
-    rows: list[CampaignSummary]  # this page
-    total: int  # campaigns with units the user supervises
-    page: int
-    per_page: int
-
-
-def overview(session: Session, user: User, page: int = 1, per_page: int = OVERVIEW_PER_PAGE) -> Overview:
-    """The campaigns the user supervises, newest deadline first, a page at a time, each with its units counted per
-    flag. The flags are the dashboard's rows, computed for the page's campaigns only: a province holds a round a
-    year (or more), and the overview must not compute every past round's units on every visit (measured with
-    bench/load.py: 100 rounds of 1,000 units took seconds per visit and held the web threads the staff needed)."""
-    page, per_page = max(1, page), max(1, min(per_page, MAX_PER_PAGE))
-    trees: dict = {}
-    supervised = supervised_campaigns(session, user, trees)
-    start = (page - 1) * per_page
-    rows = []
-    for campaign in supervised[start:start + per_page]:
-        units = supervised_units(session, user, campaign, trees)
-        counts: dict[str, int] = {}
-        for row in unit_rows(session, campaign, units, with_holders=False):
-            counts[row.flag] = counts.get(row.flag, 0) + 1
-        rows.append(CampaignSummary(campaign, len(units), counts))
-    return Overview(rows, len(supervised), page, per_page)
 
 
 def all_rows(session: Session, user: User, campaign_id: int, *, flag: str = "", step: str = "", q: str = "",

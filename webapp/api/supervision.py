@@ -6,7 +6,7 @@ from flask import Response, g, jsonify, request
 from processes import interventions
 from processes.clock import parse_vn_date
 from processes.errors import InvalidInput
-from processes.supervision import board, exports, scope
+from processes.supervision import board, exports, overview, scope
 from processes.supervision.flags import FLAG_LABELS
 
 from ..extensions import db
@@ -35,8 +35,8 @@ def filters() -> dict:
 
 @bp.get("/supervision/campaigns")
 def supervision_campaigns():
-    page = board.overview(db.session, g.api_user, page=request.args.get("page", 1, type=int),
-                          per_page=request.args.get("per_page", board.OVERVIEW_PER_PAGE, type=int))
+    page = overview.overview(db.session, g.api_user, page=request.args.get("page", 1, type=int),
+                          per_page=request.args.get("per_page", overview.OVERVIEW_PER_PAGE, type=int))
     return jsonify({"items": [{**_campaign_doc(s.campaign), "units": s.units, "counts": s.counts} for s in page.rows],
                     "total": page.total, "page": page.page, "per_page": page.per_page, "pages": page.pages})
 
