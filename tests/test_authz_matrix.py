@@ -125,7 +125,7 @@ GET    /processes/<process_id>                                             3xx  
 GET    /processes/<process_id>/versions/<int:number>.bpmn                  3xx   403   403   403   403   403   403   403   200
 POST   /processes/<process_id>/upload                                      3xx   403   403   403   403   403   403   403   400
 GET    /processes/<process_id>/edit                                        3xx   403   403   403   403   403   403   403   200
-GET    /processes/<process_id>/compare                                     3xx   403   403   403   403   403   403   403   404
+GET    /processes/<process_id>/compare                                     3xx   403   403   403   403   403   403   403   400
 GET    /processes/<process_id>/draft                                       3xx   403   403   403   403   403   403   403   200
 PUT    /processes/<process_id>/draft                                       3xx   403   403   403   403   403   403   403   400
 POST   /processes/<process_id>/publish                                     3xx   403   403   403   403   403   403   403   400

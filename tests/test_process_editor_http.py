@@ -264,8 +264,12 @@ def test_compare_page_checks_the_versions_and_the_owner(app, browser):
     assert owner.get(f"/processes/{PID}/compare?from=1&to=1").status_code == 200
     page = owner.get(f"/processes/{PID}/compare?from=1&to=1").get_data(as_text=True)
     assert "build/differ.js" in page and f"/processes/{PID}/versions/1.bpmn" in page
-    for query in ("from=1&to=2", "from=0&to=1", "from=1&to=draft", "to=1", "from=1&to=x"):
+    for query in ("from=1&to=2", "from=0&to=1", "from=1&to=draft"):  # versions that do not exist
         assert owner.get(f"/processes/{PID}/compare?{query}").status_code == 404, query
+    for query in ("", "to=1", "from=1", "from=1&to=x", "from=a&to=1"):  # asked wrongly
+        refused = owner.get(f"/processes/{PID}/compare?{query}")
+        assert refused.status_code == 400, query
+        assert "Chọn hai phiên bản để so sánh" in refused.get_data(as_text=True)
     assert browser("vks-qb-dong-hoi.canbo").get(f"/processes/{PID}/compare?from=1&to=1").status_code == 403
 
 

@@ -112,6 +112,8 @@ def compare(process_id: str):
     process = process_catalog.versions(db.session, process_id, per_page=1).process
     versions = range(1, process.latest_version + 1)
     first, second = request.args.get("from", type=int), request.args.get("to", "")
+    if first is None or not (second == "draft" or second.isdigit()):  # asked wrongly: say how to ask
+        raise InvalidInput("Chọn hai phiên bản để so sánh: ?from=<số phiên bản>&to=<số phiên bản hoặc draft>.")
     if first not in versions or not (second == "draft" and process.draft_revision
                                      or second.isdigit() and int(second) in versions):
         raise NotFound("Không tìm thấy phiên bản để so sánh.")
