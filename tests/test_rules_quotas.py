@@ -120,6 +120,16 @@ def test_per_unit_kind_refuses_a_second_commune():
         "nghị 3."]  # the city: two
 
 
+def test_per_unit_kind_counts_a_collective_whose_level_is_left_blank():
+    # kind and level are optional on the form: a UBND xã typed without its level is still a commune
+    blank = [collective("UBND xã Hoằng Phú", BK_TINH, unit_kind="people_committee")]
+    found = unit_violations(TH_CDS, unit_facts("ubnd-hoang-hoa"), communes("Hoằng Lộc") + blank)
+    assert [(v.rule, v.allowed, v.submitted) for v in found] == [("quota_per_unit_kind", 1, 2)]
+    # a collective said to be of another level or kind is not
+    district_office = [collective("Phòng Văn hóa huyện", BK_TINH, unit_kind="department", unit_level="district")]
+    assert unit_violations(TH_CDS, unit_facts("ubnd-hoang-hoa"), communes("Hoằng Lộc") + district_office) == []
+
+
 # --- campaign totals for a kind of unit (what the receiving level passes on) -----------------------------------------
 
 def test_campaign_totals_for_enterprises_and_the_press():

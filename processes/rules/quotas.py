@@ -136,9 +136,11 @@ def check_quota(quota: dict, nominees: list[dict], unit: UnitFacts | None, *, fi
                 total, collectives + individuals, quota.get("source", "")))
     elif kind == "per_unit_kind":
         limit = override if override is not None else quota["collectives"]
+        # A collective whose kind or level is not given counts as the quota's kind (the fields are optional on the
+        # form): left blank, a UBND cấp xã would otherwise slip past the limit on UBND cấp xã.
         matching = [n for n in counted if n.get("kind") == "collective"
-                    and n.get("unit_kind", quota.get("unit_kind")) == quota.get("unit_kind")
-                    and n.get("unit_level") == quota.get("unit_level")]
+                    and (n.get("unit_kind") or quota.get("unit_kind")) == quota.get("unit_kind")
+                    and (n.get("unit_level") or quota.get("unit_level")) == quota.get("unit_level")]
         if len(matching) > limit:
             found.append(_over(quota, f"tập thể là {_unit_words(quota)}", limit, len(matching), where,
                                "quota_per_unit_kind"))
