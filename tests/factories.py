@@ -165,6 +165,36 @@ def complete(session, case, username: str, data: dict, bpmn_id: str | None = Non
     return cases.complete_task(session, user(session, username), session.scalar(query.order_by(OpenTask.id)), data)
 
 
+def claim_failing_once(session, monkeypatch, fail):
+    """Đồng Hới's staff claims the task of a new case while the claim's body, the first time, does its work and then
+    `fail(tx)` raises (a lost race, a dropped connection): what the executor's retry leaves. Returns the claimant's
+    and the task's assignee ids, how many times the body ran and how many task_claimed rows the trail holds."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import func, select
+
+    from processes import cases
+    from processes.models import AuditEvent, OpenTask
+
+    case = start(session, "vks-qb-dong-hoi")
+    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
+    real, calls = cases.ClaimTask.run, []
+
+    def failing_once(self, tx, locked):
+        calls.append(1)
+        result = real(self, tx, locked)  # the work is done, then the failure: it must all roll back
+        if len(calls) == 1:
+            fail(tx)
+        return result
+
+    monkeypatch.setattr(cases.ClaimTask, "run", failing_once)
+    staff = user(session, "vks-qb-dong-hoi.canbo")
+    claimed = cases.claim_task(session, staff, task_id)
+    claims = session.scalar(select(func.count()).select_from(AuditEvent)
+                            .where(AuditEvent.task_id == task_id, AuditEvent.action == "task_claimed"))
+    return SimpleNamespace(staff_id=staff.id, assignee_id=claimed.assignee_id, runs=len(calls), claims=claims)
+
+
 SUMMARY = "Số hóa toàn bộ hồ sơ vụ án từ 01/2024, giảm 30% thời gian tra cứu."
 
 

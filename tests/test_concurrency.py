@@ -228,30 +228,18 @@ def test_the_executor_runs_a_verb_again_after_a_lost_race(session, monkeypatch, 
     import psycopg
     from sqlalchemy.exc import OperationalError
 
-    from processes import cases
-
-    from .factories import start, user
+    from .factories import claim_failing_once
 
     lost = _lost_race(getattr(psycopg.errors, failure))
     assert isinstance(lost, OperationalError) and lost.orig.sqlstate in ("40P01", "40001")
-    case = start(session, "vks-qb-dong-hoi")
-    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
-    real, calls = cases.ClaimTask.run, []
 
-    def loses_once(self, tx, locked):
-        calls.append(1)
-        result = real(self, tx, locked)  # the work is done, then the transaction loses: it must all roll back
-        if len(calls) == 1:
-            raise lost
-        return result
+    def race_lost(tx):
+        raise lost
 
-    monkeypatch.setattr(cases.ClaimTask, "run", loses_once)
-    staff = user(session, "vks-qb-dong-hoi.canbo")
-    assert cases.claim_task(session, staff, task_id).assignee_id == staff.id
-    assert len(calls) == 2
-    claims = session.scalar(select(func.count()).select_from(AuditEvent)
-                            .where(AuditEvent.task_id == task_id, AuditEvent.action == "task_claimed"))
-    assert claims == 1
+    claimed = claim_failing_once(session, monkeypatch, race_lost)
+    assert claimed.assignee_id == claimed.staff_id
+    assert claimed.runs == 2
+    assert claimed.claims == 1
 
 
 def test_three_lost_races_answer_409_with_a_message(app, session, api, monkeypatch):

@@ -5,12 +5,10 @@ drop it, so there the driver's error is raised as SQLAlchemy reports a dropped c
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from processes import cases
-from processes.models import AuditEvent, OpenTask
-from tests.factories import shown, start, user
+from tests.factories import claim_failing_once, shown, start
 
 
 def drop_connection(session) -> None:
@@ -23,23 +21,10 @@ def drop_connection(session) -> None:
 
 
 def test_a_verb_that_loses_its_connection_runs_again_once(session, monkeypatch):
-    case = start(session, "vks-qb-dong-hoi")
-    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
-    real, calls = cases.ClaimTask.run, []
-
-    def dropped_once(self, tx, locked):
-        calls.append(1)
-        result = real(self, tx, locked)  # the work is done, then the connection goes: it must all roll back
-        if len(calls) == 1:
-            drop_connection(tx.session)
-        return result
-
-    monkeypatch.setattr(cases.ClaimTask, "run", dropped_once)
-    staff = user(session, "vks-qb-dong-hoi.canbo")
-    assert cases.claim_task(session, staff, task_id).assignee_id == staff.id
-    assert len(calls) == 2
-    assert session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.task_id == task_id, AuditEvent.action == "task_claimed")) == 1
+    claimed = claim_failing_once(session, monkeypatch, lambda tx: drop_connection(tx.session))
+    assert claimed.assignee_id == claimed.staff_id
+    assert claimed.runs == 2
+    assert claimed.claims == 1
 
 
 def test_a_page_that_loses_its_connection_is_answered_again(app, session, browser, monkeypatch):
