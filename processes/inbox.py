@@ -204,10 +204,8 @@ def facets(session: Session, user: User) -> Facets:
     counted = {who: _who(user, who, delegations) for who in WHO_CHOICES if who != "delegated" or delegations}
     counted["overdue"] = and_(seen, OpenTask.due_at < moment)
     counted["week"] = and_(seen, OpenTask.due_at >= moment, OpenTask.due_at < moment + dt.timedelta(days=7))
-    delegated = delegation.delegated_condition(list(delegations))
-    anyone = or_(OpenTask.assignee_id == user.id, _queues(user), *([delegated] if delegated is not None else []))
     row = session.execute(select(*(func.count(OpenTask.id).filter(cond) for cond in counted.values()))
-                          .where(anyone)).one()
+                          .where(or_(seen, counted["others"]))).one()
     counts = dict(zip(counted, row))
     result.who = {who: int(counts.get(who) or 0) for who in WHO_CHOICES}
     result.due["overdue"], result.due["week"] = int(counts["overdue"] or 0), int(counts["week"] or 0)
