@@ -36,15 +36,18 @@ def case_diagram(session: Session, user: User, case_id: int) -> dict:
         e = element(bpmn_id, name)
         e["completed"] += times
         e["states"].add("completed")
+    passed: list[tuple[str, str]] = []  # (element, name): the timers that fired, the end a completed case reached
     for action, details in session.execute(select(AuditEvent.action, AuditEvent.details).where(
             AuditEvent.case_id == case_id, AuditEvent.action.in_(("timer_fired", "case_completed")))):
         details = details or {}
-        # a timer that fired; the end event(s) a completed case reached (recorded with its completion)
-        for bpmn_id in ([details["timer"]] if action == "timer_fired" and details.get("timer")
-                        else details.get("ends") or [] if action == "case_completed" else []):
-            e = element(bpmn_id, details.get("name") or "" if action == "timer_fired" else "")
-            e["completed"] += 1
-            e["states"].add("completed")
+        if action == "timer_fired" and details.get("timer"):
+            passed.append((details["timer"], details.get("name") or ""))
+        elif action == "case_completed":  # its end events are recorded with the completion
+            passed += [(end, "") for end in details.get("ends") or []]
+    for bpmn_id, name in passed:
+        e = element(bpmn_id, name)
+        e["completed"] += 1
+        e["states"].add("completed")
     for task in session.execute(
             select(OpenTask.bpmn_id, OpenTask.name, OpenTask.role, OpenTask.due_at, User.full_name)
             .outerjoin(User, User.id == OpenTask.assignee_id).where(OpenTask.case_id == case_id)
