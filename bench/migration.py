@@ -28,9 +28,9 @@ from sqlalchemy import func, select, text
 from processes import case_migration, cases, diagram_versions
 from processes.case_processor import CaseProcessor, lock_case
 from processes.executor import Command, execute, system_only
-from processes.models import Campaign, Case, CaseTimer, OpenTask, Unit, User
+from processes.models import Case, CaseTimer, OpenTask, Unit, User
 from tests.bpmn_edit import NOMINATION, add_user_task, edit
-from tests.factories import MEETING, all_for, people, registered
+from tests.factories import MEETING, all_for, people, registered, start, user
 
 TARGET_SECONDS = 30
 RATIO_TARGET = 3.0
@@ -56,10 +56,7 @@ class Resave(Command):
 def template(Session) -> dict:
     """One real case, registered: it waits for the minutes, with its two deadline timers."""
     with Session() as session:
-        campaign = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
-        unit = session.scalar(select(Unit).where(Unit.code == "vks-qb-dong-hoi"))
-        staff = session.scalar(select(User).where(User.username == "vks-qb-dong-hoi.canbo"))
-        case = cases.start_case(session, staff, campaign.id, unit.id)
+        case, staff = start(session, "vks-qb-dong-hoi"), user(session, "vks-qb-dong-hoi.canbo")
         task = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
         nominees = [registered(n) for n in people(1)]
         cases.complete_task(session, staff, task, {"nominees": nominees})
@@ -69,7 +66,7 @@ def template(Session) -> dict:
                   for t in session.scalars(select(CaseTimer).where(CaseTimer.case_id == case.id))]
         row = session.scalar(select(OpenTask).where(OpenTask.case_id == case.id))
         assert row.bpmn_id == "record_minutes" and len(timers) == 2, (row.bpmn_id, timers)
-        return dict(campaign_id=campaign.id, version_id=case.diagram_version_id, state=case.workflow_state,
+        return dict(campaign_id=case.campaign_id, version_id=case.diagram_version_id, state=case.workflow_state,
                     data=case.data, step=case.current_step, timers=timers,
                     due=row.due_at,
                     task=dict(task_uuid=row.task_uuid, bpmn_id=row.bpmn_id, name=row.name, lane=row.lane,

@@ -37,9 +37,10 @@ from bench.common import (CAMPAIGN_TIME, ROOT, postgres_url, prepare, quick_flag
                           verdict)
 from sqlalchemy import select, text
 
-from processes import cases, clock, timer_worker
+from processes import clock, timer_worker
 from processes.db import make_engine, make_sessionmaker, unit_of_work
-from processes.models import Campaign, Case, CaseTimer, Unit, User
+from processes.models import Case, CaseTimer
+from tests.factories import start
 
 REPEAT = 50
 FIRE_TIME = dt.datetime(2024, 8, 24, 1, 0)  # 08:00 on 24/08/2024 in Việt Nam: the round's deadline has passed
@@ -95,14 +96,11 @@ class Db:
 def template_case(Session) -> dict:
     """Start one real case inside the campaign's round and keep what every due copy needs."""
     with Session() as session:
-        campaign = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
-        unit = session.scalar(select(Unit).where(Unit.code == "vks-qb-dong-hoi"))
-        user = session.scalar(select(User).where(User.username == "vks-qb-dong-hoi.canbo"))
-        case = cases.start_case(session, user, campaign.id, unit.id)
+        case = start(session, "vks-qb-dong-hoi")  # by its staff, as tests/factories.py starts one
         timers = [(t.task_uuid, t.bpmn_id, t.name, t.fire_at)
                   for t in session.scalars(select(CaseTimer).where(CaseTimer.case_id == case.id))]
         assert timers and all(CAMPAIGN_TIME < at < FIRE_TIME for *_, at in timers), timers
-        return dict(campaign_id=campaign.id, parent_id=unit.parent_id, version_id=case.diagram_version_id,
+        return dict(campaign_id=case.campaign_id, parent_id=case.unit.parent_id, version_id=case.diagram_version_id,
                     state=case.workflow_state, data=case.data, timers=timers)
 
 
