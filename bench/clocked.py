@@ -49,6 +49,7 @@ def worker(argv=None) -> None:
     from processes import timer_worker, workflows
     from processes.db import make_engine, make_sessionmaker
     from processes.models import DiagramVersion
+    from processes.supervision import flag_snapshots
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", required=True)
@@ -66,7 +67,8 @@ def worker(argv=None) -> None:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         print("ready", flush=True)
-        timer_worker.run(args.database_url, poll=args.poll or 0.5, stop=stop)
+        timer_worker.run(args.database_url, poll=args.poll or 0.5, stop=stop,
+                         flags_every=flag_snapshots.REFRESH_EVERY)  # as deployed (--serve)
         return
     start = time.time()
     result = timer_worker.run(args.database_url, poll=args.poll or 0.05, until_idle=True)

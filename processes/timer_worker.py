@@ -35,6 +35,7 @@ from .errors import NotFound
 from .executor import Command, execute, pending_effect_ids, run_effects, system_only
 from .models import Case, CaseTimer, User
 from .notifications import deliver_mail
+from .supervision import flag_snapshots
 
 log = logging.getLogger("tdkt.timers")
 CLAIM_WINDOW = 200  # due cases looked at per claim; more than the workers that may run at once
@@ -165,15 +166,17 @@ DIGEST_EVERY = 60.0  # seconds between two looks at whether today's digest went 
 
 
 def run(database_url: str, *, poll: float = 0.5, stop: threading.Event | None = None,
-        until_idle: bool = False, digest_every: float | None = None) -> Pass:
+        until_idle: bool = False, digest_every: float | None = None, flags_every: float | None = None) -> Pass:
     """The worker loop: fire what is due, send pending mail, sleep `poll` seconds when there was nothing. With
     `digest_every` (seconds), the supervisors' daily digest is looked at that often and sent once a day (the first
-    pass after midnight in Việt Nam; several workers send it once: `digest.run_if_due` records the day)."""
+    pass after midnight in Việt Nam; several workers send it once: `digest.run_if_due` records the day). With
+    `flags_every` (seconds), the open campaigns' flag snapshots are refreshed that often (`flag_snapshots`: the
+    supervisors' overview reads them instead of computing on a web thread)."""
     stop = stop or threading.Event()
     engine = make_engine(database_url)
     Session = make_sessionmaker(engine)
     total = Pass()
-    next_digest = time.monotonic()
+    next_digest = next_flags = time.monotonic()
     try:
         while not stop.is_set():
             with Session() as session:
@@ -185,6 +188,9 @@ def run(database_url: str, *, poll: float = 0.5, stop: threading.Event | None = 
                     except DBAPIError as exc:  # another worker wrote today's digest at the same moment: theirs stands
                         session.rollback()
                         log.info("digest left to another worker: %s", exc.__class__.__name__)
+                if flags_every is not None and time.monotonic() >= next_flags:
+                    next_flags = time.monotonic() + flags_every
+                    flag_snapshots.refresh_due(session)
                 try:
                     deliver_mail(session)
                 except OSError as exc:  # mail server down: notifications stay pending for the next pass
@@ -211,7 +217,8 @@ def main(argv=None) -> None:
         parser.error("cần --database-url hoặc biến môi trường DATABASE_URL")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     result = run(args.database_url, poll=args.poll, until_idle=args.until_idle,
-                 digest_every=None if args.until_idle else DIGEST_EVERY)  # a one-off run (tests, benches) sends none
+                 digest_every=None if args.until_idle else DIGEST_EVERY,  # a one-off run (tests, benches) sends none
+                 flags_every=None if args.until_idle else flag_snapshots.REFRESH_EVERY)
     print(f"fired={result.fired} incidents={result.incidents}")
 
 

@@ -11,8 +11,9 @@ from processes import cases, clock, interventions, timer_worker
 from processes.contracts import CaseStatus, TimerStatus
 from processes.db import unit_of_work
 from processes.errors import Conflict, Forbidden, NotFound
-from processes.models import AuditEvent, Campaign, Case, CaseTimer, Notification, OpenTask, RoleAssignment, User
-from processes.supervision import board, history, overview, paths
+from processes.models import (AuditEvent, Campaign, Case, CaseTimer, FlagSnapshot, Notification, OpenTask,
+                               RoleAssignment, User)
+from processes.supervision import board, flag_snapshots, history, overview, paths
 from processes.supervision.flags import Flag
 from tests.factories import QB, ids_of, start, user
 
@@ -324,11 +325,11 @@ def _recounted(session) -> dict[str, int]:
 
 
 def test_the_overviews_kept_counts_follow_every_change_and_the_clock(session, monkeypatch):
-    """The overview keeps each campaign's counts in the process; a change to a case, to its tasks, to the campaign
+    """The overview keeps each campaign's flags in the process; a change to a case, to its tasks, to the campaign
     or the passing of the minute counts afresh — and an unchanged campaign is not recomputed."""
     computed = []
-    real = overview.unit_rows
-    monkeypatch.setattr(overview, "unit_rows", lambda *a, **kw: computed.append(1) or real(*a, **kw))
+    real = flag_snapshots.unit_rows
+    monkeypatch.setattr(flag_snapshots, "unit_rows", lambda *a, **kw: computed.append(1) or real(*a, **kw))
     at(12)
     assert _qb_counts(session) == {"not_started": 12}
     assert _qb_counts(session) == {"not_started": 12} and len(computed) == 1  # kept: nothing changed
@@ -348,3 +349,47 @@ def test_the_overviews_kept_counts_follow_every_change_and_the_clock(session, mo
     computed.clear()
     at(24)  # the clock alone: past the deadline
     assert _qb_counts(session) == {"overdue": 12} and len(computed) == 1
+
+
+def test_the_timer_workers_snapshots_serve_every_worker_until_something_changes(session, monkeypatch):
+    """The timer worker's refresh stores each campaign's flags; a web worker that never computed them (a fresh
+    process) counts from the snapshot without flagging a unit — until a case changes, or the clock moves past the
+    snapshot's freshness, when it flags the campaign itself; a refresh of an unchanged campaign writes nothing."""
+    at(12)
+    start(session, "vks-qb-dong-hoi")
+    assert flag_snapshots.refresh_due(session) >= 1
+    stored = session.scalar(select(FlagSnapshot).join(Campaign).where(Campaign.code == QB))
+    assert sorted(stored.flags.values()).count("not_started") == 11 and not stored.settled
+    assert flag_snapshots.refresh_due(session) == 0  # nothing changed, and the snapshot is young
+    computed = []
+    real = flag_snapshots.unit_rows
+    monkeypatch.setattr(flag_snapshots, "unit_rows", lambda *a, **kw: computed.append(1) or real(*a, **kw))
+    assert _recounted(session) == {"on_time": 1, "not_started": 11} and computed == []  # read, not computed
+    start(session, "vks-qb-le-thuy")
+    assert _recounted(session) == {"on_time": 2, "not_started": 10} and len(computed) == 1  # the change is seen
+    flag_snapshots.refresh_due(session)  # the worker catches up: a new process reads again
+    computed.clear()
+    assert _recounted(session) == {"on_time": 2, "not_started": 10} and computed == []
+    clock.set_clock(clock.ShiftedClock(clock.now() + dt.timedelta(seconds=flag_snapshots.FRESH + 1)))
+    assert _recounted(session) == {"on_time": 2, "not_started": 10} and len(computed) == 1  # too old: recomputed
+    computed.clear()
+    assert flag_snapshots.refresh_due(session) >= 1 and len(computed) >= 1  # and the worker rewrites it
+
+
+def test_a_settled_campaigns_snapshot_outlives_the_clock(session, monkeypatch):
+    """A campaign whose every unit is past the deadline unsent (overdue) or decided does not change with the clock:
+    its snapshot serves however old it is, and the worker leaves it alone once the campaign is closed."""
+    at(24)  # past the deadline: every unit overdue
+    assert flag_snapshots.refresh_due(session) >= 1
+    stored = session.scalar(select(FlagSnapshot).join(Campaign).where(Campaign.code == QB))
+    assert stored.settled and set(stored.flags.values()) == {"overdue"}
+    with unit_of_work(session):
+        session.execute(update(Campaign).where(Campaign.code == QB).values(status="closed"))
+    clock.set_clock(clock.ShiftedClock(clock.now() + dt.timedelta(days=30)))
+    flag_snapshots.refresh_due(session)  # the other (open, unsettled) campaigns are refreshed; not this one
+    assert session.scalar(select(FlagSnapshot.computed_at).where(FlagSnapshot.campaign_id == stored.campaign_id)) \
+        == stored.computed_at
+    computed = []
+    real = flag_snapshots.unit_rows
+    monkeypatch.setattr(flag_snapshots, "unit_rows", lambda *a, **kw: computed.append(1) or real(*a, **kw))
+    assert _recounted(session) == {"overdue": 12} and computed == []

@@ -11,6 +11,7 @@ from processes.db import upgrade_schema
 from processes.models import User
 from processes.roles import role_label
 from processes.seeding import seed_demo
+from processes.supervision import flag_snapshots
 
 from .extensions import db
 
@@ -93,7 +94,8 @@ def users_token(username: str, name: str):
 def timers_run(poll: float, until_idle: bool):
     """Run the timer worker (several may run at once against PostgreSQL)."""
     result = timer_worker.run(current_app.config["SQLALCHEMY_DATABASE_URI"], poll=poll, until_idle=until_idle,
-                              digest_every=None if until_idle else timer_worker.DIGEST_EVERY)
+                              digest_every=None if until_idle else timer_worker.DIGEST_EVERY,
+                              flags_every=None if until_idle else flag_snapshots.REFRESH_EVERY)
     click.echo(f"Đã chạy {result.fired} hồ sơ; sự cố: {result.incidents}.")
 
 

@@ -10,13 +10,13 @@ from .effect import PendingEffect
 from .login_failure import LoginFailure
 from .role import RoleDefinition
 from .form import DiagramFormPin, FormRevision
-from .supervision import UnitFlag
+from .supervision import FlagSnapshot, UnitFlag
 from .process import ProcessDraft, ProcessEvent
 from .saved_filter import SavedFilter
 from .inbox import CaseComment, Delegation
 from .upload_chunk import UploadChunk
 
 __all__ = [
-    "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseComment", "CaseTimer", "DiagramFormPin", "DiagramVersion", "Delegation", "FormRevision", "LoginFailure", "Nomination", "Notification", "OpenTask", "PendingEffect",
+    "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Campaign", "Case", "CaseComment", "CaseTimer", "DiagramFormPin", "DiagramVersion", "Delegation", "FlagSnapshot", "FormRevision", "LoginFailure", "Nomination", "Notification", "OpenTask", "PendingEffect",
     "ProcessDraft", "ProcessEvent", "RoleAssignment", "RoleDefinition", "SavedFilter", "Unit", "UnitFlag", "UploadChunk", "User",
 ]

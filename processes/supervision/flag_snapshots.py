@@ -1,0 +1,182 @@
+"""Each campaign's unit flags as last computed, kept in the database for every worker and machine.
+
+Counting a campaign's flags means flagging each participating unit (`board.unit_rows`): ~25 ms of Python per
+1,000 units, which an overview page of ten campaigns paid on a web thread while staff requests in the same worker
+waited behind it (bench/load.py: inbox p95 above a second). So the flags are kept, per campaign, with a fingerprint
+of everything they are computed from that a verb can change:
+  - the campaign's unit cases and their open tasks, by one aggregate statement (every change a verb makes to a case
+    bumps its version; a task that opens or closes changes the task ids; a moved step its time);
+  - the campaign's deadline, stall threshold and summary (dates, participants).
+A kept copy serves while its fingerprint holds and, unless every flag is one the clock alone does not change
+(`SETTLED`), for `FRESH` seconds after the moment it was computed for. So a change counts at the next visit, from
+any worker or machine; only the passing of time is cached.
+
+Where copies live: the timer worker refreshes the open campaigns' snapshots (`refresh_due`, every
+`REFRESH_EVERY` seconds, each campaign before its `FRESH` runs out) in `flag_snapshots`, one row per campaign; a web
+request that finds no fitting snapshot — the campaign just changed, or no timer worker runs — computes the flags
+itself and keeps them in its process, where the next request of that worker finds them. Web requests never write:
+a GET stays a read, and two workers computing at once cost CPU, never a conflict.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from .. import clock
+from ..contracts import CaseKind
+from ..executor import Command, execute, system_only
+from ..models import Campaign, Case, FlagSnapshot, OpenTask
+from .board import unit_rows
+from .flags import Flag
+from .scope import ScopedUnit, participating_units
+
+FRESH = 60  # seconds a copy's time-driven flags (overdue, stalled, at risk) may lag the clock
+REFRESH_AFTER = 30  # the timer worker recomputes an open campaign's copy when it is this old: well inside FRESH
+REFRESH_EVERY = 5.0  # seconds between two of the timer worker's looks (timer_worker.run)
+SETTLED = frozenset({Flag.SUBMITTED, Flag.DECIDED, Flag.CLOSED, Flag.SUSPENDED, Flag.CANCELLED, Flag.OVERDUE})
+_KEPT = 512  # campaigns' copies kept per process (a unit's flag is a few dozen bytes)
+
+# One statement for any number of campaigns: an aggregate that any change to their unit cases or open tasks moves.
+_AGGREGATES = (select(Case.campaign_id, func.count(Case.id), func.coalesce(func.sum(Case.version), 0),
+                      func.max(Case.updated_at), func.count(OpenTask.id), func.coalesce(func.sum(OpenTask.id), 0),
+                      func.min(OpenTask.created_at), func.max(OpenTask.created_at))
+               .select_from(Case).outerjoin(OpenTask, OpenTask.case_id == Case.id)
+               .where(Case.campaign_id.in_(bindparam("campaign_ids", expanding=True)), Case.kind == CaseKind.UNIT)
+               .group_by(Case.campaign_id))
+
+
+@dataclass(frozen=True)
+class Copy:
+    fingerprint: str
+    computed_at: dt.datetime
+    settled: bool
+    flags: dict[int, str]  # unit id → flag
+
+    def fits(self, fingerprint: str, now: dt.datetime, fresh: float = FRESH) -> bool:
+        """Computed from what is there now, and either untouched by the clock or recent enough (a clock moved back
+        — tests, a corrected server clock — never counts as recent)."""
+        if self.fingerprint != fingerprint:
+            return False
+        return self.settled or dt.timedelta(0) <= now - self.computed_at < dt.timedelta(seconds=fresh)
+
+
+# Columns, not entities: a snapshot another transaction rewrote is read as it is now, never from the identity map.
+_STORED = select(FlagSnapshot.campaign_id, FlagSnapshot.fingerprint, FlagSnapshot.computed_at, FlagSnapshot.settled,
+                 FlagSnapshot.flags)
+_kept: dict[tuple[str, int], Copy] = {}
+_lock = threading.Lock()
+
+
+def fingerprints(session: Session, campaigns: list[Campaign]) -> dict[int, str]:
+    """Each campaign's fingerprint: its cases' and open tasks' aggregate, deadline, threshold and summary."""
+    if not campaigns:
+        return {}
+    found = {row[0]: list(row[1:]) for row in session.execute(_AGGREGATES, {"campaign_ids": [c.id for c in campaigns]})}
+    out = {}
+    for campaign in campaigns:
+        text = json.dumps([found.get(campaign.id), campaign.deadline_at, campaign.stall_working_days,
+                           campaign.summary or {}], sort_keys=True, default=str)
+        out[campaign.id] = hashlib.sha256(text.encode()).hexdigest()
+    return out
+
+
+def unit_flags(session: Session, campaigns: list[Campaign], units: dict[int, list[ScopedUnit]],
+               trees: dict | None = None) -> dict[int, dict[int, str]]:
+    """Each campaign's flag per unit of `units[campaign.id]`: from the process's copy or the database's snapshot
+    while it fits, else computed now for every participating unit (kept in this process for the next request)."""
+    now = clock.now()
+    prints = fingerprints(session, campaigns)
+    bind = str(session.get_bind().url)
+    with _lock:
+        kept = {c.id: _kept.get((bind, c.id)) for c in campaigns}
+    wanted = [c.id for c in campaigns if not (kept[c.id] and kept[c.id].fits(prints[c.id], now))]
+    if wanted:
+        for campaign_id, *stored in session.execute(_STORED.where(FlagSnapshot.campaign_id.in_(wanted))):
+            copy = Copy(*stored[:3], {int(unit_id): flag for unit_id, flag in stored[3].items()})
+            if copy.fits(prints[campaign_id], now):
+                kept[campaign_id] = copy
+                _keep(bind, campaign_id, copy)
+    out = {}
+    for campaign in campaigns:
+        copy = kept[campaign.id]
+        mine = units[campaign.id]
+        if copy is None or not copy.fits(prints[campaign.id], now) or any(u.id not in copy.flags for u in mine):
+            copy = compute(session, campaign, prints[campaign.id], now, mine, trees)
+            _keep(bind, campaign.id, copy)
+        out[campaign.id] = {u.id: copy.flags[u.id] for u in mine}
+    return out
+
+
+def compute(session: Session, campaign: Campaign, fingerprint: str, now: dt.datetime,
+            also: list[ScopedUnit] = (), trees: dict | None = None) -> Copy:
+    """Flag every participating unit of the campaign (and `also`: units a supervisor sees that the campaign's tree
+    does not hold)."""
+    units = {u.id: u for u in participating_units(session, campaign, trees)}
+    units.update((u.id, u) for u in also)
+    flags = {row.unit_id: row.flag for row in unit_rows(session, campaign, list(units.values()), with_holders=False)}
+    return Copy(fingerprint, now, all(flag in SETTLED for flag in flags.values()), flags)
+
+
+def _keep(bind: str, campaign_id: int, copy: Copy) -> None:
+    with _lock:
+        if len(_kept) >= _KEPT:
+            _kept.clear()  # a bound, not an LRU: the next visits fill it again with what is looked at
+        _kept[(bind, campaign_id)] = copy
+
+
+def forget() -> None:
+    """Drop this process's copies (tests: a new test's database may repeat an earlier one's ids and versions)."""
+    with _lock:
+        _kept.clear()
+
+
+# --- the timer worker's refresh -------------------------------------------------------------------------------------
+
+def refresh_due(session: Session) -> int:
+    """Recompute the snapshot of every open campaign (and of any campaign that has none yet) whose snapshot no
+    longer fits or will soon be too old; one transaction per campaign. Returns how many were written."""
+    campaign_ids = list(session.scalars(
+        select(Campaign.id).outerjoin(FlagSnapshot, FlagSnapshot.campaign_id == Campaign.id)
+        .where((Campaign.status == "open") | FlagSnapshot.campaign_id.is_(None)).order_by(Campaign.id)))
+    return sum(bool(execute(session, None, RefreshSnapshot(campaign_id))) for campaign_id in campaign_ids)
+
+
+class RefreshSnapshot(Command):
+    """Recompute one campaign's snapshot unless the one stored still fits for `REFRESH_AFTER` seconds. Two workers
+    refreshing at once both write the same flags; the later write stands (an upsert, never a conflict)."""
+    name = "refresh_flag_snapshot"
+
+    def __init__(self, campaign_id: int):
+        self.campaign_id = campaign_id
+
+    def target(self, tx):
+        return tx.session.get(Campaign, self.campaign_id)
+
+    def authorize(self, tx, campaign):
+        system_only(tx)
+
+    def run(self, tx, campaign) -> bool:
+        if campaign is None:
+            return False
+        session, now = tx.session, clock.now()
+        fingerprint = fingerprints(session, [campaign])[campaign.id]
+        stored = session.execute(select(FlagSnapshot.fingerprint, FlagSnapshot.computed_at, FlagSnapshot.settled)
+                                 .where(FlagSnapshot.campaign_id == campaign.id)).one_or_none()
+        if stored is not None and Copy(*stored, {}).fits(fingerprint, now, fresh=REFRESH_AFTER):
+            return False
+        copy = compute(session, campaign, fingerprint, now)
+        values = dict(campaign_id=campaign.id, fingerprint=fingerprint, computed_at=now, settled=copy.settled,
+                      flags={str(unit_id): flag for unit_id, flag in copy.flags.items()})
+        insert = (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
+        statement = insert(FlagSnapshot.__table__).values(**values)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["campaign_id"], set_={k: statement.excluded[k] for k in values if k != "campaign_id"}))
+        return True
