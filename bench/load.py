@@ -5,7 +5,8 @@ Background (built before the load, not measured): one province of BACKGROUND_UNI
 OPEN_ROUNDS open campaigns with 85 % of the units started and spread over the five steps (their open-task and timer
 rows with them), and past rounds of the same units (completed cases with their audit trail) up to 100,000 cases —
 bulk SQL (COPY, bench.common.fill_cases), each case a clone of a real case at its step (the saved workflow state,
-data, open tasks and timers of a template driven there through the core), so the consistency check holds for them.
+data, open tasks and timers of a template driven there through the core), so the consistency check holds for them;
+then one pass of the timer worker's flag-snapshot refresh, as a system that has been running holds them.
 
 Staff: each simulated person works through council reviews, one case after another: sign in (the web form), open
 the inbox (GET /), open the task (GET /tasks/{id}), approve it (POST /api/tasks/{id}/complete). Supervisors (one per
@@ -53,6 +54,7 @@ from processes import cases, consistency, demo_rounds, tokens
 from processes.db import make_engine
 from processes.models import Campaign, Case, OpenTask, User
 from processes.seeding import DEMO_PASSWORD, seed_demo
+from processes.supervision import flag_snapshots
 from tests.factories import SUBMISSION, achievement_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -256,6 +258,8 @@ def build(url: str, users: int, per_user: int):
         before = session.scalar(text("SELECT count(*) FROM cases"))
     past = grow_to(db, org, before + BACKGROUND - len(live), shapes)
     background = live + past
+    with Session() as session:  # a system that has been running holds its campaigns' flag snapshots (the timer
+        snapshots = flag_snapshots.refresh_due(session)  # worker's refresh; a new campaign's costs ~40 ms once)
     db.engine.dispose()
     with Session() as session:
         counts = session.execute(text("SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM open_tasks), "
@@ -263,7 +267,8 @@ def build(url: str, users: int, per_user: int):
     units = len(org["units"])
     print(f"  database: {counts[0]:,} cases ({len(background):,} cloned in bulk: {len(live):,} in {OPEN_ROUNDS} open "
           f"rounds, {len(past):,} in {-(-len(past) // units)} past rounds, of {units:,} units), {counts[1]:,} open "
-          f"tasks, {counts[2]:,} timers, {counts[3]:,} audit events; built in {time.perf_counter() - began:.1f} s")
+          f"tasks, {counts[2]:,} timers, {counts[3]:,} audit events, {snapshots} campaigns' flag snapshots; built in "
+          f"{time.perf_counter() - began:.1f} s")
     return Session, waiting, org, background
 
 

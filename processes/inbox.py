@@ -89,11 +89,17 @@ class InboxPage(CappedPaged):
     delegated_from: dict[int, str] = field(default_factory=dict)
 
 
+def _delegations(session: Session, user: User, given: list[Delegation] | None) -> list[Delegation]:
+    """The delegations I act under today: as the page read them once for its list and its counts, else read now."""
+    return delegation.active_for_delegate(session, user) if given is None else given
+
+
 def _delegated_from(delegations) -> dict[int, str]:
     return {d.delegator_id: d.delegator.full_name for d in delegations}
 
 
-def inbox(session: Session, user: User, page: int = 1, per_page: int = PAGE_SIZE) -> InboxPage:
+def inbox(session: Session, user: User, page: int = 1, per_page: int = PAGE_SIZE,
+          delegations: list[Delegation] | None = None) -> InboxPage:
     page = max(1, page)
     per_page = max(1, min(per_page, 200))
     window = page * per_page
@@ -102,7 +108,7 @@ def inbox(session: Session, user: User, page: int = 1, per_page: int = PAGE_SIZE
     mine = (OpenTask.assignee_id == user.id,)
     sources = [select(OpenTask.sort_due, OpenTask.id).where(*mine)]
     counts = [select(OpenTask.id).where(*mine).limit(COUNT_CAP + 1).subquery()]
-    delegations = delegation.active_for_delegate(session, user)
+    delegations = _delegations(session, user, delegations)
     for d in delegations:  # my delegators' tasks, each within its delegation's unit and role
         held = (OpenTask.assignee_id == d.delegator_id, OpenTask.unit_id == d.unit_id, OpenTask.role == d.role)
         sources.append(select(OpenTask.sort_due, OpenTask.id).where(*held))
@@ -177,10 +183,11 @@ def _visible(query):
             .join(Campaign, Campaign.id == Case.campaign_id))
 
 
-def filtered(session: Session, user: User, f: InboxFilter, page: int = 1, per_page: int = PAGE_SIZE) -> InboxPage:
+def filtered(session: Session, user: User, f: InboxFilter, page: int = 1, per_page: int = PAGE_SIZE,
+             delegations: list[Delegation] | None = None) -> InboxPage:
     """One page of the tasks `f` leaves, in its order (due first, or newest first)."""
     page, per_page = max(1, page), max(1, min(per_page, 200))
-    delegations = delegation.active_for_delegate(session, user)
+    delegations = _delegations(session, user, delegations)
     where = _conditions(user, f, now(), delegations)
     total = session.scalar(select(func.count()).select_from(
         _visible(select(OpenTask.id)).where(*where).limit(COUNT_CAP + 1).subquery()))
@@ -193,10 +200,10 @@ def filtered(session: Session, user: User, f: InboxFilter, page: int = 1, per_pa
     return InboxPage(list(rows), min(total, COUNT_CAP + 1), page, per_page, _delegated_from(delegations))
 
 
-def facets(session: Session, user: User) -> Facets:
+def facets(session: Session, user: User, delegations: list[Delegation] | None = None) -> Facets:
     """The counts beside each filter choice (a few grouped counts over the tasks I see)."""
     moment = now()
-    delegations = delegation.active_for_delegate(session, user)
+    delegations = _delegations(session, user, delegations)
     seen = _who(user, "", delegations)
     result = Facets()
     # One statement for the "who" and "due" counts: each a FILTER over the tasks any of them can count (mine, my

@@ -2,9 +2,9 @@
 release / assign with a per-task summary; a light state endpoint the page polls to refresh itself."""
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
-from processes import assignment, saved_filters
+from processes import assignment, delegation, saved_filters
 from processes.clock import now
 from processes.inbox import DUE_CHOICES, SORT_CHOICES, WHO_CHOICES, InboxFilter, facets, filtered, state_token
 from processes.inbox import inbox as inbox_query
@@ -15,16 +15,17 @@ from .extensions import db
 bp = Blueprint("inbox", __name__)
 
 
-def colleagues() -> list[User]:
+def colleagues() -> list:
     """Whom I may hand tasks to from the inbox: active holders of a role I hold, in the unit I hold it in (each
     task's own unit and role are checked again by the core)."""
-    pairs = {(r.unit_id, r.role) for r in current_user.roles}
+    pairs = sorted({(r.unit_id, r.role) for r in current_user.roles})
     if not pairs:
         return []
-    found = db.session.scalars(select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
-        User.active.is_(True), RoleAssignment.unit_id.in_({u for u, _ in pairs}),
-        RoleAssignment.role.in_({r for _, r in pairs})).order_by(User.full_name, User.id)).unique().all()
-    return [u for u in found if any(u.holds(role, unit) for unit, role in pairs)]
+    held = or_(*[and_(RoleAssignment.unit_id == unit_id, RoleAssignment.role == role) for unit_id, role in pairs])
+    # (id, full_name) rows: the list shows names, so no user object nor its roles is loaded
+    return db.session.execute(select(User.id, User.full_name).where(User.active.is_(True), select(
+        RoleAssignment.id).where(RoleAssignment.user_id == User.id, held).exists()).order_by(User.full_name, User.id)
+    ).all()
 
 
 @bp.get("/")
@@ -32,11 +33,12 @@ def colleagues() -> list[User]:
 def index():
     chosen = InboxFilter.from_args(request.args)
     number = request.args.get("page", 1, type=int)
-    page = (inbox_query(db.session, current_user, page=number) if chosen.empty
-            else filtered(db.session, current_user, chosen, page=number))
+    delegations = delegation.active_for_delegate(db.session, current_user)  # read once: the list and its counts
+    page = (inbox_query(db.session, current_user, page=number, delegations=delegations) if chosen.empty
+            else filtered(db.session, current_user, chosen, page=number, delegations=delegations))
     units = {r.unit_id: r.unit.display_name for r in current_user.roles}
     return render_template("inbox.html", page=page, now=now(), chosen=chosen,
-                           facets=facets(db.session, current_user), due_choices=DUE_CHOICES,
+                           facets=facets(db.session, current_user, delegations), due_choices=DUE_CHOICES,
                            who_choices=WHO_CHOICES, sort_choices=SORT_CHOICES,
                            saved=saved_filters.visible(db.session, current_user), units=units,
                            share_label=saved_filters.share_label, colleagues=colleagues(),

@@ -8,6 +8,7 @@ version, `paths`), the usual durations from the audit trail of finished cases (c
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,6 +25,7 @@ from ..paging import Paged
 from ..roles import UNIT_ROLES, role_label
 from ..workdays import is_working_day
 from . import history, paths
+from .fingerprint import fingerprints
 from .flags import FLAG_LABELS, SEVERITY, Flag
 from .scope import ScopedUnit, campaign_for
 
@@ -241,13 +243,45 @@ def _projection(row: UnitRow, left: list[str], usual: dict[str, float], now: dt.
 
 # --- the dashboard's queries ------------------------------------------------------------------------------------------
 
+ROWS_FRESH = 60  # seconds a kept copy of a campaign's rows may lag the clock (time in step) and the role holders
+_KEPT_ROWS = 16  # campaigns' rows kept per process (~1 MB per 1,000 units)
+_kept_rows: dict[tuple, tuple[str, int, list[UnitRow]]] = {}
+_rows_lock = threading.Lock()
+
+
+def current_rows(session: Session, campaign: Campaign, units: list[ScopedUnit]) -> list[UnitRow]:
+    """`unit_rows` (with holders), from this process's copy while the campaign's fingerprint holds and within
+    `ROWS_FRESH`: a supervisor paging, sorting or filtering the dashboard of 1,000 units — or coming back to it —
+    pays one aggregate statement instead of flagging every unit again (~70 ms of a web thread). A change to a case,
+    its tasks or who claimed them shows at the next request. Callers must not change the rows they get."""
+    key = (str(session.get_bind().url), campaign.id, tuple(u.id for u in units))
+    fingerprint = fingerprints(session, [campaign])[campaign.id]
+    moment = int(clock.now().timestamp()) // ROWS_FRESH
+    with _rows_lock:
+        kept = _kept_rows.get(key)
+    if kept is not None and kept[:2] == (fingerprint, moment):
+        return kept[2]
+    rows = unit_rows(session, campaign, units)
+    with _rows_lock:
+        if len(_kept_rows) >= _KEPT_ROWS:
+            _kept_rows.clear()  # a bound, not an LRU: the next visits fill it again with what is looked at
+        _kept_rows[key] = (fingerprint, moment, rows)
+    return rows
+
+
+def forget() -> None:
+    """Drop this process's kept rows (tests: a new test's database may repeat an earlier one's ids and versions)."""
+    with _rows_lock:
+        _kept_rows.clear()
+
+
 def _filtered(session: Session, user: User, campaign_id: int, flag: str, step: str, q: str, sort: str):
     if flag and flag not in Flag.__members__.values():
         raise InvalidInput(f"Bộ lọc trạng thái «{flag}» không hợp lệ.")
     if sort not in SORTS:
         raise InvalidInput(f"Cách sắp xếp «{sort}» không hợp lệ; dùng một trong: {', '.join(SORTS)}.")
     campaign, units = campaign_for(session, user, campaign_id)
-    rows = unit_rows(session, campaign, units)
+    rows = current_rows(session, campaign, units)
     chosen = [r for r in rows if (not flag or r.flag == flag) and (not step or r.step == step)]
     if q.strip():
         chosen = _search(session, campaign, chosen, q)

@@ -3,12 +3,8 @@
 Counting a campaign's flags means flagging each participating unit (`board.unit_rows`): ~25 ms of Python per
 1,000 units, which an overview page of ten campaigns paid on a web thread while staff requests in the same worker
 waited behind it (bench/load.py: inbox p95 above a second). So the flags are kept, per campaign, with a fingerprint
-of everything they are computed from that a verb can change:
-  - the campaign's unit cases and their open tasks, by one aggregate statement (every change a verb makes to a case
-    bumps its version; a task that opens or closes changes the task ids; a moved step its time);
-  - the campaign's deadline, stall threshold and summary (dates, participants).
-A kept copy serves while its fingerprint holds and, unless every flag is one the clock alone does not change
-(`SETTLED`), for `FRESH` seconds after the moment it was computed for. So a change counts at the next visit, from
+of everything they are computed from that a verb can change (`fingerprint`). A kept copy serves while its
+fingerprint holds and, unless every flag is one the clock alone does not change (`SETTLED`), for `FRESH` seconds after the moment it was computed for. So a change counts at the next visit, from
 any worker or machine; only the passing of time is cached.
 
 Where copies live: the timer worker refreshes the open campaigns' snapshots (`refresh_due`, every
@@ -20,37 +16,27 @@ a GET stays a read, and two workers computing at once cost CPU, never a conflict
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..contracts import CaseKind
 from ..executor import Command, execute, system_only
-from ..models import Campaign, Case, FlagSnapshot, OpenTask
+from ..models import Campaign, FlagSnapshot
 from .board import unit_rows
+from .fingerprint import fingerprints
 from .flags import Flag
 from .scope import ScopedUnit, participating_units
 
 FRESH = 60  # seconds a copy's time-driven flags (overdue, stalled, at risk) may lag the clock
-REFRESH_AFTER = 30  # the timer worker recomputes an open campaign's copy when it is this old: well inside FRESH
+REFRESH_AFTER = 40  # the timer worker recomputes an open campaign's copy when it is this old: inside FRESH
 REFRESH_EVERY = 5.0  # seconds between two of the timer worker's looks (timer_worker.run)
 SETTLED = frozenset({Flag.SUBMITTED, Flag.DECIDED, Flag.CLOSED, Flag.SUSPENDED, Flag.CANCELLED, Flag.OVERDUE})
 _KEPT = 512  # campaigns' copies kept per process (a unit's flag is a few dozen bytes)
-
-# One statement for any number of campaigns: an aggregate that any change to their unit cases or open tasks moves.
-_AGGREGATES = (select(Case.campaign_id, func.count(Case.id), func.coalesce(func.sum(Case.version), 0),
-                      func.max(Case.updated_at), func.count(OpenTask.id), func.coalesce(func.sum(OpenTask.id), 0),
-                      func.min(OpenTask.created_at), func.max(OpenTask.created_at))
-               .select_from(Case).outerjoin(OpenTask, OpenTask.case_id == Case.id)
-               .where(Case.campaign_id.in_(bindparam("campaign_ids", expanding=True)), Case.kind == CaseKind.UNIT)
-               .group_by(Case.campaign_id))
 
 
 @dataclass(frozen=True)
@@ -73,19 +59,6 @@ _STORED = select(FlagSnapshot.campaign_id, FlagSnapshot.fingerprint, FlagSnapsho
                  FlagSnapshot.flags)
 _kept: dict[tuple[str, int], Copy] = {}
 _lock = threading.Lock()
-
-
-def fingerprints(session: Session, campaigns: list[Campaign]) -> dict[int, str]:
-    """Each campaign's fingerprint: its cases' and open tasks' aggregate, deadline, threshold and summary."""
-    if not campaigns:
-        return {}
-    found = {row[0]: list(row[1:]) for row in session.execute(_AGGREGATES, {"campaign_ids": [c.id for c in campaigns]})}
-    out = {}
-    for campaign in campaigns:
-        text = json.dumps([found.get(campaign.id), campaign.deadline_at, campaign.stall_working_days,
-                           campaign.summary or {}], sort_keys=True, default=str)
-        out[campaign.id] = hashlib.sha256(text.encode()).hexdigest()
-    return out
 
 
 def unit_flags(session: Session, campaigns: list[Campaign], units: dict[int, list[ScopedUnit]],

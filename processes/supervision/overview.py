@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Campaign, User
 from ..paging import Paged
-from . import flag_snapshots
+from . import board, flag_snapshots
 from .board import MAX_PER_PAGE
-from .scope import supervised_campaigns, supervised_units
+from .scope import supervised_campaign_ids, supervised_units
 
 OVERVIEW_PER_PAGE = 10
 
@@ -40,9 +41,11 @@ def overview(session: Session, user: User, page: int = 1, per_page: int = OVERVI
     compute every past round's units on every visit."""
     page, per_page = max(1, page), max(1, min(per_page, MAX_PER_PAGE))
     trees: dict = {}
-    supervised = supervised_campaigns(session, user, trees)
+    supervised = supervised_campaign_ids(session, user, trees)
     start = (page - 1) * per_page
-    shown = supervised[start:start + per_page]
+    chosen = supervised[start:start + per_page]
+    found = {c.id: c for c in session.scalars(select(Campaign).where(Campaign.id.in_(chosen)))} if chosen else {}
+    shown = [found[campaign_id] for campaign_id in chosen if campaign_id in found]
     units = {campaign.id: supervised_units(session, user, campaign, trees) for campaign in shown}
     flags = flag_snapshots.unit_flags(session, shown, units, trees)
     rows = []
@@ -55,5 +58,7 @@ def overview(session: Session, user: User, page: int = 1, per_page: int = OVERVI
 
 
 def forget() -> None:
-    """Drop this process's kept flags (tests: a new test's database may repeat an earlier one's ids and versions)."""
+    """Drop this process's kept flags and dashboard rows (tests: a new test's database may repeat an earlier one's
+    ids and versions)."""
     flag_snapshots.forget()
+    board.forget()
