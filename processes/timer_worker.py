@@ -190,7 +190,7 @@ def run(database_url: str, *, poll: float = 0.5, stop: threading.Event | None = 
                         log.info("digest left to another worker: %s", exc.__class__.__name__)
                 if flags_every is not None and time.monotonic() >= next_flags:
                     next_flags = time.monotonic() + flags_every
-                    flag_snapshots.refresh_due(session)
+                    flag_snapshots.refresh_due(session, budget=flag_snapshots.REFRESH_BUDGET)
                 try:
                     deliver_mail(session)
                 except OSError as exc:  # mail server down: notifications stay pending for the next pass
