@@ -34,11 +34,11 @@ def test_a_page_that_loses_its_connection_is_answered_again(app, session, browse
     staff = browser("vks-qb-dong-hoi.canbo")
     real, calls = webapp.inbox.facets, []
 
-    def dropped_once(db_session, who):
+    def dropped_once(db_session, who, *rest):
         calls.append(1)
         if len(calls) == 1:
             drop_connection(db_session)
-        return real(db_session, who)
+        return real(db_session, who, *rest)
 
     monkeypatch.setattr(webapp.inbox, "facets", dropped_once)
     page = staff.get("/")
