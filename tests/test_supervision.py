@@ -3,6 +3,7 @@ projections; extend / suspend / resume / cancel / remind / reassign and what the
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 
 import pytest
 from sqlalchemy import func, select, update
@@ -13,7 +14,7 @@ from processes.db import unit_of_work
 from processes.errors import Conflict, Forbidden, NotFound
 from processes.models import (AuditEvent, Campaign, Case, CaseTimer, FlagSnapshot, Notification, OpenTask,
                                RoleAssignment, User)
-from processes.supervision import board, flag_snapshots, history, overview, paths
+from processes.supervision import board, flag_snapshots, history, overview, paths, scope
 from processes.supervision.flags import Flag
 from tests.factories import QB, ids_of, start, user
 
@@ -394,3 +395,27 @@ def test_a_settled_campaigns_snapshot_outlives_the_clock(session, monkeypatch):
     real = flag_snapshots.unit_rows
     monkeypatch.setattr(flag_snapshots, "unit_rows", lambda *a, **kw: computed.append(1) or real(*a, **kw))
     assert _recounted(session) == {"overdue": 12} and computed == []
+
+
+def test_the_dashboard_reads_its_rows_from_the_snapshot_until_something_changes(session, monkeypatch):
+    """The timer worker's snapshot holds the dashboard's rows too (who holds each step included): a worker that
+    never built them shows them as built — field for field — and builds them itself once a case changes."""
+    at(12)
+    start(session, "vks-qb-dong-hoi")
+    flag_snapshots.refresh_due(session)
+    overview.forget()  # a fresh web worker
+    built = []
+    real = board.unit_rows
+    monkeypatch.setattr(board, "unit_rows", lambda *a, **kw: built.append(1) or real(*a, **kw))
+    shown, _ = rows_by_code(session)
+    assert built == []
+    assert shown["vks-qb-dong-hoi"].flag == "on_time" and shown["vks-qb-dong-hoi"].holder
+    campaign, units = scope.campaign_for(session, user(session, SUPERVISOR), qb(session).id)
+    fresh = {r.unit_code: r for r in real(session, campaign, units)}
+    assert len(shown) == len(fresh) == 12
+    for code, row in fresh.items():  # the round trip through JSON keeps every field (projections move with now)
+        assert {**asdict(shown[code]), "projected_finish": None} == {**asdict(row), "projected_finish": None}
+        assert (shown[code].projected_finish is None) == (row.projected_finish is None)
+    start(session, "vks-qb-le-thuy")  # a change the snapshot does not know: built afresh, and shown
+    shown, _ = rows_by_code(session)
+    assert len(built) == 1 and shown["vks-qb-le-thuy"].flag == "on_time"

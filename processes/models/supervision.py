@@ -3,6 +3,7 @@ digest compares against), and each campaign's flags as last computed (what the o
 from __future__ import annotations
 
 import datetime as dt
+from typing import Optional
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -36,3 +37,4 @@ class FlagSnapshot(Base):
     computed_at: Mapped[dt.datetime]  # the clock's reading the time-driven flags were computed for
     settled: Mapped[bool]  # every flag is one the clock alone does not change (decided, submitted, overdue …)
     flags: Mapped[dict] = mapped_column(JsonDoc)  # {unit id (as text): flag}
+    rows: Mapped[Optional[dict]] = mapped_column(JsonDoc)  # the dashboard's rows, with who holds each step

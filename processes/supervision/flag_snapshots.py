@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..executor import Command, execute, system_only
 from ..models import Campaign, FlagSnapshot
-from .board import unit_rows
+from .board import rows_to_json, unit_rows
 from .fingerprint import fingerprints
 from .flags import Flag
 from .scope import ScopedUnit, participating_units
@@ -91,12 +91,14 @@ def unit_flags(session: Session, campaigns: list[Campaign], units: dict[int, lis
 
 
 def compute(session: Session, campaign: Campaign, fingerprint: str, now: dt.datetime,
-            also: list[ScopedUnit] = (), trees: dict | None = None) -> Copy:
+            also: list[ScopedUnit] = (), trees: dict | None = None, rows: list | None = None) -> Copy:
     """Flag every participating unit of the campaign (and `also`: units a supervisor sees that the campaign's tree
-    does not hold)."""
-    units = {u.id: u for u in participating_units(session, campaign, trees)}
-    units.update((u.id, u) for u in also)
-    flags = {row.unit_id: row.flag for row in unit_rows(session, campaign, list(units.values()), with_holders=False)}
+    does not hold) — or take the flags of `rows` already built."""
+    if rows is None:
+        units = {u.id: u for u in participating_units(session, campaign, trees)}
+        units.update((u.id, u) for u in also)
+        rows = unit_rows(session, campaign, list(units.values()), with_holders=False)
+    flags = {row.unit_id: row.flag for row in rows}
     return Copy(fingerprint, now, all(flag in SETTLED for flag in flags.values()), flags)
 
 
@@ -133,7 +135,8 @@ def refresh_due(session: Session, budget: float | None = None) -> int:
 
 
 class RefreshSnapshot(Command):
-    """Recompute one campaign's snapshot unless the one stored still fits for `REFRESH_AFTER` seconds. Two workers
+    """Recompute one campaign's snapshot — its flags and the dashboard's rows — unless the one stored was computed
+    from what is there now less than `REFRESH_AFTER` seconds ago. Two workers
     refreshing at once both write the same flags; the later write stands (an upsert, never a conflict)."""
     name = "refresh_flag_snapshot"
 
@@ -153,11 +156,15 @@ class RefreshSnapshot(Command):
         fingerprint = fingerprints(session, [campaign])[campaign.id]
         stored = session.execute(select(FlagSnapshot.fingerprint, FlagSnapshot.computed_at, FlagSnapshot.settled)
                                  .where(FlagSnapshot.campaign_id == campaign.id)).one_or_none()
-        if stored is not None and Copy(*stored, {}).fits(fingerprint, now, fresh=REFRESH_AFTER):
+        # by age even when settled: the rows kept beside the flags (time in step, projections) move with the clock
+        if stored is not None and Copy(stored.fingerprint, stored.computed_at, False, {}).fits(
+                fingerprint, now, fresh=REFRESH_AFTER):
             return False
-        copy = compute(session, campaign, fingerprint, now)
+        # the dashboard's rows too (who holds each step included): no web worker builds them while this holds
+        rows = unit_rows(session, campaign, participating_units(session, campaign))
+        copy = compute(session, campaign, fingerprint, now, rows=rows)
         values = dict(campaign_id=campaign.id, fingerprint=fingerprint, computed_at=now, settled=copy.settled,
-                      flags={str(unit_id): flag for unit_id, flag in copy.flags.items()})
+                      flags={str(unit_id): flag for unit_id, flag in copy.flags.items()}, rows=rows_to_json(rows))
         insert = (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
         statement = insert(FlagSnapshot.__table__).values(**values)
         session.execute(statement.on_conflict_do_update(

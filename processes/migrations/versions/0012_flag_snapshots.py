@@ -1,4 +1,4 @@
-"""flag_snapshots: each campaign's unit flags as last computed, shared by every worker (the overview counts them)
+"""flag_snapshots: each campaign's unit flags and dashboard rows as last computed, shared by every worker
 
 Revision ID: 0012_flag_snapshots
 Revises: 0011_inbox
@@ -23,6 +23,8 @@ def upgrade() -> None:
     sa.Column('settled', sa.Boolean(), nullable=False),
     sa.Column('flags', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
               nullable=False),
+    sa.Column('rows', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
+              nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_flag_snapshots_campaign_id_campaigns'),
                             ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('campaign_id', name=op.f('pk_flag_snapshots'))
