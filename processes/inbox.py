@@ -73,6 +73,7 @@ class Facets:
     due: dict[str, int] = field(default_factory=dict)
     campaigns: list[tuple[int, str, int]] = field(default_factory=list)  # (id, name, count)
     steps: list[tuple[str, str, int]] = field(default_factory=list)  # (bpmn_id, name, count)
+    token: str = ""  # `state_token` of the same tasks, counted in the same statement (the page's ETag)
 
 
 PAGE_SIZE = 20
@@ -211,9 +212,11 @@ def facets(session: Session, user: User, delegations: list[Delegation] | None = 
     counted = {who: _who(user, who, delegations) for who in WHO_CHOICES if who != "delegated" or delegations}
     counted["overdue"] = and_(seen, OpenTask.due_at < moment)
     counted["week"] = and_(seen, OpenTask.due_at >= moment, OpenTask.due_at < moment + dt.timedelta(days=7))
-    row = session.execute(select(*(func.count(OpenTask.id).filter(cond) for cond in counted.values()))
+    row = session.execute(select(*(func.count(OpenTask.id).filter(cond) for cond in counted.values()),
+                                 *_token_columns(OpenTask.id, OpenTask.assignee_id, seen))
                           .where(or_(seen, counted["others"]))).one()
     counts = dict(zip(counted, row))
+    result.token = _token(row[len(counted):])
     result.who = {who: int(counts.get(who) or 0) for who in WHO_CHOICES}
     result.due["overdue"], result.due["week"] = int(counts["overdue"] or 0), int(counts["week"] or 0)
     result.campaigns = [tuple(r) for r in session.execute(
@@ -240,7 +243,18 @@ def state_token(session: Session, user: User) -> str:
         select(*columns).join(Delegation, held).where(Delegation.delegate_id == user.id,
                                                       *delegation.active_conditions(delegation.today())),
     ).subquery()
-    row = session.execute(select(func.count(seen.c.id), func.coalesce(func.sum(seen.c.id), 0),
-                                 func.coalesce(func.max(seen.c.id), 0),
-                                 func.coalesce(func.sum(func.coalesce(seen.c.assignee_id, 0)), 0))).one()
-    return "-".join(str(int(v)) for v in row)
+    return _token(session.execute(select(*_token_columns(seen.c.id, seen.c.assignee_id))).one())
+
+
+def _token_columns(task_id, assignee_id, where=None) -> tuple:
+    """The aggregates a state token is made of — how many tasks, which, and who holds them — over every row, or
+    over the rows `where` holds (the facets' statement counts the token's tasks beside its own counts)."""
+    def over(aggregate):
+        return aggregate.filter(where) if where is not None else aggregate
+    return (over(func.count(task_id)), func.coalesce(over(func.sum(task_id)), 0),
+            func.coalesce(over(func.max(task_id)), 0),
+            func.coalesce(over(func.sum(func.coalesce(assignee_id, 0))), 0))
+
+
+def _token(values) -> str:
+    return "-".join(str(int(v or 0)) for v in values)

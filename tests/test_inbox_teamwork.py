@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from processes import clock, timer_worker
+from processes import clock, inbox, timer_worker
 from processes.db import unit_of_work
 from processes.models import AuditEvent, CaseComment, Notification, OpenTask, RoleAssignment, Unit, User
 from processes.security import hash_password
@@ -174,6 +174,9 @@ def test_a_delegation_counts_only_within_its_days(app, session, api, colleague):
     previous = clock.set_clock(clock.FrozenClock(utc(dt.datetime(2024, 8, 17, 7, 0, tzinfo=clock.VN_TZ))))
     try:
         assert api(COLLEAGUE).get("/api/tasks").get_json()["total"] == 1
+        delegate = user(session, COLLEAGUE)
+        # the page's ETag comes with its counts; the poll's from its own statement: the same tasks, the same token
+        assert inbox.facets(session, delegate).token == inbox.state_token(session, delegate) != "0-0-0-0"
         clock.set_clock(clock.FrozenClock(utc(dt.datetime(2024, 8, 19, 0, 1, tzinfo=clock.VN_TZ))))
         assert api(COLLEAGUE).get("/api/tasks").get_json()["total"] == 0  # 19/08, 00:01 in Việt Nam: over
     finally:

@@ -37,12 +37,13 @@ def index():
     page = (inbox_query(db.session, current_user, page=number, delegations=delegations) if chosen.empty
             else filtered(db.session, current_user, chosen, page=number, delegations=delegations))
     units = {r.unit_id: r.unit.display_name for r in current_user.roles}
+    counts = facets(db.session, current_user, delegations)  # with the state token, in the same statement
     return render_template("inbox.html", page=page, now=now(), chosen=chosen,
-                           facets=facets(db.session, current_user, delegations), due_choices=DUE_CHOICES,
+                           facets=counts, due_choices=DUE_CHOICES,
                            who_choices=WHO_CHOICES, sort_choices=SORT_CHOICES,
                            saved=saved_filters.visible(db.session, current_user), units=units,
                            share_label=saved_filters.share_label, colleagues=colleagues(),
-                           bulk_actions=assignment.BULK_ACTIONS, token=state_token(db.session, current_user),
+                           bulk_actions=assignment.BULK_ACTIONS, token=counts.token,
                            poll_ms=current_app.config.get("TDKT_INBOX_POLL_MS", 10000))
 
 
