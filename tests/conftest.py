@@ -24,7 +24,7 @@ from processes.seeding import DEMO_PASSWORD, seed_demo
 
 PG_ADMIN_URL = os.environ.get("TDKT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 # Tables a test may change; the org data (units, users, campaigns, shipped diagrams) is shared and read-only.
-PER_TEST_TABLES = ("case_comments", "delegations", "saved_filters", "supervision_flags", "attachments", "award_records", "nominations", "notifications", "case_timers",
+PER_TEST_TABLES = ("case_comments", "delegations", "saved_filters", "supervision_flags", "flag_snapshots", "attachments", "award_records", "nominations", "notifications", "case_timers",
                    "audit_events", "open_tasks", "cases", "api_tokens", "pending_effects", "login_failures", "process_events",
                    "process_drafts")
 # The seeded tables (in delete order): a test may change them, and fresh() puts back the seeded rows as they were.
@@ -107,8 +107,9 @@ def postgresql_backend():
             columns[table] = ", ".join(conn.scalars(text(
                 "SELECT quote_ident(column_name) FROM information_schema.columns WHERE table_schema = 'public' "
                 "AND table_name = :t ORDER BY ordinal_position"), {"t": table}))
-        sequences = dict(conn.execute(text(
-            "SELECT t, pg_get_serial_sequence(t, 'id') FROM unnest(CAST(:tables AS text[])) AS t"),
+        sequences = dict(conn.execute(text(  # the tables with an id column (flag_snapshots is keyed by campaign)
+            "SELECT table_name, pg_get_serial_sequence(table_name, 'id') FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND column_name = 'id' AND table_name = ANY(CAST(:tables AS text[]))"),
             {"tables": list(PER_TEST_TABLES)}).all())
 
     def fresh() -> str:

@@ -419,3 +419,23 @@ def test_the_dashboard_reads_its_rows_from_the_snapshot_until_something_changes(
     start(session, "vks-qb-le-thuy")  # a change the snapshot does not know: built afresh, and shown
     shown, _ = rows_by_code(session)
     assert len(built) == 1 and shown["vks-qb-le-thuy"].flag == "on_time"
+
+
+def test_a_campaign_that_cannot_be_flagged_does_not_stop_the_refresh(session, monkeypatch):
+    """The timer worker refreshes snapshots between firing timers: one campaign whose flags fail (broken data) is
+    logged and skipped, the others are written, and nothing is left half-done."""
+    at(12)
+    real = flag_snapshots.unit_rows
+
+    def broken_for_qb(session_, campaign, *args, **kw):
+        if campaign.code == QB:
+            raise ValueError("hỏng dữ liệu")
+        return real(session_, campaign, *args, **kw)
+
+    monkeypatch.setattr(flag_snapshots, "unit_rows", broken_for_qb)
+    written = flag_snapshots.refresh_due(session)
+    stored = set(session.scalars(select(Campaign.code).join(FlagSnapshot)))
+    assert written == len(stored) >= 1 and QB not in stored
+    monkeypatch.setattr(flag_snapshots, "unit_rows", real)
+    assert flag_snapshots.refresh_due(session) >= 1
+    assert QB in set(session.scalars(select(Campaign.code).join(FlagSnapshot)))

@@ -16,6 +16,7 @@ a GET stays a read, and two workers computing at once cost CPU, never a conflict
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from .fingerprint import fingerprints
 from .flags import Flag
 from .scope import ScopedUnit, participating_units
 
+log = logging.getLogger("tdkt.supervision")
 FRESH = 60  # seconds a copy's time-driven flags (overdue, stalled, at risk) may lag the clock
 REFRESH_AFTER = 40  # the timer worker recomputes an open campaign's copy when it is this old: inside FRESH
 REFRESH_EVERY = 5.0  # seconds between two of the timer worker's looks (timer_worker.run)
@@ -130,7 +132,10 @@ def refresh_due(session: Session, budget: float | None = None) -> int:
     for campaign_id in campaign_ids:
         if budget is not None and time.monotonic() - began >= budget:
             break
-        written += bool(execute(session, None, RefreshSnapshot(campaign_id)))
+        try:
+            written += bool(execute(session, None, RefreshSnapshot(campaign_id)))
+        except Exception:  # noqa: BLE001 - one campaign that cannot be flagged must not stop the timer worker
+            log.exception("flag snapshot of campaign %s failed; the overview computes it on its visits", campaign_id)
     return written
 
 
