@@ -151,7 +151,9 @@ def _queues(user: User):
     return or_(*[and_(OpenTask.unit_id == u, OpenTask.role == r) for u, r in pairs]) if pairs else false()
 
 
-def _who(user: User, who: str, delegations=()):
+def _choices(user: User, delegations=()) -> dict:
+    """Every «who» choice as a condition — mine, my queues' unclaimed, colleagues' claimed in my queues, my
+    delegators' — and "" for all I see, built once per request (the facets count each choice)."""
     mine, queues = OpenTask.assignee_id == user.id, _queues(user)
     unclaimed = and_(OpenTask.assignee_id.is_(None), queues)
     delegated = delegation.delegated_condition(list(delegations))
@@ -159,7 +161,12 @@ def _who(user: User, who: str, delegations=()):
                   *([~delegated] if delegated is not None else []))
     seen = or_(mine, unclaimed, delegated) if delegated is not None else or_(mine, unclaimed)
     return {"mine": mine, "unclaimed": unclaimed, "others": others,
-            "delegated": delegated if delegated is not None else false()}.get(who, seen)
+            "delegated": delegated if delegated is not None else false(), "": seen}
+
+
+def _who(user: User, who: str, delegations=()):
+    choices = _choices(user, delegations)
+    return choices.get(who, choices[""])
 
 
 def _conditions(user: User, f: InboxFilter, moment: dt.datetime, delegations=()) -> list:
@@ -205,11 +212,12 @@ def facets(session: Session, user: User, delegations: list[Delegation] | None = 
     """The counts beside each filter choice (a few grouped counts over the tasks I see)."""
     moment = now()
     delegations = _delegations(session, user, delegations)
-    seen = _who(user, "", delegations)
+    choices = _choices(user, delegations)
+    seen = choices[""]
     result = Facets()
     # One statement for the "who" and "due" counts: each a FILTER over the tasks any of them can count (mine, my
     # queues', my delegators'), where six statements cost six round trips on every inbox page.
-    counted = {who: _who(user, who, delegations) for who in WHO_CHOICES if who != "delegated" or delegations}
+    counted = {who: choices[who] for who in WHO_CHOICES if who != "delegated" or delegations}
     counted["overdue"] = and_(seen, OpenTask.due_at < moment)
     counted["week"] = and_(seen, OpenTask.due_at >= moment, OpenTask.due_at < moment + dt.timedelta(days=7))
     row = session.execute(select(*(func.count(OpenTask.id).filter(cond) for cond in counted.values()),
