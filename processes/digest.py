@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from . import clock
 from .contracts import EmailStatus
-from .executor import Command, execute, system_only
+from .executor import execute
 from .models import Campaign, Notification, RoleAssignment, UnitFlag, User
 from .notifications import mail_enabled
 from .supervision.board import unit_rows
+from .supervision.campaign_job import CampaignJob
 from .supervision.flags import FLAG_LABELS, WORRYING, Flag
 from .supervision.scope import SUPERVISOR_ROLES, participating_units, units_below
 
@@ -36,17 +37,8 @@ class DigestReport:
     per_campaign: dict[str, int] = field(default_factory=dict)
 
 
-class DigestCampaign(Command):
+class DigestCampaign(CampaignJob):
     name = "supervision_digest"
-
-    def __init__(self, campaign_id: int):
-        self.campaign_id = campaign_id
-
-    def target(self, tx):
-        return tx.session.get(Campaign, self.campaign_id)
-
-    def authorize(self, tx, campaign):
-        system_only(tx)
 
     def run(self, tx, campaign) -> tuple[int, int]:
         session = tx.session

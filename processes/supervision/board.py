@@ -26,7 +26,7 @@ from ..paging import Paged
 from ..roles import UNIT_ROLES, role_label
 from ..workdays import is_working_day
 from . import history, paths
-from .fingerprint import fingerprints
+from .fingerprint import FRESH, fingerprints, recent
 from .flags import FLAG_LABELS, SEVERITY, Flag
 from .scope import ScopedUnit, campaign_for
 
@@ -244,14 +244,13 @@ def _projection(row: UnitRow, left: list[str], usual: dict[str, float], now: dt.
 
 # --- the dashboard's queries ------------------------------------------------------------------------------------------
 
-ROWS_FRESH = 60  # seconds a kept copy of a campaign's rows may lag the clock (time in step) and the role holders
 _KEPT_ROWS = 16  # campaigns' rows kept per process (~1 MB per 1,000 units)
 _kept_rows: dict[tuple, tuple[str, int, list[UnitRow]]] = {}
 _rows_lock = threading.Lock()
 
 
 def current_rows(session: Session, campaign: Campaign, units: list[ScopedUnit]) -> list[UnitRow]:
-    """`unit_rows` (with holders) while the campaign's fingerprint holds and within `ROWS_FRESH`: from this
+    """`unit_rows` (with holders) while the campaign's fingerprint holds and within `FRESH`: from this
     process's copy, else from the timer worker's snapshot (`flag_snapshots`), else built now. A supervisor paging,
     sorting or filtering the dashboard of 1,000 units — or coming back to it, on any worker — pays one aggregate
     statement instead of flagging every unit again (~70 ms of a web thread, ~0.7 s under load). A change to a case,
@@ -259,7 +258,7 @@ def current_rows(session: Session, campaign: Campaign, units: list[ScopedUnit]) 
     key = (str(session.get_bind().url), campaign.id, tuple(u.id for u in units))
     fingerprint = fingerprints(session, [campaign])[campaign.id]
     now = clock.now()
-    moment = int(now.timestamp()) // ROWS_FRESH
+    moment = int(now.timestamp()) // FRESH
     with _rows_lock:
         kept = _kept_rows.get(key)
     if kept is not None and kept[:2] == (fingerprint, moment):
@@ -302,11 +301,10 @@ def rows_from_json(stored: dict) -> list[UnitRow] | None:
 def _stored_rows(session: Session, campaign_id: int, fingerprint: str, now: dt.datetime,
                  units: list[ScopedUnit]) -> list[UnitRow] | None:
     """The supervised units' rows from the campaign's snapshot, when it was computed from what is there now and
-    within `ROWS_FRESH` (time in step and projections move with the clock); None otherwise, or if one is missing."""
+    within `FRESH` (time in step and projections move with the clock); None otherwise, or if one is missing."""
     found = session.execute(select(FlagSnapshot.computed_at, FlagSnapshot.rows).where(
         FlagSnapshot.campaign_id == campaign_id, FlagSnapshot.fingerprint == fingerprint)).one_or_none()
-    if found is None or found.rows is None or \
-            not dt.timedelta(0) <= now - found.computed_at < dt.timedelta(seconds=ROWS_FRESH):
+    if found is None or found.rows is None or not recent(found.computed_at, now):
         return None
     by_unit = {row.unit_id: row for row in rows_from_json(found.rows) or ()}
     if any(u.id not in by_unit for u in units):

@@ -6,10 +6,11 @@ from, so a copy of the rows (or of their flags) computed earlier can be told cur
     its time; a claim, release or reassignment the assignees);
   - the campaign's deadline, stall threshold and summary (dates, participants).
 What it leaves out moves with the clock (time in step, overdue, at risk) or changes outside any case (who holds a
-role, the usual step durations): the copies that use it bound their age for those (`FRESH`).
+role, the usual step durations): the copies that use it bound their age for those (`FRESH`, `recent`).
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
@@ -18,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from ..contracts import CaseKind
 from ..models import Campaign, Case, OpenTask
+
+FRESH = 60  # seconds a copy computed from a campaign may lag what moves with the clock or outside any case
 
 _AGGREGATES = (select(Case.campaign_id, func.count(Case.id), func.coalesce(func.sum(Case.version), 0),
                       func.max(Case.updated_at), func.count(OpenTask.id), func.coalesce(func.sum(OpenTask.id), 0),
@@ -39,3 +42,9 @@ def fingerprints(session: Session, campaigns: list[Campaign]) -> dict[int, str]:
                            campaign.summary or {}], sort_keys=True, default=str)
         out[campaign.id] = hashlib.sha256(text.encode()).hexdigest()
     return out
+
+
+def recent(computed_at: dt.datetime, now: dt.datetime, seconds: float = FRESH) -> bool:
+    """Computed less than `seconds` before `now` (a clock moved back — tests, a corrected server clock — never
+    counts as recent)."""
+    return dt.timedelta(0) <= now - computed_at < dt.timedelta(seconds=seconds)

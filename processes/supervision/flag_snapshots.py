@@ -4,8 +4,9 @@ Counting a campaign's flags means flagging each participating unit (`board.unit_
 1,000 units, which an overview page of ten campaigns paid on a web thread while staff requests in the same worker
 waited behind it (bench/load.py: inbox p95 above a second). So the flags are kept, per campaign, with a fingerprint
 of everything they are computed from that a verb can change (`fingerprint`). A kept copy serves while its
-fingerprint holds and, unless every flag is one the clock alone does not change (`SETTLED`), for `FRESH` seconds after the moment it was computed for. So a change counts at the next visit, from
-any worker or machine; only the passing of time is cached.
+fingerprint holds and, unless every flag is one the clock alone does not change (`SETTLED`), for `FRESH` seconds
+after the moment it was computed for. So a change counts at the next visit, from any worker or machine; only the
+passing of time is cached.
 
 Where copies live: the timer worker refreshes the open campaigns' snapshots (`refresh_due`, every
 `REFRESH_EVERY` seconds, each campaign before its `FRESH` runs out) in `flag_snapshots`, one row per campaign; a web
@@ -27,15 +28,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..executor import Command, execute, system_only
+from ..executor import execute
 from ..models import Campaign, FlagSnapshot
 from .board import rows_to_json, unit_rows
-from .fingerprint import fingerprints
+from .campaign_job import CampaignJob
+from .fingerprint import FRESH, fingerprints, recent
 from .flags import Flag
 from .scope import ScopedUnit, participating_units
 
 log = logging.getLogger("tdkt.supervision")
-FRESH = 60  # seconds a copy's time-driven flags (overdue, stalled, at risk) may lag the clock
 REFRESH_AFTER = 40  # the timer worker recomputes an open campaign's copy when it is this old: inside FRESH
 REFRESH_EVERY = 5.0  # seconds between two of the timer worker's looks (timer_worker.run)
 REFRESH_BUDGET = 0.25  # seconds of refreshing per look at most: 20 open rounds of 1,000 units take ~1 s in all
@@ -50,12 +51,9 @@ class Copy:
     settled: bool
     flags: dict[int, str]  # unit id → flag
 
-    def fits(self, fingerprint: str, now: dt.datetime, fresh: float = FRESH) -> bool:
-        """Computed from what is there now, and either untouched by the clock or recent enough (a clock moved back
-        — tests, a corrected server clock — never counts as recent)."""
-        if self.fingerprint != fingerprint:
-            return False
-        return self.settled or dt.timedelta(0) <= now - self.computed_at < dt.timedelta(seconds=fresh)
+    def fits(self, fingerprint: str, now: dt.datetime) -> bool:
+        """Computed from what is there now, and either untouched by the clock or recent enough."""
+        return self.fingerprint == fingerprint and (self.settled or recent(self.computed_at, now))
 
 
 # Columns, not entities: a snapshot another transaction rewrote is read as it is now, never from the identity map.
@@ -93,13 +91,15 @@ def unit_flags(session: Session, campaigns: list[Campaign], units: dict[int, lis
 
 
 def compute(session: Session, campaign: Campaign, fingerprint: str, now: dt.datetime,
-            also: list[ScopedUnit] = (), trees: dict | None = None, rows: list | None = None) -> Copy:
+            also: list[ScopedUnit] = (), trees: dict | None = None) -> Copy:
     """Flag every participating unit of the campaign (and `also`: units a supervisor sees that the campaign's tree
-    does not hold) — or take the flags of `rows` already built."""
-    if rows is None:
-        units = {u.id: u for u in participating_units(session, campaign, trees)}
-        units.update((u.id, u) for u in also)
-        rows = unit_rows(session, campaign, list(units.values()), with_holders=False)
+    does not hold)."""
+    units = {u.id: u for u in participating_units(session, campaign, trees)}
+    units.update((u.id, u) for u in also)
+    return _copy_of(unit_rows(session, campaign, list(units.values()), with_holders=False), fingerprint, now)
+
+
+def _copy_of(rows: list, fingerprint: str, now: dt.datetime) -> Copy:
     flags = {row.unit_id: row.flag for row in rows}
     return Copy(fingerprint, now, all(flag in SETTLED for flag in flags.values()), flags)
 
@@ -139,35 +139,25 @@ def refresh_due(session: Session, budget: float | None = None) -> int:
     return written
 
 
-class RefreshSnapshot(Command):
+class RefreshSnapshot(CampaignJob):
     """Recompute one campaign's snapshot — its flags and the dashboard's rows — unless the one stored was computed
-    from what is there now less than `REFRESH_AFTER` seconds ago. Two workers
-    refreshing at once both write the same flags; the later write stands (an upsert, never a conflict)."""
+    from what is there now less than `REFRESH_AFTER` seconds ago. Two workers refreshing at once both write the same
+    flags; the later write stands (an upsert, never a conflict)."""
     name = "refresh_flag_snapshot"
-
-    def __init__(self, campaign_id: int):
-        self.campaign_id = campaign_id
-
-    def target(self, tx):
-        return tx.session.get(Campaign, self.campaign_id)
-
-    def authorize(self, tx, campaign):
-        system_only(tx)
 
     def run(self, tx, campaign) -> bool:
         if campaign is None:
             return False
         session, now = tx.session, clock.now()
         fingerprint = fingerprints(session, [campaign])[campaign.id]
-        stored = session.execute(select(FlagSnapshot.fingerprint, FlagSnapshot.computed_at, FlagSnapshot.settled)
+        stored = session.execute(select(FlagSnapshot.fingerprint, FlagSnapshot.computed_at)
                                  .where(FlagSnapshot.campaign_id == campaign.id)).one_or_none()
         # by age even when settled: the rows kept beside the flags (time in step, projections) move with the clock
-        if stored is not None and Copy(stored.fingerprint, stored.computed_at, False, {}).fits(
-                fingerprint, now, fresh=REFRESH_AFTER):
+        if stored is not None and stored.fingerprint == fingerprint and recent(stored.computed_at, now, REFRESH_AFTER):
             return False
         # the dashboard's rows too (who holds each step included): no web worker builds them while this holds
         rows = unit_rows(session, campaign, participating_units(session, campaign))
-        copy = compute(session, campaign, fingerprint, now, rows=rows)
+        copy = _copy_of(rows, fingerprint, now)
         values = dict(campaign_id=campaign.id, fingerprint=fingerprint, computed_at=now, settled=copy.settled,
                       flags={str(unit_id): flag for unit_id, flag in copy.flags.items()}, rows=rows_to_json(rows))
         insert = (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)

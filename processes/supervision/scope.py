@@ -86,31 +86,40 @@ def _tree(session: Session, roots: set[int], include_roots: bool, trees: dict | 
     return rows
 
 
-def _units_under(session: Session, roots: set[int], campaign: Campaign, *, include_roots: bool,
-                 trees: dict | None = None) -> list[ScopedUnit]:
-    """The campaign's participants among the units below `roots`: one recursive query that returns the units
-    themselves; the participant codes are matched here, not sent as a list of hundreds of parameters."""
-    codes = participant_codes(campaign)
-    wanted = set(codes) if codes is not None else None
-    return [u for u in _tree(session, roots, include_roots, trees) if wanted is None or u.code in wanted]
-
-
 def participating_units(session: Session, campaign: Campaign, trees: dict | None = None) -> list[ScopedUnit]:
     """Every participating unit of the campaign (they sit under its receiving unit, which may take part itself)."""
-    return _units_under(session, {campaign.receiving_unit_id}, campaign, include_roots=True, trees=trees)
+    return _supervised_among(session, None, campaign.receiving_unit_id, _code_set(campaign), trees)
 
 
 def supervised_units(session: Session, user: User, campaign: Campaign,
                      trees: dict | None = None) -> list[ScopedUnit]:
     """The campaign's participating units the user supervises, by name."""
-    if user.is_admin:
-        return participating_units(session, campaign, trees)
-    roots = supervisor_unit_ids(user)
-    if not roots:
+    return _supervised_among(session, None if user.is_admin else supervisor_unit_ids(user),
+                             campaign.receiving_unit_id, _code_set(campaign), trees)
+
+
+def _code_set(campaign: Campaign) -> set[str] | None:
+    codes = participant_codes(campaign)
+    return set(codes) if codes is not None else None
+
+
+def _supervised_among(session: Session, roots: set[int] | None, receiving_unit_id: int, codes: set[str] | None,
+                      trees: dict | None) -> list[ScopedUnit]:
+    """The participants (`codes`; None: every unit below the receiving unit, which may take part itself) below the
+    supervising units `roots` (None: an administrator, who supervises every participant), by name. The participant
+    codes are matched here against the unit trees (one recursive query each, kept in `trees` for the request), not
+    sent as a list of hundreds of parameters."""
+    if roots is not None and not roots:
         return []
-    mine = _units_under(session, roots, campaign, include_roots=False, trees=trees)
-    if participant_codes(campaign) is None:  # no list: the units below the receiving unit take part
-        below_receiver = {u.id for u in participating_units(session, campaign, trees)}
+
+    def participating() -> list[ScopedUnit]:
+        return [u for u in _tree(session, {receiving_unit_id}, True, trees) if codes is None or u.code in codes]
+
+    if roots is None:
+        return participating()
+    mine = [u for u in _tree(session, roots, False, trees) if codes is None or u.code in codes]
+    if codes is None:  # no list: the units below the receiving unit take part
+        below_receiver = {u.id for u in participating()}
         mine = [u for u in mine if u.id in below_receiver]
     return mine
 
@@ -149,7 +158,7 @@ def supervised_campaign_ids(session: Session, user: User, trees: dict | None = N
         if roots is not None and codes is not None:  # the usual case: a list of participants, matched by code
             if not _codes(session, roots, trees).isdisjoint(codes):
                 out.append(campaign_id)
-        elif _supervised(session, roots, receiving_unit_id, codes, trees):
+        elif _supervised_among(session, roots, receiving_unit_id, codes, trees):
             out.append(campaign_id)
     return out
 
@@ -186,18 +195,6 @@ def _participants(session: Session, listed) -> dict[int, frozenset[str] | None]:
                     _participant_lists.clear()
                 _participant_lists[keys[campaign_id]] = found[campaign_id]
     return found
-
-
-def _supervised(session: Session, roots: set[int] | None, receiving_unit_id: int, codes: frozenset[str] | None,
-                trees: dict) -> bool:
-    """Whether any participant is below `roots` (None: an administrator, who supervises every participant) — the
-    same units `supervised_units` lists, without building the list."""
-    participating = [u for u in _tree(session, {receiving_unit_id}, True, trees) if codes is None or u.code in codes]
-    if roots is None:
-        return bool(participating)
-    below_receiver = {u.id for u in participating}
-    return any(u.id in below_receiver for u in _tree(session, roots, False, trees)
-               if codes is None or u.code in codes)
 
 
 def _codes(session: Session, roots: set[int], trees: dict) -> frozenset[str]:
