@@ -156,8 +156,8 @@ class Gunicorn:
         self.log = tempfile.NamedTemporaryFile(prefix="tdkt-bench-gunicorn-", suffix=".log", delete=False)
         env = {**os.environ, **self.clock_env, "DATABASE_URL": self.url, "SECRET_KEY": "bench"}
         self.proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), *GUNICORN_ARGS, "--bind", f"127.0.0.1:{port}",
-             "bench.clocked:create_app()"],
+            [str(ROOT / ".venv/bin/gunicorn"), "--config", "python:webapp.gunicorn_conf", *GUNICORN_ARGS,
+             "--bind", f"127.0.0.1:{port}", "bench.clocked:create_app()"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         _running.add(self)
         base = f"http://127.0.0.1:{port}"

@@ -11,9 +11,10 @@ export FLASK_APP=webapp
 export TDKT_ENV=development
 .venv/bin/flask --app webapp init-db
 .venv/bin/flask --app webapp seed-demo
+# gunicorn builds and warms the app once, then forks the workers from it (webapp/gunicorn_conf.py).
 # The timer worker fires deadlines and reminders; it stops with this script.
 .venv/bin/flask --app webapp timers run &
 worker=$!
 trap 'kill $worker 2>/dev/null' EXIT
 echo "TĐKT Flow: http://127.0.0.1:${PORT:-5000}  (đăng nhập: xem README, mật khẩu demo tdkt@2024)"
-.venv/bin/gunicorn --workers "${WEB_WORKERS:-2}" --worker-class gthread --threads 4 --bind "127.0.0.1:${PORT:-5000}" --access-logfile - 'webapp:create_app()'
+.venv/bin/gunicorn --config python:webapp.gunicorn_conf --workers "${WEB_WORKERS:-2}" --worker-class gthread --threads 4 --bind "127.0.0.1:${PORT:-5000}" --access-logfile - 'webapp:create_app()'
