@@ -44,11 +44,8 @@ def create_app():
 
 
 def worker(argv=None) -> None:
-    from sqlalchemy import select
-
     from processes import timer_worker, workflows
     from processes.db import make_engine, make_sessionmaker
-    from processes.models import DiagramVersion
     from processes.supervision import flag_snapshots
 
     parser = argparse.ArgumentParser()
@@ -58,8 +55,7 @@ def worker(argv=None) -> None:
     args = parser.parse_args(argv)
     engine = make_engine(args.database_url)
     with make_sessionmaker(engine)() as session:  # a long-running worker has its diagrams parsed already
-        for version_id in session.scalars(select(DiagramVersion.id)):
-            workflows.loaded(session, version_id)
+        workflows.load_running(session)
     engine.dispose()
     if args.serve:
         import signal

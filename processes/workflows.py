@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from . import clock
 from .award_forms import dossier_level, own_part, selected_nominees, upper_part
+from .contracts import CaseStatus
 from .engine import runner, timers
 from .engine.diagrams import LoadedDiagram, SpecCache, load_diagram
 from .engine.errors import DiagramInvalid
 from .errors import DiagramError, NotFound
-from .models import DiagramVersion
+from .models import Case, DiagramVersion
 from .workdays import days_before, working_days_after
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
@@ -61,3 +62,13 @@ def loaded(session: Session, version_id: int) -> LoadedDiagram:
         select(DiagramVersion.bpmn_xml, DiagramVersion.process_id).where(DiagramVersion.id == version_id)
     ).one()
     return spec_cache.put(key, parse(row.bpmn_xml, row.process_id))
+
+
+def load_running(session: Session) -> int:
+    """Parse every version a running case is on, ahead of its first use (a process about to serve: the web master
+    before it forks, a timer worker); how many."""
+    ids = list(session.scalars(select(DiagramVersion.id).where(
+        exists().where(Case.diagram_version_id == DiagramVersion.id, Case.status == CaseStatus.RUNNING))))
+    for version_id in ids:
+        loaded(session, version_id)
+    return len(ids)

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_login import login_user
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, func, select
 
 from processes import accounts, inbox, workflows
-from processes.contracts import CaseStatus
-from processes.models import Case, DiagramVersion, OpenTask, RoleAssignment, User
+from processes.models import OpenTask, RoleAssignment, User
 from processes.supervision import scope
 
 from .extensions import db
@@ -47,16 +46,10 @@ def templates(app: Flask) -> int:
 
 def diagrams(app: Flask) -> int:
     with app.app_context():
-        session = db.session
         try:
-            running = select(DiagramVersion.id).where(exists().where(Case.diagram_version_id == DiagramVersion.id,
-                                                                     Case.status == CaseStatus.RUNNING))
-            ids = list(session.scalars(running))
-            for version_id in ids:
-                workflows.loaded(session, version_id)
+            return workflows.load_running(db.session)
         finally:
-            session.remove()
-    return len(ids)
+            db.session.remove()
 
 
 def pages(app: Flask) -> int:
