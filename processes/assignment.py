@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, delegation
 from .access import check_may_do_task
-from .cases import ClaimTask, ReleaseTask, TaskCommand, task_gone
+from .cases import ClaimTask, ReleaseTask, TaskCommand, task_after, task_gone
 from .errors import DomainError, InvalidInput, NotFound
 from .executor import execute
 from .models import Notification, OpenTask, RoleAssignment, User
@@ -80,7 +80,7 @@ class AssignTask(TaskCommand):
 
 
 def assign_task(session: Session, user: User, task_id: int, assignee_id: int) -> OpenTask:
-    return session.get(OpenTask, execute(session, user, AssignTask(task_id, assignee_id)), populate_existing=True)
+    return task_after(session, user, execute(session, user, AssignTask(task_id, assignee_id)))
 
 
 def find_user(session: Session, key) -> User | None:

@@ -198,11 +198,21 @@ class ReleaseTask(TaskCommand):
 
 
 def claim_task(session: Session, user: User, task_id: int) -> OpenTask:
-    return session.get(OpenTask, execute(session, user, ClaimTask(task_id)), populate_existing=True)
+    return task_after(session, user, execute(session, user, ClaimTask(task_id)))
 
 
 def release_task(session: Session, user: User, task_id: int) -> OpenTask:
-    return session.get(OpenTask, execute(session, user, ReleaseTask(task_id)), populate_existing=True)
+    return task_after(session, user, execute(session, user, ReleaseTask(task_id)))
+
+
+def task_after(session: Session, user: User, task_id: int) -> OpenTask:
+    """The task as it is now that a verb on it committed, for the answer. A colleague may complete it between that
+    commit and this read (the claim, release or hand-over stands in the trail): then the answer is what is true now,
+    as `task_gone` tells it — never a missing row."""
+    task = session.get(OpenTask, task_id, populate_existing=True)
+    if task is None:
+        raise task_gone(session, user, task_id)
+    return task
 
 
 def task_gone(session: Session, user: User, task_id: int) -> Exception:

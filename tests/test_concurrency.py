@@ -272,3 +272,46 @@ def test_three_lost_races_answer_409_with_a_message(app, session, api, monkeypat
     assert task.assignee_id is None
     assert session.scalar(select(func.count()).select_from(AuditEvent)
                           .where(AuditEvent.task_id == task_id, AuditEvent.action == "task_claimed")) == 0
+
+
+# --- a verb's answer after a colleague's completion slips in behind its commit --------------------------------------
+
+@pytest.mark.parametrize("verb", ["claim", "release", "assign"])
+def test_the_answer_after_a_verb_is_the_present_when_the_task_was_completed_meanwhile(session, monkeypatch, verb):
+    """A claim, release or hand-over commits; before the task is read back for the answer, a colleague completes it
+    (found by the race above: 'NoneType' object has no attribute 'id', a 500). The verb's effect stands in the trail;
+    the answer says what is true now — completed, by whom — as a 409, never a 500."""
+    from sqlalchemy.orm import Session
+
+    from processes import assignment, cases
+    from processes.errors import Conflict
+
+    from .factories import complete, start, user
+
+    case = start(session, "vks-qb-dong-hoi")
+    task_id = session.scalar(select(OpenTask.id).where(OpenTask.case_id == case.id))
+    staff = user(session, "vks-qb-dong-hoi.canbo")
+    head = user(session, "vks-qb-dong-hoi.thutruong")
+    if verb == "release":
+        cases.claim_task(session, staff, task_id)
+    module = assignment if verb == "assign" else cases
+    real = module.execute
+
+    def then_a_colleague_completes(s, actor, command):
+        result = real(s, actor, command)
+        monkeypatch.setattr(module, "execute", real)  # the colleague's completion is an ordinary one
+        with Session(bind=s.get_bind()) as other:
+            complete(other, other.get(Case, case.id), "vks-qb-dong-hoi.canbo", _step_data(0, "Nguyễn Văn An"))
+        return result
+
+    monkeypatch.setattr(module, "execute", then_a_colleague_completes)
+    with pytest.raises(Conflict) as refused:
+        if verb == "assign":
+            assignment.assign_task(session, head, task_id, staff.id)
+        else:
+            getattr(cases, f"{verb}_task")(session, staff, task_id)
+    assert "đã được" in refused.value.message and "hoàn thành" in refused.value.message
+    actions = list(session.scalars(select(AuditEvent.action).where(AuditEvent.task_id == task_id)
+                                   .order_by(AuditEvent.id)))
+    assert actions[-2:] == [{"claim": "task_claimed", "release": "task_released", "assign": "task_assigned"}[verb],
+                            "task_completed"], actions

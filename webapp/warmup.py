@@ -68,28 +68,36 @@ def visits(session) -> list[tuple[int, str]]:
     overview and a dashboard."""
     planned = []
     held = session.execute(
-        select(RoleAssignment.user_id, func.count()).join(User, User.id == RoleAssignment.user_id)
-        .where(User.active.is_(True), User.is_admin.is_(False))
+        _held_by_staff(RoleAssignment.user_id, func.count())
         .group_by(RoleAssignment.user_id).order_by(RoleAssignment.user_id)).all()
     by_shape: dict[int, int] = {}
     for user_id, count in held:
         by_shape.setdefault(min(count, inbox.MAX_QUEUES_SCANNED + 1), user_id)
     planned += [(user_id, "/") for user_id in by_shape.values()]
     staff = session.execute(
-        select(RoleAssignment.user_id, OpenTask.id).join(User, User.id == RoleAssignment.user_id)
+        _held_by_staff(RoleAssignment.user_id, OpenTask.id)
         .join(OpenTask, and_(OpenTask.unit_id == RoleAssignment.unit_id, OpenTask.role == RoleAssignment.role))
-        .where(User.active.is_(True), User.is_admin.is_(False)).limit(1)).first()
+        .limit(1)).first()
     if staff is not None:
         planned.append((staff.user_id, f"/tasks/{staff.id}"))
     for role in scope.SUPERVISOR_ROLES:  # reviewers before unit heads: their pages are the widest
-        holder = session.scalar(select(RoleAssignment.user_id).join(User, User.id == RoleAssignment.user_id)
-                                .where(RoleAssignment.role == role, User.active.is_(True)).limit(1))
+        holder = session.scalar(_held(RoleAssignment.user_id).where(RoleAssignment.role == role).limit(1))
         if holder is not None:
             campaigns = scope.supervised_campaign_ids(session, accounts.load_actor(session, holder))
             planned.append((holder, "/supervision"))
             planned += [(holder, f"/supervision/campaigns/{campaigns[0]}")] if campaigns else []
             break
     return planned
+
+
+def _held(*columns):
+    """`columns` of the role assignments of active accounts."""
+    return select(*columns).join(User, User.id == RoleAssignment.user_id).where(User.active.is_(True))
+
+
+def _held_by_staff(*columns):
+    """`columns` of the role assignments of active accounts that are not administrators (whose inbox is another)."""
+    return _held(*columns).where(User.is_admin.is_(False))
 
 
 def _visit(app: Flask, user_id: int, path: str) -> int:
