@@ -89,6 +89,34 @@ def test_a_task_is_assigned_to_a_colleague_of_its_role_and_unit_only(app, sessio
     assert "Giao cho" in browser(OWNER).get(f"/cases/{case.id}").get_data(as_text=True)
 
 
+def test_a_hand_over_the_assignee_releases_at_once_still_answers_who_got_it(app, session, browser, monkeypatch,
+                                                                            colleague):
+    """The head hands the task to a colleague, who releases it before the page's answer reads the task back: the
+    head is told whom it was handed to (the hand-over happened), not a 500 over a task with no assignee."""
+    from sqlalchemy.orm import Session as CoreSession
+
+    from processes import assignment, cases
+
+    case = start(session, "vks-qb-dong-hoi")
+    task_id = open_task(session, case).id
+    real = assignment.execute
+
+    def then_released(s, actor, command):
+        result = real(s, actor, command)
+        with CoreSession(bind=s.get_bind()) as other:
+            cases.release_task(other, user(other, COLLEAGUE), task_id)
+        return result
+
+    monkeypatch.setattr(assignment, "execute", then_released)
+    head = browser(HEAD)
+    response = head.post_form(f"/tasks/{task_id}", f"/tasks/{task_id}/assign", {"assignee": colleague.id})
+    assert response.status_code == 302
+    assert "cho Nguyễn Văn Hai." in shown(head.get(response.headers["Location"]))  # the flash: «Đã giao «…» cho …»
+    assert open_task(session, case).assignee_id is None  # the release, after the hand-over
+    assert list(session.scalars(select(AuditEvent.action).where(AuditEvent.task_id == task_id)
+                                .order_by(AuditEvent.id)))[-2:] == ["task_assigned", "task_released"]
+
+
 # --- delegate -------------------------------------------------------------------------------------------------------
 
 def test_a_delegate_sees_and_completes_the_delegators_tasks_in_that_unit_only(app, session, api, browser):

@@ -7,6 +7,7 @@ from processes.access import may_do_task
 from processes.documents.context import form_defaults
 from processes.errors import Conflict, ValidationFailed
 from processes.forms import campaign_choices, initial_data
+from processes.models import User
 from processes.rules import figures
 from processes.rules.quotas import counters, unit_facts
 
@@ -85,10 +86,12 @@ def release(task_id: int):
 def assign(task_id: int):
     """Hand the task to a named colleague holding its role in its unit (the core checks who may, and whom)."""
     value = request.form.get("assignee", "")
-    task = assignment.assign_task(db.session, current_user, task_id,
-                                  int(value) if value.isdigit() and len(value) < 10 else 0)
-    flash(f"Đã giao «{task.name}» cho {task.assignee.full_name}.", "success")
-    return redirect(url_for("tasks.show", task_id=task_id) if task.assignee_id == current_user.id
+    assignee_id = int(value) if value.isdigit() and len(value) < 10 else 0
+    task = assignment.assign_task(db.session, current_user, task_id, assignee_id)
+    # named from the hand-over, not the task read back: a colleague may have released it in between
+    assignee = db.session.get(User, assignee_id)
+    flash(f"Đã giao «{task.name}» cho {assignee.full_name}.", "success")
+    return redirect(url_for("tasks.show", task_id=task_id) if assignee_id == current_user.id
                     else url_for("inbox.index"))
 
 
