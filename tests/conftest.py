@@ -9,6 +9,7 @@ skip.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import shutil
@@ -35,6 +36,31 @@ SEED_COPY = "tdkt_seed_copy"
 
 # Tests live inside the Quảng Bình round (15/8 → 23/8/2024): deadlines are ahead, as for the units that ran it.
 CAMPAIGN_TIME = dt.datetime(2024, 8, 16, 1, 0)  # 08:00 on 16/08/2024 in Việt Nam, naive UTC
+
+
+class _ErrorRecords(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_swallowed_errors(request):
+    """An error the app logs and goes on from — a failed listener, a timer's incident, a snapshot it could not
+    compute — fails the test, unless the test names that logger in `@pytest.mark.logs_errors(...)`: the app keeps
+    working past such errors by design, so without this a broken listener would pass every test."""
+    marker = request.node.get_closest_marker("logs_errors")
+    expected = set(marker.args) if marker else set()
+    handler = _ErrorRecords()
+    logging.getLogger().addHandler(handler)
+    yield
+    logging.getLogger().removeHandler(handler)
+    unexpected = [f"{r.name}: {r.getMessage()}" + (f" ({r.exc_info[1]!r})" if r.exc_info else "")
+                  for r in handler.records if r.name not in expected]
+    assert not unexpected, unexpected[:5]
 
 
 @pytest.fixture(autouse=True)

@@ -78,6 +78,7 @@ def test_a_listener_runs_once_after_the_commit_and_leaves_nothing(session, case_
     assert outbox(session) == []
 
 
+@pytest.mark.logs_errors("tdkt.executor")
 def test_a_failing_listener_leaves_its_row_and_runs_again_later(session, case_id):
     FAILURES.append("the mail server is down")
     assert execute(session, None, Ping(case_id)) == "done"  # the verb's own change stands

@@ -206,6 +206,7 @@ def _after_the_timer_a_gateway(condition: str) -> str:
         f'xsi:type="bpmn:tFormalExpression">{condition}</bpmn:conditionExpression></bpmn:sequenceFlow>')
 
 
+@pytest.mark.logs_errors("tdkt.timers")
 def test_hostile_scripts_and_conditions_become_incidents_of_their_cases_only(app, session, frozen, use_diagram):
     use_diagram(TIMER_KINDS)
     healthy = start(session, "vks-qb-ba-don")

@@ -421,6 +421,7 @@ def test_the_dashboard_reads_its_rows_from_the_snapshot_until_something_changes(
     assert len(built) == 1 and shown["vks-qb-le-thuy"].flag == "on_time"
 
 
+@pytest.mark.logs_errors("tdkt.supervision")
 def test_a_campaign_that_cannot_be_flagged_does_not_stop_the_refresh(session, monkeypatch):
     """The timer worker refreshes snapshots between firing timers: one campaign whose flags fail (broken data) is
     logged and skipped, the others are written, and nothing is left half-done."""

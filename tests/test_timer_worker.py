@@ -101,6 +101,7 @@ def test_every_timer_kind_fires_on_the_clock(app, session, frozen, use_diagram):
     assert session.scalar(select(func.count()).select_from(CaseTimer).where(CaseTimer.case_id == case.id)) == 0
 
 
+@pytest.mark.logs_errors("tdkt.timers")
 def test_a_failing_case_becomes_an_incident_and_the_others_go_on(app, session, frozen, use_diagram):
     use_diagram(TIMER_KINDS)
     healthy = start(session, "vks-qb-ba-don")
