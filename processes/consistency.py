@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from . import workflows
 from .case_processor import lock_case
+from .contracts import CaseStatus
 from .engine import runner, timers
 from .models import Case, CaseTimer, OpenTask
 
@@ -33,10 +34,16 @@ class Mismatch:
         return f"hồ sơ #{self.case_id}: {self.problem}"
 
 
-def _expected(session: Session, diagram_version_id: int, state: str) -> tuple[set[str], dict[str, object]]:
+def _expected(session: Session, diagram_version_id: int, state: str,
+              status: str) -> tuple[set[str], dict[str, object]]:
+    """The open-task rows (task uuids) and timer rows (uuid → fire time) the case should have. A supervisor's
+    interventions stop a case without moving its workflow, which still waits at its step: a suspended case keeps
+    its timers (held, as rows) but no task in any inbox; a cancelled one keeps neither."""
+    if status == CaseStatus.CANCELLED:
+        return set(), {}
     workflow = runner.restore(workflows.loaded(session, diagram_version_id), state)
-    return ({t.uuid for t in runner.ready_user_tasks(workflow)},
-            {t.task_uuid: t.fire_at for t in timers.waiting_timers(workflow)})
+    ready = set() if status == CaseStatus.SUSPENDED else {t.uuid for t in runner.ready_user_tasks(workflow)}
+    return ready, {t.task_uuid: t.fire_at for t in timers.waiting_timers(workflow)}
 
 
 def _compare(case_id: int, expected, task_rows: set[str], timer_rows: dict[str, object]) -> list[Mismatch]:
@@ -71,15 +78,16 @@ def _confirmed(session: Session, case_id: int) -> list[Mismatch]:
         if case is None:
             return []
         tasks, waits = _rows_of(session, [case_id])
-        return _compare(case_id, _expected(session, case.diagram_version_id, case.workflow_state),
+        return _compare(case_id, _expected(session, case.diagram_version_id, case.workflow_state, case.status),
                         tasks[case_id], waits[case_id])
     finally:
         session.rollback()
 
 
 def _batches(session: Session, batch: int, case_ids: list[int] | None) -> Iterator[list]:
-    """(id, diagram version, state) of the cases, `batch` at a time in id order; every case, or only `case_ids`."""
-    columns = select(Case.id, Case.diagram_version_id, Case.workflow_state).order_by(Case.id)
+    """(id, diagram version, state, status) of the cases, `batch` at a time in id order; every case, or only
+    `case_ids`."""
+    columns = select(Case.id, Case.diagram_version_id, Case.workflow_state, Case.status).order_by(Case.id)
     if case_ids is not None:
         chosen = sorted(set(case_ids))
         for start in range(0, len(chosen), batch):
@@ -99,7 +107,7 @@ def check(session: Session, batch: int = BATCH, case_ids: list[int] | None = Non
         ids = [row.id for row in rows]
         tasks, waits = _rows_of(session, ids)
         suspects = [row.id for row in rows
-                    if _compare(row.id, _expected(session, row.diagram_version_id, row.workflow_state),
+                    if _compare(row.id, _expected(session, row.diagram_version_id, row.workflow_state, row.status),
                                 tasks[row.id], waits[row.id])]
         session.rollback()  # no snapshot held across batches
         for case_id in suspects:

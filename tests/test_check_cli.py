@@ -57,3 +57,36 @@ def test_the_check_can_be_limited_to_some_cases(session):
     found = list(consistency.check(session, batch=1, case_ids=[healthy.id, broken.id, broken.id]))
     assert [m.case_id for m in found if not isinstance(m, int)] == [broken.id]
     assert [m for m in found if isinstance(m, int)] == [1, 2]
+
+
+def test_suspended_and_cancelled_cases_are_not_false_alarms(app, session):
+    """A supervisor's suspension takes the case's tasks off the inboxes and holds its timers; a cancellation drops
+    both — while the saved workflow still waits at the step. Neither is a mismatch; a task row that reappears on a
+    suspended case, or a timer left on a cancelled one, is."""
+    from processes import interventions
+    from processes.models import User
+
+    suspended, cancelled = start(session, "vks-qb-dong-hoi"), start(session, "vks-qb-ba-don")
+    supervisor = session.scalar(select(User).where(User.username == "vks-quang-binh.tdkt"))
+    for action, case in (("suspend", suspended), ("cancel", cancelled)):
+        outcomes = interventions.apply(session, supervisor, interventions.Request(
+            action=action, case_ids=[case.id], unit_ids=[], reason="Đơn vị đề nghị dừng để bổ sung"))
+        assert [o.ok for o in outcomes] == [True], outcomes
+    held = session.scalar(select(CaseTimer).where(CaseTimer.case_id == suspended.id).limit(1))
+    assert held is not None and held.status == "held"
+    result = run_check(app)
+    assert result.exit_code == 0, result.output
+    assert "0 chỗ lệch" in result.output
+
+    with unit_of_work(session):
+        session.execute(insert(OpenTask).values(
+            case_id=suspended.id, task_uuid="hien-lai", bpmn_id="register_nominees", name="x", role="unit_staff",
+            unit_id=suspended.unit_id, created_at=clock.now()))
+        session.execute(insert(CaseTimer).values(case_id=cancelled.id, task_uuid="con-sot", bpmn_id="x", name="x",
+                                                 fire_at=clock.now(), status="waiting", attempts=0, last_error="",
+                                                 created_at=clock.now()))
+    result = run_check(app)
+    lines = [line for line in result.output.splitlines() if line.startswith("LỆCH")]
+    assert result.exit_code == 1 and lines == [
+        f"LỆCH hồ sơ #{suspended.id}: dòng nhiệm vụ hien-lai không còn chờ trong quy trình",
+        f"LỆCH hồ sơ #{cancelled.id}: dòng hẹn giờ con-sot không còn chờ trong quy trình"], result.output

@@ -315,3 +315,80 @@ def test_the_answer_after_a_verb_is_the_present_when_the_task_was_completed_mean
                                    .order_by(AuditEvent.id)))
     assert actions[-2:] == [{"claim": "task_claimed", "release": "task_released", "assign": "task_assigned"}[verb],
                             "task_completed"], actions
+
+
+# --- a supervisor's interventions while the units work --------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # row locks: SQLite serialises every writer
+@pytest.mark.parametrize("seed", [1, 2])
+def test_interventions_racing_the_units_work_leave_every_case_consistent(app, session, api, db_url, seed):
+    """Three units' staff claim, release and complete their cases' steps while their province reminds, extends,
+    suspends, resumes and reassigns the same cases at random — each verb locking the case it changes. No answer is
+    a 5xx, each is one the verb documents, and afterwards every case's task and timer rows are what its workflow
+    and status say (the administrators' check; it had reported every suspended case as missing its task)."""
+    import random
+
+    from processes import consistency
+    from processes.db import make_engine, make_sessionmaker, unit_of_work
+    from processes.models import RoleAssignment, User
+
+    from .factories import start
+
+    units = {u.code: u for u in session.scalars(select(Unit))}
+    people = {}
+    with unit_of_work(session):
+        for code in UNITS + ("vks-qb-le-thuy",):
+            people[code] = session.scalar(select(User).where(User.username == f"{code}.canbo"))
+            for role in ("unit_secretary", "unit_council", "unit_head"):
+                session.add(RoleAssignment(user_id=people[code].id, unit_id=units[code].id, role=role))
+    case_ids = {code: start(session, code).id for code in people}
+    clients = {code: api(f"{code}.canbo") for code in people}
+    province = api("vks-quang-binh.tdkt")
+    heads = list(session.scalars(select(User.id).where(User.username.in_([f"{c}.thutruong" for c in people]))))
+    steps = {"register_nominees": 0, "record_minutes": 1, "council_review": 2, "submit_dossier": 3}
+    answers = []
+    reads = make_engine(db_url)  # the racers' own reads: the test's session is not for threads
+
+    start_together = threading.Barrier(len(people) + 1)
+
+    def unit(code, rng):
+        start_together.wait()
+        for _ in range(40):
+            with make_sessionmaker(reads)() as own:
+                rows = _open_tasks(own, case_ids[code])
+            if not rows:
+                continue  # suspended just now: try again, the province may resume it
+            task = rows[0]
+            if task.bpmn_id not in steps:
+                break  # submitted: the province's step now
+            verb = rng.choice(["claim", "release", "claim", "release", "complete"])
+            body = _step_data(steps[task.bpmn_id], f"Người {code}") if verb == "complete" else None
+            response = clients[code].post(f"/api/tasks/{task.id}/{verb}", json=body)
+            answers.append(("unit", verb, response.status_code))
+
+    def supervisor(rng):
+        start_together.wait()
+        for _ in range(30):
+            action = rng.choice(["remind", "extend", "suspend", "resume", "resume", "reassign"])
+            body = {"action": action, "case_ids": rng.sample(sorted(case_ids.values()), 2),
+                    "reason": "Kiểm tra tiến độ của đơn vị"}
+            if action == "extend":
+                body["new_deadline"] = f"{rng.randint(24, 30):02d}/09/2024"
+            if action == "reassign":
+                body["assignee_id"] = rng.choice(heads)
+            response = province.post("/api/supervision/actions", json=body)
+            answers.append(("province", action, response.status_code))
+            answers.extend(("province", f"{action} of a case", r["status"]) for r in response.get_json()["results"])
+
+    threads = [threading.Thread(target=unit, args=(code, random.Random(seed * 10 + i)))
+               for i, code in enumerate(people)] + [threading.Thread(target=supervisor, args=(random.Random(seed),))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads)
+    # 400: a deadline not after the current one, a head of another unit; 404: a task its case's suspension took away
+    assert {status for _, _, status in answers} <= {200, 400, 403, 404, 409}, sorted(set(answers))
+    assert ("province", "suspend of a case", 200) in answers and ("unit", "complete", 200) in answers
+    assert [m for m in consistency.check(session) if isinstance(m, consistency.Mismatch)] == []
+    reads.dispose()
