@@ -24,3 +24,14 @@ def test_users_list_and_token(app, session):
     assert session.scalar(select(func.count()).select_from(ApiToken)) == 1
     assert app.test_client().get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert runner.invoke(args=["users", "token", "nobody"]).exit_code != 0
+
+
+def test_an_empty_database_url_means_the_default(monkeypatch, tmp_path):
+    """`DATABASE_URL=` (set, but empty — a blank line in a unit file) is the instance folder's SQLite file, as when
+    it is not set, not an unparseable URL that stops every command."""
+    from webapp import create_app
+
+    monkeypatch.setenv("DATABASE_URL", "")
+    app = create_app({"SECRET_KEY": "k" * 40}, instance_path=str(tmp_path))
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///") \
+        and app.config["SQLALCHEMY_DATABASE_URI"].endswith(str(tmp_path / "tdkt.sqlite"))

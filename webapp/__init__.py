@@ -30,7 +30,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("SECRET_KEY") or None,
         TDKT_ENV=os.environ.get("TDKT_ENV") or "development",
-        SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", default_db),
+        SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL") or default_db,  # set but empty: the default too
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         WTF_CSRF_TIME_LIMIT=None,  # a form left open over lunch still submits; the token is per session
         SESSION_COOKIE_HTTPONLY=True,
