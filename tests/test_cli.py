@@ -35,3 +35,17 @@ def test_an_empty_database_url_means_the_default(monkeypatch, tmp_path):
     app = create_app({"SECRET_KEY": "k" * 40}, instance_path=str(tmp_path))
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///") \
         and app.config["SQLALCHEMY_DATABASE_URI"].endswith(str(tmp_path / "tdkt.sqlite"))
+
+
+def test_commands_on_a_database_nobody_initialised_say_what_to_do(tmp_path):
+    from webapp import create_app
+
+    app = create_app({"SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite'}"},
+                     instance_path=str(tmp_path))
+    runner = app.test_cli_runner()
+    for args in (["check"], ["users", "list"], ["timers", "incidents"], ["seed-demo"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1 and "chạy «flask --app webapp init-db» trước" in result.output, (args, result.output)
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 0 and "Đã kiểm tra 0 hồ sơ: 0 chỗ lệch." in result.output

@@ -1,10 +1,12 @@
 """Command-line verbs: `flask --app webapp init-db | seed-demo | check | users list | users token USERNAME`."""
 from __future__ import annotations
 
+import functools
+
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from processes import consistency, demo_rounds, timer_worker, tokens
 from processes.db import upgrade_schema
@@ -27,6 +29,17 @@ def register(app) -> None:
     app.cli.add_command(timers_cli)
 
 
+def needs_schema(command):
+    """A command run on a database nobody initialised says what to do first, instead of a traceback of missing
+    tables (the schema is Alembic's: its version table is there once `init-db` has run)."""
+    @functools.wraps(command)
+    def checked(*args, **kwargs):
+        if not inspect(db.engine).has_table("alembic_version"):
+            raise click.ClickException("Cơ sở dữ liệu chưa được khởi tạo: chạy «flask --app webapp init-db» trước.")
+        return command(*args, **kwargs)
+    return checked
+
+
 @click.command("init-db")
 @with_appcontext
 def init_db():
@@ -40,6 +53,7 @@ def init_db():
 @click.option("--samples/--no-samples", default=True,
               help="Thêm đợt hiện hành (hạn nộp sau hôm nay vài tuần) và hồ sơ mẫu ở mọi giai đoạn.")
 @with_appcontext
+@needs_schema
 def seed_demo_command(reset: bool, samples: bool):
     """Load the demo units, users and campaigns and publish the shipped diagrams: only what is absent, so a restart
     keeps what users changed (--reset rewrites the units and campaigns); then the current rounds and sample cases."""
@@ -53,6 +67,7 @@ def seed_demo_command(reset: bool, samples: bool):
 
 @click.command("check")
 @with_appcontext
+@needs_schema
 def check_command():
     """Check that every case's open-task and timer rows match its workflow; exit code 1 on any mismatch."""
     problems, checked = 0, 0
@@ -68,6 +83,7 @@ def check_command():
 
 
 @users_cli.command("list")
+@needs_schema
 def users_list():
     """Every user with unit and roles."""
     rows = db.session.scalars(select(User).order_by(User.unit_id, User.username)).all()
@@ -80,6 +96,7 @@ def users_list():
 @users_cli.command("token")
 @click.argument("username")
 @click.option("--name", default="CLI", help="Tên gợi nhớ của token.")
+@needs_schema
 def users_token(username: str, name: str):
     """Create a personal API token for USERNAME and print it once."""
     user = db.session.scalar(select(User).where(User.username == username))
@@ -91,6 +108,7 @@ def users_token(username: str, name: str):
 @timers_cli.command("run")
 @click.option("--poll", default=0.5, show_default=True, help="Giây chờ giữa hai lượt khi không có gì đến hạn.")
 @click.option("--until-idle", is_flag=True, help="Dừng khi không còn bộ hẹn giờ đến hạn.")
+@needs_schema
 def timers_run(poll: float, until_idle: bool):
     """Run the timer worker (several may run at once against PostgreSQL)."""
     result = timer_worker.run(current_app.config["SQLALCHEMY_DATABASE_URI"], poll=poll, until_idle=until_idle,
@@ -100,6 +118,7 @@ def timers_run(poll: float, until_idle: bool):
 
 
 @timers_cli.command("incidents")
+@needs_schema
 def timers_incidents():
     """Timers whose firing failed, with the error."""
     rows = timer_worker.incidents(db.session)
@@ -112,6 +131,7 @@ def timers_incidents():
 
 @timers_cli.command("retry")
 @click.argument("case_id", type=int)
+@needs_schema
 def timers_retry(case_id: int):
     """Put CASE_ID's failed timers back in the queue."""
     click.echo(f"Đã đưa {timer_worker.retry(db.session, None, case_id)} bộ hẹn giờ về hàng chờ.")
