@@ -111,6 +111,22 @@ def _step_data(step: int, name: str) -> dict:
             {"council_decision": "approve"}, SUBMISSION][step]
 
 
+def every_unit_role(session, codes, suffixes) -> None:
+    """Give `<unit code>.<suffix>` of each unit every unit role there: each step of its case is theirs to do."""
+    from processes.db import unit_of_work
+    from processes.models import RoleAssignment, User
+    from processes.roles import UNIT_ROLES
+
+    with unit_of_work(session):
+        for code in codes:
+            unit = session.scalar(select(Unit).where(Unit.code == code))
+            for suffix in suffixes:
+                member = session.scalar(select(User).where(User.username == f"{code}.{suffix}"))
+                for role in UNIT_ROLES:
+                    if not member.holds(role, unit.id):
+                        session.add(RoleAssignment(user_id=member.id, unit_id=unit.id, role=role))
+
+
 def _open_tasks(session, case_id):
     return list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)
                                 .execution_options(populate_existing=True).order_by(OpenTask.id)))
@@ -123,19 +139,10 @@ def test_claims_releases_and_completions_at_once_never_fail(postgres, app, sessi
     import random
 
     from processes import workflows
-    from processes.db import unit_of_work
-    from processes.models import PendingEffect, RoleAssignment, User
-    from processes.roles import UNIT_ROLES
+    from processes.models import PendingEffect
 
     campaign = session.scalar(select(Campaign).where(Campaign.code == "qb-1532-2024"))
-    with unit_of_work(session):
-        for code in UNITS:
-            unit = session.scalar(select(Unit).where(Unit.code == code))
-            for suffix in RACERS:
-                member = session.scalar(select(User).where(User.username == f"{code}.{suffix}"))
-                for role in UNIT_ROLES:
-                    if not member.holds(role, unit.id):
-                        session.add(RoleAssignment(user_id=member.id, unit_id=unit.id, role=role))
+    every_unit_role(session, UNITS, RACERS)
     usernames = [f"{code}.{suffix}" for code in UNITS for suffix in (*RACERS, "hoidong")] + list(ONLOOKERS)
     clients = {name: api(name) for name in usernames}
     case_ids = []
@@ -329,18 +336,13 @@ def test_interventions_racing_the_units_work_leave_every_case_consistent(app, se
     import random
 
     from processes import consistency
-    from processes.db import make_engine, make_sessionmaker, unit_of_work
-    from processes.models import RoleAssignment, User
+    from processes.db import make_engine, make_sessionmaker
+    from processes.models import User
 
     from .factories import start
 
-    units = {u.code: u for u in session.scalars(select(Unit))}
-    people = {}
-    with unit_of_work(session):
-        for code in UNITS + ("vks-qb-le-thuy",):
-            people[code] = session.scalar(select(User).where(User.username == f"{code}.canbo"))
-            for role in ("unit_secretary", "unit_council", "unit_head"):
-                session.add(RoleAssignment(user_id=people[code].id, unit_id=units[code].id, role=role))
+    people = UNITS + ("vks-qb-le-thuy",)
+    every_unit_role(session, people, ["canbo"])
     case_ids = {code: start(session, code).id for code in people}
     clients = {code: api(f"{code}.canbo") for code in people}
     province = api("vks-quang-binh.tdkt")
@@ -348,13 +350,13 @@ def test_interventions_racing_the_units_work_leave_every_case_consistent(app, se
     steps = {"register_nominees": 0, "record_minutes": 1, "council_review": 2, "submit_dossier": 3}
     answers = []
     reads = make_engine(db_url)  # the racers' own reads: the test's session is not for threads
-
+    Reads = make_sessionmaker(reads)
     start_together = threading.Barrier(len(people) + 1)
 
     def unit(code, rng):
         start_together.wait()
         for _ in range(40):
-            with make_sessionmaker(reads)() as own:
+            with Reads() as own:
                 rows = _open_tasks(own, case_ids[code])
             if not rows:
                 continue  # suspended just now: try again, the province may resume it
